@@ -1,0 +1,30 @@
+# Quick start: `make train` (set up, then train on Lift) and `make test` (set up, then the test suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: setup train test eval clean
+
+$(STAMP): pyproject.toml
+	bash scripts/bootstrap_system.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0   # the CPU build, before anything can pull a CUDA one
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+train: setup
+	$(BIN)/wsa-robot train --task Lift $(ARGS)
+
+eval: setup
+	$(BIN)/wsa-robot eval --render $(ARGS)
+
+test: setup
+	$(BIN)/python -m pytest $(ARGS)
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

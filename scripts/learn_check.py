@@ -1,0 +1,52 @@
+"""Train WSA-SAC on Lift for a fixed budget; save the eval success-rate and return curve.
+
+    python scripts/learn_check.py --steps 30000 --eval-every 2500 [key=value ...]
+
+Writes results/learn_check_lift.json: {"Lift": {"steps": [...], "success_rate": [...], "return": [...],
+"wall_s": ..., "config": {...}}}. It goes through the same `train()` as `wsa-robot train`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from wsa_robot.atomic import write_json
+from wsa_robot.config import load_config
+from wsa_robot.run_dir import RunDir
+from wsa_robot.train import train
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", default="Lift")
+    parser.add_argument("--steps", type=int, default=30000)
+    parser.add_argument("--eval-every", type=int, default=2500)
+    parser.add_argument("--eval-episodes", type=int, default=5)
+    parser.add_argument("--run-dir", type=Path, default=Path("runs/learn_check"))
+    parser.add_argument("--out", type=Path, default=Path("results/learn_check_lift.json"))
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args()
+    run = RunDir(args.run_dir)
+    resume = run.model_file.exists()
+    cfg = run.read_config() if resume else load_config(
+        [f"task={args.task}", f"total_steps={args.steps}", f"eval_every={args.eval_every}",
+         f"eval_episodes={args.eval_episodes}", f"checkpoint_every={args.eval_every}", *args.overrides])
+    args.run_dir.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    train(cfg, run, resume=resume, progress=True)
+    evals = run.read_evals()
+    write_json(args.out, {cfg.task: {
+        "steps": [e["step"] for e in evals],
+        "success_rate": [e["success_rate"] for e in evals],
+        "return": [e["mean_return"] for e in evals],
+        "wall_s": evals[-1]["wall_s"] if evals else round(time.time() - start, 1),
+        "eval_episodes": cfg.eval_episodes,
+        "config": cfg.model_dump(),
+    }})
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

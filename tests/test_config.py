@@ -1,0 +1,32 @@
+import pytest
+
+from wsa_robot.config import dump_config, load_config, read_run_config
+from wsa_robot.errors import UserError
+
+
+def test_defaults_load_and_overrides_apply():
+    cfg = load_config(["algo=ppo", "fusion=fix", "encoders=ae,ae", "seed=3", "total_steps=20000", "n_envs=2",
+                       "sac.batch_size=64", "render.shadows=true"])
+    assert (cfg.algo, cfg.fusion, cfg.seed, cfg.total_steps, cfg.n_envs) == ("ppo", "fix", 3, 20000, 2)
+    assert cfg.encoders == ["ae", "ae"] and cfg.sac.batch_size == 64 and cfg.render.shadows is True
+
+
+def test_config_round_trips_through_yaml(tmp_path):
+    cfg = load_config(["seed=7", "cameras=agentview"])
+    path = tmp_path / "config.yaml"
+    path.write_text(dump_config(cfg))
+    assert read_run_config(path) == cfg
+
+
+@pytest.mark.parametrize("item, expected", [
+    ("sac.batch_sise=3", "did you mean sac.batch_size"),
+    ("seedd=1", "did you mean seed"),
+    ("no_equals_sign", "write key=value"),
+    ("=3", "write key=value"),
+    ("seed=abc", "bad value for seed"),
+    ("algo=dqn", "bad value for algo"),
+    ("render.shadows=maybe", "bad value for render.shadows"),
+])
+def test_bad_overrides_name_the_problem(item, expected):
+    with pytest.raises(UserError, match=expected):
+        load_config([item])

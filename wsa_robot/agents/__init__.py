@@ -1,0 +1,45 @@
+"""stable-baselines3 SAC / PPO with a fusion module as the features extractor; no RL algorithm written here.
+
+SAC keeps SB3's default `share_features_extractor=False`: actor and critic each own a fusion module. The critic's
+TD loss is the richer signal and trains the critic's copy; sharing would let only the actor loss train it (SB3
+detaches the critic from a shared extractor). The actor's weights are the ones logged as the explanation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from stable_baselines3 import PPO, SAC
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.vec_env import VecEnv
+
+from wsa_robot.config import RunConfig
+from wsa_robot.fusion import extractor_kwargs
+
+ALGOS: dict[str, type[BaseAlgorithm]] = {"sac": SAC, "ppo": PPO}
+
+
+def policy_kwargs(cfg: RunConfig, token_keys: list[str], context_key: str | None) -> dict:
+    cls, kwargs = extractor_kwargs(cfg.fusion, token_keys, context_key, dim=cfg.fusion_dim)
+    arch = cfg.sac.net_arch if cfg.algo == "sac" else cfg.ppo.net_arch
+    return {"features_extractor_class": cls, "features_extractor_kwargs": kwargs, "net_arch": list(arch)}
+
+
+def build_agent(cfg: RunConfig, venv: VecEnv, token_keys: list[str], context_key: str | None,
+                tensorboard_log: Path | None) -> BaseAlgorithm:
+    hp = (cfg.sac if cfg.algo == "sac" else cfg.ppo).model_dump()
+    hp.pop("net_arch")
+    return ALGOS[cfg.algo]("MultiInputPolicy", venv, policy_kwargs=policy_kwargs(cfg, token_keys, context_key),
+                           tensorboard_log=str(tensorboard_log) if tensorboard_log else None, seed=cfg.seed,
+                           device=cfg.device, verbose=0, **hp)
+
+
+def load_agent(cfg: RunConfig, path: Path, venv: VecEnv | None) -> BaseAlgorithm:
+    return ALGOS[cfg.algo].load(path, env=venv, device=cfg.device)
+
+
+def policy_extractor(model: BaseAlgorithm) -> torch.nn.Module:
+    """The fusion module whose weights drive behaviour: the actor's for SAC, the policy's for PPO."""
+    policy = model.policy
+    return policy.actor.features_extractor if hasattr(policy, "actor") else policy.pi_features_extractor

@@ -1,0 +1,110 @@
+"""Training callbacks: rich progress, atomic checkpoints, periodic deterministic evaluation, WSA weights."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from stable_baselines3.common.callbacks import BaseCallback
+
+from wsa_robot.agents import policy_extractor
+from wsa_robot.run_dir import RunDir
+
+
+class NonFiniteError(RuntimeError):
+    """Observations, rewards or weights went NaN/inf; training stops and keeps the last good checkpoint."""
+
+
+def short(token: str) -> str:
+    return token.replace("robot0_", "").replace("agentview", "agent")
+
+
+class WeightsCallback(BaseCallback):
+    """Logs the mean WSA weight per token of the acting policy; keeps a running mean for the progress bar."""
+
+    def __init__(self, token_keys: list[str], every: int = 100) -> None:
+        super().__init__()
+        self.token_keys, self.every = token_keys, every
+        self.recent: np.ndarray | None = None
+
+    def _on_step(self) -> bool:
+        if self.n_calls % self.every:
+            return True
+        w = getattr(policy_extractor(self.model), "last_weights", None)
+        if w is None:
+            return True
+        mean = w.float().mean(0).numpy()
+        if not np.all(np.isfinite(mean)):
+            raise NonFiniteError(f"WSA weights became non-finite at step {self.num_timesteps}")
+        self.recent = mean
+        for key, v in zip(self.token_keys, mean):
+            self.logger.record(f"wsa/weight/{key}", float(v))
+        return True
+
+
+class CheckpointCallback(BaseCallback):
+    def __init__(self, run: RunDir, every: int) -> None:
+        super().__init__()
+        self.run, self.every = run, every
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps % self.every < self.training_env.num_envs:
+            self.run.save_checkpoint(self.model)
+        return True
+
+
+class EvalCallback(BaseCallback):
+    """Every `every` steps, runs `evaluate()` (deterministic episodes) and appends to the run's evals.json."""
+
+    def __init__(self, run: RunDir, every: int, evaluate: Callable[[], dict]) -> None:
+        super().__init__()
+        self.run, self.every, self.evaluate = run, every, evaluate
+        self.last: dict | None = None
+
+    def _on_step(self) -> bool:
+        if self.every and self.num_timesteps % self.every < self.training_env.num_envs:
+            row = {"step": int(self.num_timesteps), **self.evaluate(), "wall_s": round(time.time() - self.t0, 1)}
+            self.last = row
+            self.run.append_eval(row)
+            self.logger.record("eval/mean_return", row["mean_return"])
+            self.logger.record("eval/success_rate", row["success_rate"])
+        return True
+
+    def _on_training_start(self) -> None:
+        self.t0 = time.time()
+
+
+class ProgressCallback(BaseCallback):
+    """A rich bar: steps, steps/s, ETA, last eval success and the current WSA weights."""
+
+    def __init__(self, total: int, weights: WeightsCallback, evals: EvalCallback | None) -> None:
+        super().__init__()
+        self.total, self.weights, self.evals = total, weights, evals
+        self.bar = Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[rate]:>6} steps/s"), TimeRemainingColumn(),
+                            TextColumn("{task.fields[info]}"))
+
+    def _on_training_start(self) -> None:
+        self.t0, self.start_steps = time.time(), self.model.num_timesteps
+        self.bar.start()
+        self.job = self.bar.add_task("train", total=self.total, completed=self.start_steps, rate="-", info="")
+
+    def _on_step(self) -> bool:
+        if self.n_calls % 10 == 0:
+            rate = (self.num_timesteps - self.start_steps) / max(time.time() - self.t0, 1e-6)
+            self.logger.record("time/steps_per_s", rate)
+            info = []
+            if self.evals and self.evals.last:
+                info.append(f"eval success {self.evals.last['success_rate']:.2f}")
+            if self.weights.recent is not None:
+                info.append(" ".join(f"{short(k)} {v:.2f}" for k, v in zip(self.weights.token_keys,
+                                                                             self.weights.recent)))
+            self.bar.update(self.job, completed=self.num_timesteps, rate=f"{rate:.1f}", info="  ".join(info))
+        return True
+
+    def _on_training_end(self) -> None:
+        self.bar.update(self.job, completed=min(self.num_timesteps, self.total))
+        self.bar.stop()
+

@@ -1,0 +1,135 @@
+"""The typed run configuration: configs/default.yaml, then `key=value` overrides checked against the schema."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from wsa_robot.errors import UserError
+from wsa_robot.resources import data_dir
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RenderConfig(_Strict):
+    shadows: bool
+    reflections: bool
+    multisample: bool
+
+
+class SACConfig(_Strict):
+    learning_rate: float
+    buffer_size: int
+    batch_size: int
+    learning_starts: int
+    tau: float
+    gamma: float
+    train_freq: int
+    gradient_steps: int
+    ent_coef: Union[float, str]
+    net_arch: list[int]
+
+
+class PPOConfig(_Strict):
+    learning_rate: float
+    n_steps: int
+    batch_size: int
+    n_epochs: int
+    gamma: float
+    gae_lambda: float
+    clip_range: float
+    ent_coef: float
+    vf_coef: float
+    max_grad_norm: float
+    net_arch: list[int]
+
+
+class RunConfig(_Strict):
+    task: str
+    algo: Literal["sac", "ppo"]
+    fusion: Literal["wsa", "lin", "fix", "dpa", "cnn", "e2e"]
+    encoders: list[str]
+    cameras: list[str] | None
+    image_size: int
+    proprio: Literal["token", "context", "both", "none"]
+    context: str
+    fusion_dim: int
+    seed: int
+    total_steps: int
+    n_envs: int
+    device: str
+    torch_threads: int
+    run_dir: str | None
+    horizon: int | None
+    checkpoint_every: int
+    eval_every: int
+    eval_episodes: int
+    render: RenderConfig
+    sac: SACConfig
+    ppo: PPOConfig
+
+
+def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every dotted key the schema accepts, e.g. `sac.batch_size`."""
+    out = []
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out += _keys(ann, f"{prefix}{name}.")
+        else:
+            out.append(prefix + name)
+    return out
+
+
+def _parse_value(key: str, raw: str) -> Any:
+    value = yaml.safe_load(raw) if raw.strip() else None
+    if key in ("encoders", "cameras", "sac.net_arch", "ppo.net_arch") and isinstance(value, (str, int)):
+        value = [yaml.safe_load(v) for v in str(raw).split(",") if v]
+    return value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply `a.b=value` strings; unknown keys and malformed items raise UserError naming the fix."""
+    valid = _keys(RunConfig)
+    for item in overrides:
+        if "=" not in item or item.startswith("="):
+            raise UserError(f"malformed override {item!r}; write key=value, e.g. seed=3 or sac.batch_size=128")
+        key, raw = item.split("=", 1)
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else "; run `wsa-robot train --help` for keys"
+            raise UserError(f"unknown config key {key!r}{hint}")
+        node = data
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = _parse_value(key, raw)
+    return data
+
+
+def validate(data: dict[str, Any]) -> RunConfig:
+    try:
+        return RunConfig(**data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise UserError(f"bad value for {where}: {err['msg']} (got {err.get('input')!r})") from None
+
+
+def load_config(overrides: list[str] | None = None, base: Path | None = None) -> RunConfig:
+    data = yaml.safe_load((base or data_dir("configs") / "default.yaml").read_text())
+    return validate(apply_overrides(data, overrides or []))
+
+
+def dump_config(cfg: RunConfig) -> str:
+    return yaml.safe_dump(cfg.model_dump(), sort_keys=False)
+
+
+def read_run_config(path: Path) -> RunConfig:
+    return validate(yaml.safe_load(path.read_text()))

@@ -1,0 +1,60 @@
+"""The project's own conv autoencoder (the reference's 32-64-64 convs, plus a linear bottleneck)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from wsa_robot.encoders.base import FrozenEncoder
+
+
+def _conv_stack(channels: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(3, channels // 2, 4, stride=2, padding=1), nn.ReLU(),          # 84 -> 42
+        nn.Conv2d(channels // 2, channels, 4, stride=2, padding=1), nn.ReLU(),   # 42 -> 21
+        nn.Conv2d(channels, channels, 3, stride=2, padding=1), nn.ReLU(),        # 21 -> 11
+    )
+
+
+class ConvAutoencoder(nn.Module):
+    """Trainable model used by `wsa-robot pretrain --skill autoencoder`; its encoder becomes a FrozenEncoder."""
+
+    def __init__(self, latent_dim: int = 128, channels: int = 64, image_size: int = 84) -> None:
+        super().__init__()
+        self.config = {"latent_dim": latent_dim, "channels": channels, "image_size": image_size}
+        self.conv = _conv_stack(channels)
+        self.grid = (image_size + 7) // 8
+        flat = channels * self.grid * self.grid
+        self.to_latent = nn.Linear(flat, latent_dim)
+        self.from_latent = nn.Sequential(nn.Linear(latent_dim, flat), nn.ReLU())
+        self.deconv = nn.Sequential(
+            nn.ConvTranspose2d(channels, channels, 3, stride=2, padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(channels, channels // 2, 4, stride=2, padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(channels // 2, 3, 4, stride=2, padding=1),
+        )
+        self.image_size = image_size
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.to_latent(self.conv(x).flatten(1))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        c = self.config["channels"]
+        y = self.deconv(self.from_latent(z).view(-1, c, self.grid, self.grid))
+        return torch.sigmoid(y[..., : self.image_size, : self.image_size])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+class AutoencoderEncoder(FrozenEncoder):
+    """The encoder half of a trained ConvAutoencoder: a 128-d state vector per image."""
+
+    def __init__(self, model: ConvAutoencoder, name: str = "ae") -> None:
+        super().__init__()
+        self.name = name
+        self.conv, self.to_latent = model.conv, model.to_latent
+        self.input_size = model.config["image_size"]
+        self.output_shape = (model.config["latent_dim"],)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.to_latent(self.conv(x).flatten(1))

@@ -1,0 +1,39 @@
+"""The contract every frozen encoder keeps: uint8 images in, a float embedding out, no gradient ever."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class FrozenEncoder(nn.Module):
+    """Input uint8 [B, H, W, 3] (channel-last, as cameras give them); output float32 [B, *output_shape].
+
+    Subclasses implement `encode(x)` on float [B, 3, S, S] in [0, 1] at `input_size`.
+    """
+
+    name: str = "encoder"
+    input_size: int = 84
+    output_shape: tuple[int, ...] = ()
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = images.permute(0, 3, 1, 2).float().div_(255.0)
+        if x.shape[-1] != self.input_size or x.shape[-2] != self.input_size:
+            x = F.interpolate(x, size=(self.input_size, self.input_size), mode="bilinear", align_corners=False)
+        return self.encode(x.contiguous(memory_format=torch.channels_last))
+
+    def freeze(self) -> "FrozenEncoder":
+        """Frozen means: requires_grad False, eval mode; callers run it under torch.inference_mode."""
+        for p in self.parameters():
+            p.requires_grad_(False)
+        return self.eval()
+
+    def train(self, mode: bool = True) -> "FrozenEncoder":
+        return super().train(False)  # a frozen encoder never leaves eval mode (BatchNorm, dropout)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,58 @@
+"""Every encoder a run can name: the project's pretrained skills from assets/manifest.json (and, later, zoo models)."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from wsa_robot.assets import read_manifest, verified_file
+from wsa_robot.encoders.base import FrozenEncoder
+from wsa_robot.errors import UserError
+from wsa_robot.resources import data_dir
+
+
+@dataclass(frozen=True)
+class EncoderEntry:
+    name: str
+    family: str
+    source: str
+    input: str
+    output_shape: tuple[int, ...]
+    weights: Path | None
+    weights_present: bool
+    build: Callable[[], FrozenEncoder]
+
+
+def _autoencoder_entry(key: str, meta: dict, assets: Path) -> EncoderEntry:
+    path = assets / meta["file"]
+
+    def build() -> FrozenEncoder:
+        from wsa_robot.encoders.autoencoder import AutoencoderEncoder
+        from wsa_robot.pretrain.autoencoder import load_autoencoder
+
+        return AutoencoderEncoder(load_autoencoder(verified_file(meta, assets)), name=meta["encoder"]).freeze()
+
+    size = meta.get("image_size", 84)
+    return EncoderEntry(meta["encoder"], "autoencoder", f"assets/{meta['file']} ({meta['task']}, {key})",
+                        f"RGB {size}x{size}", tuple(meta["output_shape"]), path, path.exists(), build)
+
+
+def registry(assets: Path | None = None) -> dict[str, EncoderEntry]:
+    """Encoders by name; `assets` defaults to the project's assets/ folder."""
+    assets = assets or data_dir("assets")
+    entries = {}
+    for key, meta in read_manifest(assets).items():
+        if meta.get("skill") == "autoencoder":
+            entry = _autoencoder_entry(key, meta, assets)
+            entries[entry.name] = entry
+    return entries
+
+
+def build_encoder(name: str, assets: Path | None = None) -> FrozenEncoder:
+    entries = registry(assets)
+    if name not in entries:
+        close = difflib.get_close_matches(name, entries, n=3) or sorted(entries)
+        raise UserError(f"unknown encoder {name!r}; choose one of: {', '.join(close)} (see `wsa-robot encoders`)")
+    return entries[name].build()

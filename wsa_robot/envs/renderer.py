@@ -1,0 +1,60 @@
+"""One offscreen render pass per camera per control step, RGB and depth from the same pass, upright.
+
+robosuite refreshes camera observables on every physics substep and renders them upside down; this renderer
+is called once per control step by the env, with the quality switches that cost the most on a software GL
+(shadows, reflections, multisampling) off for training and on for videos.
+"""
+
+from __future__ import annotations
+
+import atexit
+
+import mujoco
+import numpy as np
+
+
+class CameraRenderer:
+    def __init__(self, model: mujoco.MjModel, width: int, height: int, *, shadows: bool = False,
+                 reflections: bool = False, multisample: bool = False) -> None:
+        if not multisample:
+            model.vis.quality.offsamples = 0  # must be set before the render context is made
+        model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
+        model.vis.global_.offheight = max(model.vis.global_.offheight, height)
+        self.model, self.width, self.height = model, width, height
+        self._gl = mujoco.GLContext(width, height)
+        self._gl.make_current()
+        self._scene = mujoco.MjvScene(model, maxgeom=10000)
+        self._scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = shadows
+        self._scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = reflections
+        self._option = mujoco.MjvOption()
+        self._camera = mujoco.MjvCamera()
+        self._camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
+        self._context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_150)
+        mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, self._context)
+        self._rect = mujoco.MjrRect(0, 0, width, height)
+        self._rgb = np.empty((height, width, 3), np.uint8)
+        self._depth = np.empty((height, width), np.float32)
+        extent = model.stat.extent
+        self._near, self._far = model.vis.map.znear * extent, model.vis.map.zfar * extent
+        atexit.register(self.close)  # free the GL context before the interpreter tears EGL down
+
+    def render(self, data: mujoco.MjData, camera_id: int, depth: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """RGB uint8 [H, W, 3] and, if asked, depth in metres float32 [H, W, 1], both upright."""
+        self._gl.make_current()
+        self._camera.fixedcamid = camera_id
+        mujoco.mjv_updateScene(self.model, data, self._option, None, self._camera,
+                               mujoco.mjtCatBit.mjCAT_ALL, self._scene)
+        mujoco.mjr_render(self._rect, self._scene, self._context)
+        mujoco.mjr_readPixels(self._rgb, self._depth if depth else None, self._rect, self._context)
+        rgb = np.flipud(self._rgb).copy()
+        if not depth:
+            return rgb, None
+        z = np.flipud(self._depth)
+        metres = self._near / (1.0 - z * (1.0 - self._near / self._far))
+        return rgb, metres[..., None].astype(np.float32)
+
+    def close(self) -> None:
+        if self._gl is not None:
+            self._context.free()
+            self._gl.free()
+            self._gl = None

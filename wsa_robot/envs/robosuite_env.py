@@ -1,0 +1,94 @@
+"""robosuite tasks as a gymnasium env with a Dict observation: one upright image per camera plus proprio."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from wsa_robot.envs.gl import ensure_headless_gl
+from wsa_robot.errors import UserError
+from wsa_robot.tasks import TaskSpec
+
+ensure_headless_gl()
+logging.disable(logging.WARNING)  # robosuite warns at import about optional extras we do not use
+import robosuite  # noqa: E402  (imports mujoco, which reads MUJOCO_GL)
+from robosuite.controllers import load_composite_controller_config  # noqa: E402
+
+logging.disable(logging.NOTSET)
+
+from wsa_robot.envs.renderer import CameraRenderer  # noqa: E402
+
+logging.getLogger("robosuite").setLevel(logging.ERROR)
+for _handler in logging.getLogger("robosuite").handlers:
+    _handler.setLevel(logging.ERROR)
+
+
+class RobosuiteEnv(gym.Env):
+    """Renders each camera once per control step (not per physics substep) with its own fast renderer."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, task: TaskSpec, cameras: list[str], image_size: int = 84, depth: bool = False,
+                 seed: int | None = None, horizon: int | None = None, reward_shaping: bool | None = None,
+                 quality: dict[str, bool] | None = None) -> None:
+        self.task, self.cameras, self.depth = task, list(cameras), depth
+        self._env = robosuite.make(
+            task.env_id, robots=task.robot,
+            controller_configs=load_composite_controller_config(robot=task.robot),
+            has_renderer=False, has_offscreen_renderer=False, use_camera_obs=False, use_object_obs=False,
+            reward_shaping=task.reward_shaping if reward_shaping is None else reward_shaping,
+            control_freq=task.control_freq, horizon=horizon or task.horizon, hard_reset=False, seed=seed,
+        )
+        model = self._env.sim.model._model
+        names = [model.camera(i).name for i in range(model.ncam)]
+        unknown = [c for c in self.cameras if c not in names]
+        if unknown:
+            raise UserError(f"unknown camera {unknown[0]!r} for task {task.name}; available: {', '.join(names)}")
+        self._camera_ids = [names.index(c) for c in self.cameras]
+        self._renderer = CameraRenderer(model, image_size, image_size, **(quality or {}))
+        raw = self._env.reset()
+        proprio = self._proprio(raw)
+        obs_spaces: dict[str, spaces.Space] = {c: spaces.Box(0, 255, (image_size, image_size, 3), np.uint8)
+                                               for c in self.cameras}
+        if depth:
+            obs_spaces.update({f"{c}_depth": spaces.Box(0, np.inf, (image_size, image_size, 1), np.float32)
+                               for c in self.cameras})
+        obs_spaces["proprio"] = spaces.Box(-np.inf, np.inf, proprio.shape, np.float32)
+        self.observation_space = spaces.Dict(obs_spaces)
+        low, high = self._env.action_spec
+        self.action_space = spaces.Box(low.astype(np.float32), high.astype(np.float32))
+
+    def _proprio(self, raw: dict[str, np.ndarray]) -> np.ndarray:
+        return np.concatenate([np.ravel(raw[k]) for k in self.task.proprio_keys]).astype(np.float32)
+
+    def _observe(self, raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        obs: dict[str, np.ndarray] = {}
+        data = self._env.sim.data._data
+        for cam, cam_id in zip(self.cameras, self._camera_ids):
+            rgb, depth = self._renderer.render(data, cam_id, depth=self.depth)
+            obs[cam] = rgb
+            if self.depth:
+                obs[f"{cam}_depth"] = depth
+        obs["proprio"] = self._proprio(raw)
+        return obs
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is not None:  # every robosuite sampler shares env.rng: reseed it in place
+            self._env.rng.bit_generator.state = np.random.default_rng(seed).bit_generator.state
+        raw = self._env.reset()
+        return self._observe(raw), {"is_success": False}
+
+    def step(self, action: np.ndarray):
+        raw, reward, done, _ = self._env.step(np.asarray(action, dtype=np.float64))
+        success = bool(self._env._check_success())
+        truncated = bool(done)  # robosuite ends episodes only at the horizon
+        return self._observe(raw), float(reward), False, truncated, {"is_success": success}
+
+    def close(self) -> None:
+        self._renderer.close()
+        self._env.close()

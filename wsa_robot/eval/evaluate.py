@@ -1,0 +1,59 @@
+"""Deterministic episodes of a trained agent on one env; per-step WSA weights, optional frames for video."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.vec_env import VecEnv
+
+from wsa_robot.agents import policy_extractor
+
+FrameHook = Callable[[dict[str, np.ndarray], np.ndarray | None, int, float], None]
+
+
+def raw_images(venv: VecEnv, obs: dict[str, np.ndarray], cameras: list[str]) -> dict[str, np.ndarray]:
+    """Camera images of env 0, from the embedding wrapper when there is one."""
+    raw = getattr(venv, "last_raw_obs", None) or obs
+    return {c: raw[c][0] for c in cameras if c in raw}
+
+
+def run_episode(model: BaseAlgorithm, venv: VecEnv, cameras: list[str],
+                on_frame: FrameHook | None = None) -> dict:
+    """One deterministic episode; success = the task's success signal was reached at any step."""
+    obs = venv.reset()
+    extractor = policy_extractor(model)
+    total, length, success, weights = 0.0, 0, False, []
+    while True:
+        action, _ = model.predict(obs, deterministic=True)
+        w = getattr(extractor, "last_weights", None)
+        w = None if w is None else w[0].numpy().copy()
+        if w is not None:
+            weights.append(w)
+        if on_frame is not None:
+            on_frame(raw_images(venv, obs, cameras), w, length, total)
+        obs, reward, done, info = venv.step(action)
+        total += float(reward[0])
+        length += 1
+        success = success or bool(info[0].get("is_success", False))
+        if done[0]:
+            break
+    return {"return": total, "success": success, "length": length,
+            "weights_per_step": np.asarray(weights) if weights else None}
+
+
+def run_episodes(model: BaseAlgorithm, venv: VecEnv, n: int, cameras: list[str], token_keys: list[str],
+                 on_episode_start: Callable[[int], FrameHook | None] | None = None,
+                 on_episode_end: Callable[[int, dict], None] | None = None) -> list[dict]:
+    rows = []
+    for ep in range(n):
+        hook = on_episode_start(ep) if on_episode_start else None
+        result = run_episode(model, venv, cameras, hook)
+        w = result["weights_per_step"]
+        mean_w = {} if w is None else dict(zip(token_keys, map(float, w.mean(0))))
+        rows.append({"episode": ep, "return": result["return"], "success": result["success"],
+                     "length": result["length"], "weights": mean_w})
+        if on_episode_end:
+            on_episode_end(ep, result)
+    return rows

@@ -1,0 +1,110 @@
+"""A run directory: resolved config, TensorBoard logs, atomic checkpoints, eval history, videos."""
+
+from __future__ import annotations
+
+import json
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wsa_robot.atomic import atomic_path, write_json, write_text
+from wsa_robot.config import RunConfig, dump_config, read_run_config
+from wsa_robot.errors import UserError
+
+RUNS_ROOT = Path("runs")
+
+
+@dataclass(frozen=True)
+class RunDir:
+    path: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.path / "config.yaml"
+
+    @property
+    def model_file(self) -> Path:
+        return self.path / "checkpoints" / "model.zip"
+
+    @property
+    def replay_file(self) -> Path:
+        return self.path / "checkpoints" / "replay_buffer.pkl"
+
+    @property
+    def state_file(self) -> Path:
+        return self.path / "checkpoints" / "state.json"
+
+    @property
+    def evals_file(self) -> Path:
+        return self.path / "evals.json"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.path / "tb"
+
+    @property
+    def videos(self) -> Path:
+        return self.path / "videos"
+
+    def write_config(self, cfg: RunConfig) -> None:
+        write_text(self.config_file, dump_config(cfg))
+
+    def read_config(self) -> RunConfig:
+        if not self.config_file.exists():
+            raise UserError(f"{self.path} is not a run directory (no config.yaml); pass a folder under runs/")
+        return read_run_config(self.config_file)
+
+    def save_checkpoint(self, model: Any, with_replay: bool = True) -> None:
+        """Replay buffer, then model, then state.json: each renamed into place whole."""
+        if with_replay and hasattr(model, "replay_buffer") and model.replay_buffer is not None:
+            with atomic_path(self.replay_file) as tmp, open(tmp, "wb") as f:
+                model.save_replay_buffer(f)
+        with atomic_path(self.model_file) as tmp, open(tmp, "wb") as f:
+            model.save(f)
+        write_json(self.state_file, {"num_timesteps": int(model.num_timesteps), "saved_at": time.time()})
+
+    def checked_model_file(self) -> Path:
+        """The checkpoint, after checking it exists and is a readable SB3 zip."""
+        if not self.model_file.exists():
+            raise UserError(f"no checkpoint in {self.path}/checkpoints; train first or pass another run dir")
+        try:
+            with zipfile.ZipFile(self.model_file) as z:
+                json.loads(z.read("data"))
+        except (zipfile.BadZipFile, KeyError, ValueError):
+            raise UserError(f"checkpoint {self.model_file} is corrupt; delete it to restart the run, "
+                            "or restore it from a copy") from None
+        return self.model_file
+
+    def read_evals(self) -> list[dict]:
+        return json.loads(self.evals_file.read_text()) if self.evals_file.exists() else []
+
+    def append_eval(self, row: dict) -> None:
+        write_json(self.evals_file, self.read_evals() + [row])
+
+
+def new_run_dir(cfg: RunConfig) -> RunDir:
+    if cfg.run_dir:
+        path = Path(cfg.run_dir)
+        if (path / "config.yaml").exists():
+            raise UserError(f"{path} already holds a run; resume it with `wsa-robot train --resume {path}`")
+    else:
+        path = RUNS_ROOT / cfg.task / time.strftime("%Y%m%d-%H%M%S")
+        while path.exists():
+            path = path.with_name(path.name + "-1")
+    path.mkdir(parents=True, exist_ok=True)
+    return RunDir(path)
+
+
+def existing_run_dir(path: Path | str | None) -> RunDir:
+    """The given run dir, checked; None = the most recently started run under runs/."""
+    if path is None:
+        configs = sorted(RUNS_ROOT.glob("**/config.yaml"), key=lambda p: p.stat().st_mtime)
+        if not configs:
+            raise UserError("no runs under ./runs; train one with `wsa-robot train --task Lift` or pass RUN_DIR")
+        return RunDir(configs[-1].parent)
+    path = Path(path)
+    if not path.is_dir():
+        raise UserError(f"run directory {path} does not exist; pass a folder under runs/")
+    return RunDir(path)

@@ -1,0 +1,52 @@
+"""Task specs: one YAML per task in tasks/, validated into a TaskSpec."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from wsa_robot.errors import UserError
+from wsa_robot.resources import data_dir
+
+
+class TaskSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    backend: str
+    env_id: str
+    robot: str = "Panda"
+    cameras: list[str]
+    available_cameras: list[str]
+    horizon: int
+    control_freq: int = 20
+    reward_shaping: bool = True
+    success: str
+    proprio_keys: list[str] = []
+    description: str = ""
+
+
+def task_files() -> dict[str, Path]:
+    """Task name -> YAML path, e.g. "Lift" or "atari/Pong" for tasks/atari/Pong.yaml."""
+    root = data_dir("tasks")
+    return {p.relative_to(root).with_suffix("").as_posix(): p for p in sorted(root.rglob("*.yaml"))}
+
+
+def load_task(name: str) -> TaskSpec:
+    files = task_files()
+    if name not in files:
+        close = difflib.get_close_matches(name, files, n=3) or sorted(files)
+        raise UserError(f"unknown task {name!r}; choose one of: {', '.join(close)} (see `wsa-robot tasks`)")
+    return TaskSpec(**yaml.safe_load(files[name].read_text()))
+
+
+def check_cameras(task: TaskSpec, cameras: list[str]) -> list[str]:
+    """The cameras, after checking each exists in the task (before any env process is started)."""
+    for cam in cameras:
+        if cam not in task.available_cameras:
+            raise UserError(f"unknown camera {cam!r} for task {task.name}; available: "
+                            f"{', '.join(task.available_cameras)}")
+    return cameras
