@@ -60,6 +60,7 @@ class RunConfig(_Strict):
     proprio: Literal["token", "context", "both", "none"]
     context: str
     fusion_dim: int
+    wsa_scorer: Literal["linear", "relu"]
     seed: int
     total_steps: int
     n_envs: int

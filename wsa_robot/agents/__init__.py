@@ -1,8 +1,7 @@
 """stable-baselines3 SAC / PPO with a fusion module as the features extractor; no RL algorithm written here.
 
-SAC keeps SB3's default `share_features_extractor=False`: actor and critic each own a fusion module. The critic's
-TD loss is the richer signal and trains the critic's copy; sharing would let only the actor loss train it (SB3
-detaches the critic from a shared extractor). The actor's weights are the ones logged as the explanation.
+SAC uses CriticFusionSACPolicy (one fusion module trained by the critic, read by the actor: see sac_policy.py);
+PPO uses SB3's MultiInputPolicy, whose shared extractor learns from the policy and value losses together.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
+from wsa_robot.agents.sac_policy import CriticFusionSACPolicy
 from wsa_robot.config import RunConfig
 from wsa_robot.fusion import extractor_kwargs
 
@@ -21,7 +21,8 @@ ALGOS: dict[str, type[BaseAlgorithm]] = {"sac": SAC, "ppo": PPO}
 
 
 def policy_kwargs(cfg: RunConfig, token_keys: list[str], context_key: str | None) -> dict:
-    cls, kwargs = extractor_kwargs(cfg.fusion, token_keys, context_key, dim=cfg.fusion_dim)
+    cls, kwargs = extractor_kwargs(cfg.fusion, token_keys, context_key, dim=cfg.fusion_dim,
+                                   wsa_scorer=cfg.wsa_scorer)
     arch = cfg.sac.net_arch if cfg.algo == "sac" else cfg.ppo.net_arch
     return {"features_extractor_class": cls, "features_extractor_kwargs": kwargs, "net_arch": list(arch)}
 
@@ -30,7 +31,8 @@ def build_agent(cfg: RunConfig, venv: VecEnv, token_keys: list[str], context_key
                 tensorboard_log: Path | None) -> BaseAlgorithm:
     hp = (cfg.sac if cfg.algo == "sac" else cfg.ppo).model_dump()
     hp.pop("net_arch")
-    return ALGOS[cfg.algo]("MultiInputPolicy", venv, policy_kwargs=policy_kwargs(cfg, token_keys, context_key),
+    policy = CriticFusionSACPolicy if cfg.algo == "sac" else "MultiInputPolicy"
+    return ALGOS[cfg.algo](policy, venv, policy_kwargs=policy_kwargs(cfg, token_keys, context_key),
                            tensorboard_log=str(tensorboard_log) if tensorboard_log else None, seed=cfg.seed,
                            device=cfg.device, verbose=0, **hp)
 

@@ -22,8 +22,8 @@ logging.disable(logging.NOTSET)
 
 from wsa_robot.envs.renderer import CameraRenderer  # noqa: E402
 
-logging.getLogger("robosuite").setLevel(logging.ERROR)
-for _handler in logging.getLogger("robosuite").handlers:
+logging.getLogger("robosuite_logs").setLevel(logging.ERROR)
+for _handler in logging.getLogger("robosuite_logs").handlers:
     _handler.setLevel(logging.ERROR)
 
 

@@ -1,0 +1,143 @@
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+
+from wsa_robot.fusion import FUSIONS, extractor_kwargs
+from wsa_robot.fusion.attention import WSAExtractor
+
+
+def space(keys, dim=6, spatial=(), dtype=np.float32, context="ctx"):
+    d = {k: spaces.Box(-np.inf, np.inf, (4, 5, 5) if k in spatial else (dim,), dtype) for k in keys}
+    d[context] = spaces.Box(-np.inf, np.inf, (3,), np.float32)
+    d["token_mask"] = spaces.Box(0, 1, (len(keys),), np.float32)
+    return spaces.Dict(d)
+
+
+def batch(sp, b=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    obs = {k: torch.randn((b, *s.shape), generator=g) for k, s in sp.spaces.items()}
+    obs["token_mask"] = torch.ones(b, sp["token_mask"].shape[0])
+    return obs
+
+
+def wsa(keys, **kw):
+    torch.manual_seed(0)
+    sp = space(keys, **kw)
+    return WSAExtractor(sp, keys, "ctx", dim=16), sp
+
+
+@pytest.mark.parametrize("k", [1, 2, 7])
+def test_weights_are_a_distribution_for_any_number_of_tokens(k):
+    keys = [f"t{i}" for i in range(k)]
+    ext, sp = wsa(keys)
+    out = ext(batch(sp))
+    w = ext.last_weights
+    assert out.shape == (5, 16) and w.shape == (5, k)
+    assert (w >= 0).all() and torch.allclose(w.sum(1), torch.ones(5))
+
+
+def test_permuting_tokens_permutes_weights_and_keeps_output():
+    keys = ["a@cam1", "b@cam1", "a@cam2", "proprio"]
+    ext, sp = wsa(keys)
+    obs = batch(sp)
+    out = ext(obs)
+    perm = [2, 0, 3, 1]
+    other = WSAExtractor(sp, [keys[i] for i in perm], "ctx", dim=16)
+    other.load_state_dict(ext.state_dict())  # adapters are keyed by token name, not position
+    out2 = other(obs)
+    torch.testing.assert_close(out2, out)
+    torch.testing.assert_close(other.last_weights, ext.last_weights[:, perm])
+
+
+def test_masked_token_has_zero_weight_and_no_influence():
+    keys = ["t0", "t1", "t2"]
+    ext, sp = wsa(keys)
+    obs = batch(sp)
+    obs["token_mask"][:, 1] = 0
+    out = ext(obs)
+    assert (ext.last_weights[:, 1] == 0).all()
+    assert torch.allclose(ext.last_weights.sum(1), torch.ones(5))
+    obs["t1"] = obs["t1"] * 100 + 7
+    torch.testing.assert_close(ext(obs), out)
+
+
+def test_reference_relu_scorer_is_available():
+    torch.manual_seed(0)
+    sp = space(["t0", "t1"])
+    ext = WSAExtractor(sp, ["t0", "t1"], "ctx", dim=16, scorer="relu")
+    assert isinstance(ext.scorer[-1], torch.nn.ReLU)
+    ext(batch(sp))
+    assert torch.allclose(ext.last_weights.sum(1), torch.ones(5))
+
+
+def test_all_tokens_masked_gives_zeros_not_nan():
+    ext, sp = wsa(["t0", "t1"])
+    obs = batch(sp)
+    obs["token_mask"][:] = 0
+    out = ext(obs)
+    assert torch.isfinite(out).all() and (out == 0).all() and (ext.last_weights == 0).all()
+
+
+def test_one_shared_scorer_and_gradients_reach_every_trainable_part():
+    small, _ = wsa(["t0"])
+    ext, sp = wsa([f"t{i}" for i in range(7)])
+    scorer_params = lambda e: sum(p.numel() for p in e.scorer.parameters())  # noqa: E731
+    assert scorer_params(small) == scorer_params(ext) == 2 * 16 + 1
+    obs = batch(sp)
+    obs["t3"] = obs["t3"] * 3  # break symmetry so the scorer's gradient is not zero by accident
+    ext(obs).pow(2).sum().backward()
+    for name, p in ext.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_no_gradient_reaches_a_frozen_encoder_in_front():
+    frozen = torch.nn.Linear(10, 6)
+    for p in frozen.parameters():
+        p.requires_grad_(False)
+    ext, sp = wsa(["t0", "t1"])
+    with torch.inference_mode():
+        pixels = torch.randn(5, 10)
+        tokens = {"t0": frozen(pixels), "t1": frozen(pixels * 2)}
+    obs = batch(sp)
+    obs.update({k: v.clone() for k, v in tokens.items()})
+    ext(obs).sum().backward()
+    assert all(p.grad is None for p in frozen.parameters())
+    assert ext.tokens.adapters["t0"][1][0].weight.grad is not None
+
+
+def test_mixed_spatial_and_vector_tokens_and_float16():
+    keys = ["map@cam", "vec@cam", "proprio"]
+    ext, sp = wsa(keys, spatial={"map@cam"}, dtype=np.float16)
+    obs = {k: v.half() if k in keys else v for k, v in batch(sp).items()}
+    out = ext(obs)
+    assert out.dtype == torch.float32 and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("fusion", [f for f in FUSIONS if f != "e2e"])
+def test_every_token_fusion_builds_and_runs(fusion):
+    keys = ["m1@cam", "m2@cam", "v@cam"]
+    sp = space(keys, spatial={"m1@cam", "m2@cam"})
+    cls, kw = extractor_kwargs(fusion, keys, "ctx", dim=16)
+    ext = cls(sp, **kw)
+    out = ext(batch(sp))
+    assert out.shape == (5, ext.features_dim) and torch.isfinite(out).all()
+    params = list(ext.parameters())
+    assert (fusion == "lin") == (not params)  # LIN is the only fusion with nothing to train
+    if params:
+        out.sum().backward()
+        assert all(p.grad is not None for p in params)
+
+
+def test_e2e_runs_on_pixels():
+    sp = spaces.Dict({"cam": spaces.Box(0, 255, (3, 84, 84), np.uint8),
+                      "proprio": spaces.Box(-1, 1, (4,), np.float32)})
+    cls, kw = extractor_kwargs("e2e", ["cam", "proprio"], None)
+    ext = cls(sp, **kw)
+    out = ext({"cam": torch.rand(2, 3, 84, 84), "proprio": torch.zeros(2, 4)})
+    assert out.shape == (2, ext.features_dim) == (2, 512 + 64)
+
+
+def test_unknown_fusion_names_the_valid_ones():
+    with pytest.raises(ValueError, match="wsa, lin"):
+        extractor_kwargs("attention", ["a"], None)

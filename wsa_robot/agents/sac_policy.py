@@ -1,0 +1,36 @@
+"""SAC with ONE fusion module trained by the critic (as in DrQ and SAC-AE); the actor reads it detached.
+
+stable-baselines3 offers two choices: separate extractors for actor and critic (two sets of WSA weights, the
+actor's trained by its weak policy-gradient signal only) or a shared one trained by the actor loss only. The
+critic's TD loss is the stronger signal for learning what to attend to, and one module gives one explanation.
+"""
+
+from __future__ import annotations
+
+import torch
+from stable_baselines3.sac.policies import Actor, MultiInputPolicy
+
+
+class DetachedActor(Actor):
+    """An actor whose features come from the critic's fusion module with no gradient into it."""
+
+    def extract_features(self, obs, features_extractor):
+        with torch.no_grad():
+            return super().extract_features(obs, features_extractor)
+
+
+class CriticFusionSACPolicy(MultiInputPolicy):
+    def make_actor(self, features_extractor=None) -> Actor:
+        actor_kwargs = self._update_features_extractor(self.actor_kwargs, features_extractor)
+        return DetachedActor(**actor_kwargs).to(self.device)
+
+    def _build(self, lr_schedule) -> None:
+        self.critic = self.make_critic(features_extractor=None)
+        self.actor = self.make_actor(features_extractor=self.critic.features_extractor)
+        own = [p for name, p in self.actor.named_parameters() if not name.startswith("features_extractor.")]
+        self.actor.optimizer = self.optimizer_class(own, lr=lr_schedule(1), **self.optimizer_kwargs)
+        self.critic.optimizer = self.optimizer_class(self.critic.parameters(), lr=lr_schedule(1),
+                                                     **self.optimizer_kwargs)
+        self.critic_target = self.make_critic(features_extractor=None)
+        self.critic_target.load_state_dict(self.critic.state_dict())
+        self.critic_target.set_training_mode(False)

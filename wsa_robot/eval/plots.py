@@ -1,0 +1,40 @@
+"""PNG plots: WSA weights over an episode, learning curves. Written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from wsa_robot.atomic import atomic_path  # noqa: E402
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_weights(weights: np.ndarray, token_keys: list[str], path: Path, title: str = "") -> Path:
+    """weights [T, K]: one line per token over the episode's steps."""
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for k, key in enumerate(token_keys):
+        ax.plot(np.arange(len(weights)), weights[:, k], label=key, linewidth=1.5)
+    ax.set(xlabel="step", ylabel="WSA weight", ylim=(0, 1), title=title)
+    ax.legend(loc="upper right", fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_curve(steps: Sequence[float], values: Sequence[float], path: Path, ylabel: str, title: str = "") -> Path:
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(steps, values, marker="o")
+    ax.set(xlabel="environment steps", ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)

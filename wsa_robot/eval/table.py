@@ -1,0 +1,38 @@
+"""The eval table (rich) and its JSON summary."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.table import Table
+
+
+def summary(rows: list[dict]) -> dict:
+    """Mean/std of return, success rate, mean length and mean weight per token, as plain floats."""
+    returns = np.array([r["return"] for r in rows], dtype=float)
+    tokens = sorted({k for r in rows for k in r.get("weights", {})})
+    return {
+        "episodes": len(rows),
+        "mean_return": float(returns.mean()), "std_return": float(returns.std()),
+        "success_rate": float(np.mean([bool(r["success"]) for r in rows])),
+        "mean_length": float(np.mean([r["length"] for r in rows])),
+        "weights": {k: float(np.mean([r["weights"][k] for r in rows if k in r.get("weights", {})])) for k in tokens},
+    }
+
+
+def episode_table(rows: list[dict], token_keys: list[str]) -> Table:
+    """One row per episode and a final mean row; a column per token with its mean WSA weight."""
+    has_weights = any(r.get("weights") for r in rows)
+    table = Table(title="evaluation (deterministic policy)")
+    for col in ["episode", "return", "success", "length"] + (token_keys if has_weights else []):
+        table.add_column(col, justify="right")
+
+    def weight_cells(weights: dict) -> list[str]:
+        return [f"{weights[k]:.2f}" if k in weights else "-" for k in token_keys] if has_weights else []
+
+    for r in rows:
+        table.add_row(str(r["episode"]), f"{r['return']:.2f}", "yes" if r["success"] else "no", str(r["length"]),
+                      *weight_cells(r.get("weights", {})))
+    s = summary(rows)
+    table.add_row("mean", f"{s['mean_return']:.2f} ± {s['std_return']:.2f}", f"{s['success_rate']:.0%}",
+                  f"{s['mean_length']:.0f}", *weight_cells(s["weights"]), style="bold")
+    return table

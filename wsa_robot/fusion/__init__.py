@@ -1,0 +1,37 @@
+"""Fusion modules: the stable-baselines3 features extractors that turn token observations into a state.
+
+fusion/ knows nothing of robosuite or Atari: it sees a Dict of tokens, an optional "token_mask" and a
+context key.
+"""
+
+from __future__ import annotations
+
+import torch
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+
+from wsa_robot.fusion.attention import DPAExtractor, WSAExtractor
+from wsa_robot.fusion.baselines import CNNExtractor, E2EExtractor, FixExtractor, LinExtractor
+
+EXTRACTORS: dict[str, type[BaseFeaturesExtractor]] = {
+    "wsa": WSAExtractor, "lin": LinExtractor, "fix": FixExtractor, "dpa": DPAExtractor,
+    "cnn": CNNExtractor, "e2e": E2EExtractor,
+}
+FUSIONS = tuple(EXTRACTORS)
+
+
+def extractor_kwargs(fusion: str, token_keys: list[str], context_key: str | None, dim: int = 256,
+                     wsa_scorer: str = "linear") -> tuple[type[BaseFeaturesExtractor], dict]:
+    """The class and `features_extractor_kwargs` for SB3's `policy_kwargs`."""
+    if fusion not in EXTRACTORS:
+        raise ValueError(f"unknown fusion {fusion!r}; choose one of: {', '.join(FUSIONS)}")
+    kwargs = {"token_keys": list(token_keys), "context_key": context_key}
+    if fusion != "e2e":
+        kwargs["dim"] = dim
+    if fusion == "wsa":
+        kwargs["scorer"] = wsa_scorer
+    return EXTRACTORS[fusion], kwargs
+
+
+def attention_weights(extractor: torch.nn.Module) -> torch.Tensor | None:
+    """The last [B, K] token weights of WSA or DPA; None for fusions without weights."""
+    return getattr(extractor, "last_weights", None)
