@@ -10,11 +10,13 @@ from wsa_robot.tasks import load_task, task_files
 
 def tasks_table() -> Table:
     table = Table(title="tasks")
-    for col in ("task", "backend", "cameras (default)", "horizon", "success", "description"):
-        table.add_column(col)
+    for col in ("task", "backend", "cameras (default)", "horizon"):
+        table.add_column(col, no_wrap=True)  # names a user copies must never be split across lines
+    table.add_column("success")
+    table.add_column("description")
     for name in task_files():
         t = load_task(name)
-        table.add_row(name, t.backend, ", ".join(t.cameras), str(t.horizon), t.success, t.description)
+        table.add_row(name, t.backend, "\n".join(t.cameras), str(t.horizon), t.success, t.description)
     return table
 
 

@@ -77,34 +77,49 @@ class EvalCallback(BaseCallback):
 
 
 class ProgressCallback(BaseCallback):
-    """A rich bar: steps, steps/s, ETA, last eval success and the current WSA weights."""
+    """A rich bar: steps, steps/s, ETA, last eval success and the current WSA weights.
 
-    def __init__(self, total: int, weights: WeightsCallback, evals: EvalCallback | None) -> None:
+    Where stdout is no terminal (CI, nohup, a log file) it prints the same as a line every `log_every_s`.
+    """
+
+    def __init__(self, total: int, weights: WeightsCallback, evals: EvalCallback | None,
+                 log_every_s: float = 30.0) -> None:
         super().__init__()
-        self.total, self.weights, self.evals = total, weights, evals
+        self.total, self.weights, self.evals, self.log_every_s = total, weights, evals, log_every_s
         self.bar = Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.fields[rate]:>6} steps/s"), TimeRemainingColumn(),
                             TextColumn("{task.fields[info]}"))
+        self.live = self.bar.console.is_terminal
 
     def _on_training_start(self) -> None:
-        self.t0, self.start_steps = time.time(), self.model.num_timesteps
-        self.bar.start()
+        self.t0, self.start_steps, self.last_line = time.time(), self.model.num_timesteps, time.time()
+        if self.live:
+            self.bar.start()
         self.job = self.bar.add_task("train", total=self.total, completed=self.start_steps, rate="-", info="")
 
+    def _info(self) -> str:
+        info = []
+        if self.evals and self.evals.last:
+            info.append(f"eval success {self.evals.last['success_rate']:.2f}")
+        if self.weights.recent is not None:
+            info.append(" ".join(f"{short(k)} {v:.2f}" for k, v in zip(self.weights.token_keys, self.weights.recent)))
+        return "  ".join(info)
+
     def _on_step(self) -> bool:
-        if self.n_calls % 10 == 0:
-            rate = (self.num_timesteps - self.start_steps) / max(time.time() - self.t0, 1e-6)
-            self.logger.record("time/steps_per_s", rate)
-            info = []
-            if self.evals and self.evals.last:
-                info.append(f"eval success {self.evals.last['success_rate']:.2f}")
-            if self.weights.recent is not None:
-                info.append(" ".join(f"{short(k)} {v:.2f}" for k, v in zip(self.weights.token_keys,
-                                                                             self.weights.recent)))
-            self.bar.update(self.job, completed=self.num_timesteps, rate=f"{rate:.1f}", info="  ".join(info))
+        if self.n_calls % 10:
+            return True
+        rate = (self.num_timesteps - self.start_steps) / max(time.time() - self.t0, 1e-6)
+        self.logger.record("time/steps_per_s", rate)
+        if self.live:
+            self.bar.update(self.job, completed=self.num_timesteps, rate=f"{rate:.1f}", info=self._info())
+        elif time.time() - self.last_line >= self.log_every_s:
+            self.last_line = time.time()
+            eta = (self.total - self.num_timesteps) / max(rate, 1e-6)
+            print(f"train {self.num_timesteps}/{self.total}  {rate:.1f} steps/s  eta {eta / 60:.0f} min  "
+                  f"{self._info()}", flush=True)
         return True
 
     def _on_training_end(self) -> None:
-        self.bar.update(self.job, completed=min(self.num_timesteps, self.total))
-        self.bar.stop()
-
+        if self.live:
+            self.bar.update(self.job, completed=min(self.num_timesteps, self.total))
+            self.bar.stop()

@@ -24,7 +24,7 @@ def episode_table(rows: list[dict], token_keys: list[str]) -> Table:
     has_weights = any(r.get("weights") for r in rows)
     table = Table(title="evaluation (deterministic policy)")
     for col in ["episode", "return", "success", "length"] + (token_keys if has_weights else []):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", overflow="fold")
 
     def weight_cells(weights: dict) -> list[str]:
         return [f"{weights[k]:.2f}" if k in weights else "-" for k in token_keys] if has_weights else []
