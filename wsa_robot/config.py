@@ -68,6 +68,7 @@ class RunConfig(_Strict):
     torch_threads: int
     run_dir: str | None
     horizon: int | None
+    reward_shaping: bool | None
     checkpoint_every: int
     eval_every: int
     eval_episodes: int

@@ -24,14 +24,27 @@ class EncoderBank:
     def token_shapes(self) -> dict[str, tuple[int, ...]]:
         return {token_key(e.name, c): e.output_shape for e in self.encoders for c in self.cameras}
 
-    def embed(self, images: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """images: camera -> uint8 [N, H, W, 3]; returns token -> [N, *shape] embeddings."""
-        n = len(images[self.cameras[0]])
-        batch = torch.from_numpy(np.concatenate([images[c] for c in self.cameras])).to(self.device)
+    @property
+    def needs_depth(self) -> bool:
+        return any(e.modality == "depth" for e in self.encoders)
+
+    def embed(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """obs: camera -> uint8 [N, H, W, 3] (and `<camera>_depth` -> float [N, H, W, 1] for depth encoders);
+        returns token -> [N, *shape] embeddings, every camera of one modality in one batch per encoder."""
+        n = len(obs[self.cameras[0]])
+        batches: dict[str, torch.Tensor] = {}
+
+        def batch(modality: str) -> torch.Tensor:
+            if modality not in batches:
+                suffix = "" if modality == "rgb" else f"_{modality}"
+                stacked = np.concatenate([obs[c + suffix] for c in self.cameras])
+                batches[modality] = torch.from_numpy(stacked).to(self.device)
+            return batches[modality]
+
         out: dict[str, np.ndarray] = {}
         with torch.inference_mode():
             for enc in self.encoders:
-                emb = enc(batch).float().cpu().numpy().astype(self.dtype)
+                emb = enc(batch(enc.modality)).float().cpu().numpy().astype(self.dtype)
                 for i, cam in enumerate(self.cameras):
                     out[token_key(enc.name, cam)] = emb[i * n:(i + 1) * n]
         return out

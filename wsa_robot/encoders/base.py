@@ -14,6 +14,7 @@ class FrozenEncoder(nn.Module):
     """
 
     name: str = "encoder"
+    modality: str = "rgb"  # "rgb": uint8 camera images; "depth": float depth maps in metres [B, H, W, 1]
     input_size: int = 84
     output_shape: tuple[int, ...] = ()
 

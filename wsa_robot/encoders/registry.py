@@ -39,10 +39,20 @@ def _autoencoder_entry(key: str, meta: dict, assets: Path) -> EncoderEntry:
                         f"RGB {size}x{size}", tuple(meta["output_shape"]), path, path.exists(), build)
 
 
+def _sim_depth_entry() -> EncoderEntry:
+    def build() -> FrozenEncoder:
+        from wsa_robot.encoders.sim_depth import SimDepthEncoder
+
+        return SimDepthEncoder().freeze()
+
+    return EncoderEntry("sim_depth", "simulator", "the simulator's depth camera (no model)",
+                        "depth map (metres)", (1, 8, 8), None, True, build)
+
+
 def registry(assets: Path | None = None) -> dict[str, EncoderEntry]:
     """Encoders by name; `assets` defaults to the project's assets/ folder."""
     assets = assets or data_dir("assets")
-    entries = {}
+    entries = {"sim_depth": _sim_depth_entry()}
     for key, meta in read_manifest(assets).items():
         if meta.get("skill") == "autoencoder":
             entry = _autoencoder_entry(key, meta, assets)

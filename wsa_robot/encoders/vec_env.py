@@ -26,9 +26,8 @@ class EmbeddingVecEnv(VecEnvWrapper):
         super().__init__(venv, observation_space=spaces.Dict(obs_spaces))
         self.last_raw_obs: dict[str, np.ndarray] | None = None  # the camera images, for videos
 
-
     def _embed(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out = self.bank.embed({c: obs[c] for c in self.bank.cameras})
+        out = self.bank.embed(obs)
         if "proprio" in obs:
             out["proprio"] = obs["proprio"]
         out[MASK_KEY] = np.ones((len(obs["proprio"]), len(self.token_keys)), np.float32)
