@@ -42,6 +42,8 @@ def main() -> None:
         "success_rate": [e["success_rate"] for e in evals],
         "return": [e["mean_return"] for e in evals],
         "wall_s": evals[-1]["wall_s"] if evals else round(time.time() - start, 1),
+        "total_steps": cfg.total_steps,
+        "steps_done": run.read_state()["num_timesteps"],  # less than total_steps if it was stopped early
         "eval_episodes": cfg.eval_episodes,
         "config": cfg.model_dump(),
     }})

@@ -66,10 +66,17 @@ def test_same_seed_same_episode(env):
 
 
 def test_steps_report_success_and_truncate_at_horizon():
-    e = make_env(load_task("Lift"), ["agentview"], 32, seed=0, horizon=5)
+    e = make_env(load_task("Lift"), ["agentview"], 32, seed=0, horizon=20)
     try:
         e.reset(seed=0)
-        flags = [e.step(np.zeros(7))[3] for _ in range(5)]
-        assert flags == [False] * 4 + [True]
+        sim = e._env.sim
+        qpos = sim.data.get_joint_qpos("cube_joint0").copy()
+        qpos[2] += 0.3  # lift the cube by hand: it is a success while it falls, and stays one in is_success
+        sim.data.set_joint_qpos("cube_joint0", qpos)
+        sim.forward()
+        steps = [e.step(np.zeros(7)) for _ in range(20)]
+        assert [s[3] for s in steps] == [False] * 19 + [True]
+        assert steps[0][4]["success_now"] and all(s[4]["is_success"] for s in steps)
+        assert not steps[-1][4]["success_now"]  # it has landed by the horizon
     finally:
         e.close()

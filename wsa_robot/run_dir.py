@@ -77,6 +77,9 @@ class RunDir:
                             "or restore it from a copy") from None
         return self.model_file
 
+    def read_state(self) -> dict:
+        return json.loads(self.state_file.read_text())
+
     def read_evals(self) -> list[dict]:
         return json.loads(self.evals_file.read_text()) if self.evals_file.exists() else []
 

@@ -73,7 +73,8 @@ class EvalCallback(BaseCallback):
         return True
 
     def _on_training_start(self) -> None:
-        self.t0 = time.time()
+        previous = self.run.read_evals()  # a resumed run keeps counting wall time from its last eval
+        self.t0 = time.time() - (previous[-1]["wall_s"] if previous else 0.0)
 
 
 class ProgressCallback(BaseCallback):

@@ -81,13 +81,17 @@ class RobosuiteEnv(gym.Env):
         if seed is not None:  # every robosuite sampler shares env.rng: reseed it in place
             self._env.rng.bit_generator.state = np.random.default_rng(seed).bit_generator.state
         raw = self._env.reset()
-        return self._observe(raw), {"is_success": False}
+        self._succeeded = False
+        return self._observe(raw), {"is_success": False, "success_now": False}
 
     def step(self, action: np.ndarray):
         raw, reward, done, _ = self._env.step(np.asarray(action, dtype=np.float64))
-        success = bool(self._env._check_success())
+        now = bool(self._env._check_success())
+        self._succeeded = self._succeeded or now
         truncated = bool(done)  # robosuite ends episodes only at the horizon
-        return self._observe(raw), float(reward), False, truncated, {"is_success": success}
+        # is_success is sticky (reached at any step so far), so SB3's episode-end success rate and eval agree
+        return self._observe(raw), float(reward), False, truncated, {"is_success": self._succeeded,
+                                                                     "success_now": now}
 
     def close(self) -> None:
         self._renderer.close()
