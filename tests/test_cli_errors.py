@@ -26,6 +26,7 @@ def one_line_error(capsys, argv, match):
     (["train", "seed"], "write key=value"),
     (["train", "fusion=attention"], "bad value for fusion"),
     (["train", "context=ae@frontview"], "context 'ae@frontview' is not a token"),
+    (["train", "device=gpu0"], "use auto, cpu, cuda or cuda:N"),
     (["eval", "no/such/run"], "does not exist"),
     (["train", "--resume", "no/such/run"], "does not exist"),
     (["pretrain", "--skill", "telepathy"], "unknown skill"),

@@ -15,6 +15,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from wsa_robot.agents.sac_policy import CriticFusionSACPolicy
 from wsa_robot.config import RunConfig
+from wsa_robot.device import resolve_device
 from wsa_robot.fusion import extractor_kwargs
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"sac": SAC, "ppo": PPO}
@@ -34,11 +35,11 @@ def build_agent(cfg: RunConfig, venv: VecEnv, token_keys: list[str], context_key
     policy = CriticFusionSACPolicy if cfg.algo == "sac" else "MultiInputPolicy"
     return ALGOS[cfg.algo](policy, venv, policy_kwargs=policy_kwargs(cfg, token_keys, context_key),
                            tensorboard_log=str(tensorboard_log) if tensorboard_log else None, seed=cfg.seed,
-                           device=cfg.device, verbose=0, **hp)
+                           device=resolve_device(cfg.device), verbose=0, **hp)
 
 
 def load_agent(cfg: RunConfig, path: Path, venv: VecEnv | None) -> BaseAlgorithm:
-    return ALGOS[cfg.algo].load(path, env=venv, device=cfg.device)
+    return ALGOS[cfg.algo].load(path, env=venv, device=resolve_device(cfg.device))
 
 
 def policy_extractor(model: BaseAlgorithm) -> torch.nn.Module:
