@@ -80,3 +80,23 @@ def test_steps_report_success_and_truncate_at_horizon():
         assert not steps[-1][4]["success_now"]  # it has landed by the horizon
     finally:
         e.close()
+
+
+def test_segmentation_labels_the_cube_gripper_and_table():
+    from wsa_robot.envs.robosuite_env import SEGMENT_CLASSES
+
+    from wsa_robot.envs.robosuite_env import RobosuiteEnv
+
+    e = RobosuiteEnv(load_task("Lift"), ["agentview", "robot0_eye_in_hand"], 84, seed=0, segmentation=True)
+    try:
+        obs, _ = e.reset(seed=0)
+        cls = {name: i for i, name in enumerate(SEGMENT_CLASSES)}
+        for cam in e.cameras:
+            seg, rgb = obs[f"{cam}_seg"][..., 0], obs[cam].astype(int)
+            assert obs[f"{cam}_seg"].shape == (84, 84, 1) and e.observation_space[f"{cam}_seg"].contains(obs[f"{cam}_seg"])
+            cube = seg == cls["object"]
+            assert cube.sum() > 20 and (seg == cls["gripper"]).sum() > 100 and (seg == cls["arena"]).sum() > 3000
+            red = rgb[..., 0] - rgb[..., 1]
+            assert red[cube].mean() > red[seg == cls["arena"]].mean() + 30  # the cube is the red thing
+    finally:
+        e.close()

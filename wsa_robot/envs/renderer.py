@@ -53,6 +53,35 @@ class CameraRenderer:
         metres = self._near / (1.0 - z * (1.0 - self._near / self._far))
         return rgb, metres[..., None].astype(np.float32)
 
+    def segment(self, data: mujoco.MjData, camera_id: int) -> np.ndarray:
+        """The MuJoCo geom id under every pixel, int32 [H, W], upright; -1 where no geom is (the sky).
+
+        A second pass with segmentation colours (each geom drawn flat in a colour encoding its id); only
+        pretraining asks for it, so the training path never pays for it.
+        """
+        self._gl.make_current()
+        self._camera.fixedcamid = camera_id
+        mujoco.mjv_updateScene(self.model, data, self._option, None, self._camera,
+                               mujoco.mjtCatBit.mjCAT_ALL, self._scene)
+        flags = (mujoco.mjtRndFlag.mjRND_SEGMENT, mujoco.mjtRndFlag.mjRND_IDCOLOR)
+        for f in flags:
+            self._scene.flags[f] = 1
+        try:
+            mujoco.mjr_render(self._rect, self._scene, self._context)
+            mujoco.mjr_readPixels(self._rgb, None, self._rect, self._context)
+        finally:
+            for f in flags:
+                self._scene.flags[f] = 0
+        rgb = np.flipud(self._rgb).astype(np.int32)
+        segid = rgb[..., 0] + (rgb[..., 1] << 8) + (rgb[..., 2] << 16) - 1  # 0 encodes "no geom"
+        lookup = np.full(self._scene.ngeom + 1, -1, np.int32)  # scene geom index -> model geom id
+        for i in range(self._scene.ngeom):
+            g = self._scene.geoms[i]
+            if g.segid >= 0 and g.objtype == mujoco.mjtObj.mjOBJ_GEOM:
+                lookup[g.segid] = g.objid
+        segid[(segid < 0) | (segid >= self._scene.ngeom)] = self._scene.ngeom
+        return lookup[segid]
+
     def close(self) -> None:
         if self._gl is not None:
             self._context.free()

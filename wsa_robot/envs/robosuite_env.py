@@ -22,6 +22,8 @@ logging.disable(logging.NOTSET)
 
 from wsa_robot.envs.renderer import CameraRenderer  # noqa: E402
 
+SEGMENT_CLASSES = ("background", "arena", "robot", "gripper", "object")
+
 logging.getLogger("robosuite_logs").setLevel(logging.ERROR)
 for _handler in logging.getLogger("robosuite_logs").handlers:
     _handler.setLevel(logging.ERROR)
@@ -34,8 +36,8 @@ class RobosuiteEnv(gym.Env):
 
     def __init__(self, task: TaskSpec, cameras: list[str], image_size: int = 84, depth: bool = False,
                  seed: int | None = None, horizon: int | None = None, reward_shaping: bool | None = None,
-                 quality: dict[str, bool] | None = None) -> None:
-        self.task, self.cameras, self.depth = task, list(cameras), depth
+                 quality: dict[str, bool] | None = None, segmentation: bool = False) -> None:
+        self.task, self.cameras, self.depth, self.segmentation = task, list(cameras), depth, segmentation
         self._env = robosuite.make(
             task.env_id, robots=task.robot,
             controller_configs=load_composite_controller_config(robot=task.robot),
@@ -57,10 +59,33 @@ class RobosuiteEnv(gym.Env):
         if depth:
             obs_spaces.update({f"{c}_depth": spaces.Box(0, np.inf, (image_size, image_size, 1), np.float32)
                                for c in self.cameras})
+        if segmentation:
+            self._geom_class = self._geom_classes(model)
+            obs_spaces.update({f"{c}_seg": spaces.Box(0, len(SEGMENT_CLASSES) - 1, (image_size, image_size, 1),
+                                                      np.uint8) for c in self.cameras})
         obs_spaces["proprio"] = spaces.Box(-np.inf, np.inf, proprio.shape, np.float32)
         self.observation_space = spaces.Dict(obs_spaces)
         low, high = self._env.action_spec
         self.action_space = spaces.Box(low.astype(np.float32), high.astype(np.float32))
+
+    def _geom_classes(self, model) -> np.ndarray:
+        """Class index (SEGMENT_CLASSES) of every geom, with one extra slot at the end for "no geom"."""
+        roots = {model.body(obj.root_body).id for obj in self._env.model.mujoco_objects}
+
+        def under_object(body: int) -> bool:
+            while body > 0:
+                if body in roots:
+                    return True
+                body = model.body_parentid[body]
+            return False
+
+        classes = np.zeros(model.ngeom + 1, np.uint8)  # the last slot (-1) stays background
+        for g in range(model.ngeom):
+            body = model.geom_bodyid[g]
+            name = model.body(body).name
+            classes[g] = (4 if under_object(body) else 3 if name.startswith("gripper0_")
+                          else 2 if name.startswith(("robot0_", "fixed_mount0_", "mount0_")) else 1)
+        return classes
 
     def _proprio(self, raw: dict[str, np.ndarray]) -> np.ndarray:
         return np.concatenate([np.ravel(raw[k]) for k in self.task.proprio_keys]).astype(np.float32)
@@ -73,6 +98,8 @@ class RobosuiteEnv(gym.Env):
             obs[cam] = rgb
             if self.depth:
                 obs[f"{cam}_depth"] = depth
+            if self.segmentation:
+                obs[f"{cam}_seg"] = self._geom_class[self._renderer.segment(data, cam_id)][..., None]
         obs["proprio"] = self._proprio(raw)
         return obs
 
