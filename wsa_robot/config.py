@@ -55,6 +55,7 @@ class RunConfig(_Strict):
     algo: Literal["sac", "ppo"]
     fusion: Literal["wsa", "lin", "fix", "dpa", "cnn", "e2e"]
     encoders: list[str]
+    weights_dir: str | None = None  # zoo weights folder; None: $WSA_WEIGHTS_DIR, then the model caches
     cameras: list[str] | None
     image_size: int
     proprio: Literal["token", "context", "both", "none"]

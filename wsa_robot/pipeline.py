@@ -32,7 +32,8 @@ def plan(cfg: RunConfig, device: str = "cpu") -> Pipeline:
     if cfg.fusion == "e2e":
         tokens = cameras + (["proprio"] if cfg.proprio != "none" else [])
         return Pipeline(task, cameras, tokens, None, None)
-    bank = EncoderBank([build_encoder(name) for name in cfg.encoders], cameras, device=device)
+    encoders = [build_encoder(name, weights_dir=cfg.weights_dir) for name in cfg.encoders]
+    bank = EncoderBank(encoders, cameras, device=device)
     tokens = [token_key(e, c) for e in cfg.encoders for c in cameras]
     if cfg.proprio in ("token", "both"):
         tokens.append("proprio")

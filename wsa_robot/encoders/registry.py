@@ -1,28 +1,19 @@
-"""Every encoder a run can name: the project's pretrained skills from assets/manifest.json (and, later, zoo models)."""
+"""Every encoder a run can name: the simulator's depth, the foundation-model zoo, and this project's own
+pretrained skills from assets/manifest.json. Making the registry builds no model."""
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from wsa_robot.assets import read_manifest, verified_file
 from wsa_robot.encoders.base import FrozenEncoder
+from wsa_robot.encoders.entry import EncoderEntry
+from wsa_robot.encoders.zoo import zoo_entries
 from wsa_robot.errors import UserError
 from wsa_robot.resources import data_dir
 
-
-@dataclass(frozen=True)
-class EncoderEntry:
-    name: str
-    family: str
-    source: str
-    input: str
-    output_shape: tuple[int, ...]
-    weights: Path | None
-    weights_present: bool
-    build: Callable[[], FrozenEncoder]
+__all__ = ["EncoderEntry", "build_encoder", "registry"]
 
 
 def _autoencoder_entry(key: str, meta: dict, assets: Path) -> EncoderEntry:
@@ -35,7 +26,7 @@ def _autoencoder_entry(key: str, meta: dict, assets: Path) -> EncoderEntry:
         return AutoencoderEncoder(load_autoencoder(verified_file(meta, assets)), name=meta["encoder"]).freeze()
 
     size = meta.get("image_size", 84)
-    return EncoderEntry(meta["encoder"], "autoencoder", f"assets/{meta['file']} ({meta['task']}, {key})",
+    return EncoderEntry(meta["encoder"], "autoencoder", f"own autoencoder, assets/{meta['file']} ({meta['task']})",
                         f"RGB {size}x{size}", tuple(meta["output_shape"]), path, path.exists(), build)
 
 
@@ -45,14 +36,15 @@ def _sim_depth_entry() -> EncoderEntry:
 
         return SimDepthEncoder().freeze()
 
-    return EncoderEntry("sim_depth", "simulator", "the simulator's depth camera (no model)",
+    return EncoderEntry("sim_depth", "simulator", "simulator depth camera, no model",
                         "depth map (metres)", (1, 8, 8), None, True, build)
 
 
-def registry(assets: Path | None = None) -> dict[str, EncoderEntry]:
-    """Encoders by name; `assets` defaults to the project's assets/ folder."""
+def registry(assets: Path | None = None, weights_dir: str | Path | None = None) -> dict[str, EncoderEntry]:
+    """Encoders by name; `assets` defaults to the project's assets/ folder, `weights_dir` is where zoo
+    weights are looked for first (then $WSA_WEIGHTS_DIR, then the model's own cache)."""
     assets = assets or data_dir("assets")
-    entries = {"sim_depth": _sim_depth_entry()}
+    entries = {"sim_depth": _sim_depth_entry(), **zoo_entries(weights_dir)}
     for key, meta in read_manifest(assets).items():
         if meta.get("skill") == "autoencoder":
             entry = _autoencoder_entry(key, meta, assets)
@@ -60,8 +52,9 @@ def registry(assets: Path | None = None) -> dict[str, EncoderEntry]:
     return entries
 
 
-def build_encoder(name: str, assets: Path | None = None) -> FrozenEncoder:
-    entries = registry(assets)
+def build_encoder(name: str, assets: Path | None = None, weights_dir: str | Path | None = None) -> FrozenEncoder:
+    """The frozen encoder registered as `name`; unknown names and missing weights raise UserError."""
+    entries = registry(assets, weights_dir)
     if name not in entries:
         close = difflib.get_close_matches(name, entries, n=3) or sorted(entries)
         raise UserError(f"unknown encoder {name!r}; choose one of: {', '.join(close)} (see `wsa-robot encoders`)")
