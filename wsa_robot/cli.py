@@ -64,15 +64,17 @@ def evaluate(
 @app.command()
 def pretrain(
     task: str = typer.Option("Lift", "--task"),
-    skill: str = typer.Option("autoencoder", "--skill", help="what to pretrain: autoencoder"),
+    skill: str = typer.Option("autoencoder", "--skill",
+                              help="what to pretrain: autoencoder, depth, segmentation, contrastive, keypoints"),
     frames: int = typer.Option(3000, "--frames", min=100, help="frames per camera from a random policy"),
     steps: int = typer.Option(4000, "--steps", min=1, help="gradient steps"),
     out: Optional[Path] = typer.Option(None, "--out", help="assets folder to write (default: the project's)"),
+    seed: int = typer.Option(0, "--seed"),
 ) -> None:
-    """Pretrain one of the project's own encoders on frames from the task's cameras."""
+    """Pretrain one of the project's own encoders on frames from the task's cameras (cached in data/frames/)."""
     from wsa_robot.pretrain import pretrain as run_pretrain
 
-    entry = run_pretrain(task, skill, frames_per_camera=frames, steps=steps, out_dir=out)
+    entry = run_pretrain(task, skill, frames_per_camera=frames, steps=steps, out_dir=out, seed=seed)
     console.print(entry)
 
 

@@ -1,4 +1,4 @@
-"""The project's own conv autoencoder (the reference's 32-64-64 convs, plus a linear bottleneck)."""
+"""The project's own conv encoder-decoder (the reference's 32-64-64 convs, plus a linear bottleneck)."""
 
 from __future__ import annotations
 
@@ -17,37 +17,44 @@ def _conv_stack(channels: int) -> nn.Sequential:
 
 
 class ConvAutoencoder(nn.Module):
-    """Trainable model used by `wsa-robot pretrain --skill autoencoder`; its encoder becomes a FrozenEncoder."""
+    """The conv encoder-decoder that every dense skill trains (`wsa-robot pretrain`); its encoder half becomes
+    a FrozenEncoder. `out_channels`: 3 reconstructs RGB, 1 predicts depth, C gives segmentation logits, and 0
+    drops the decoder (the time-contrastive skill trains the encoder alone).
+    """
 
-    def __init__(self, latent_dim: int = 128, channels: int = 64, image_size: int = 84) -> None:
+    def __init__(self, latent_dim: int = 128, channels: int = 64, image_size: int = 84,
+                 out_channels: int = 3) -> None:
         super().__init__()
-        self.config = {"latent_dim": latent_dim, "channels": channels, "image_size": image_size}
+        self.config = {"latent_dim": latent_dim, "channels": channels, "image_size": image_size,
+                       "out_channels": out_channels}
         self.conv = _conv_stack(channels)
         self.grid = (image_size + 7) // 8
         flat = channels * self.grid * self.grid
         self.to_latent = nn.Linear(flat, latent_dim)
-        self.from_latent = nn.Sequential(nn.Linear(latent_dim, flat), nn.ReLU())
-        self.deconv = nn.Sequential(
-            nn.ConvTranspose2d(channels, channels, 3, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(channels, channels // 2, 4, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(channels // 2, 3, 4, stride=2, padding=1),
-        )
+        if out_channels:
+            self.from_latent = nn.Sequential(nn.Linear(latent_dim, flat), nn.ReLU())
+            self.deconv = nn.Sequential(
+                nn.ConvTranspose2d(channels, channels, 3, stride=2, padding=1), nn.ReLU(),
+                nn.ConvTranspose2d(channels, channels // 2, 4, stride=2, padding=1), nn.ReLU(),
+                nn.ConvTranspose2d(channels // 2, out_channels, 4, stride=2, padding=1),
+            )
         self.image_size = image_size
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.to_latent(self.conv(x).flatten(1))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Raw decoder output [B, out_channels, S, S]: the skill applies its own activation."""
         c = self.config["channels"]
         y = self.deconv(self.from_latent(z).view(-1, c, self.grid, self.grid))
-        return torch.sigmoid(y[..., : self.image_size, : self.image_size])
+        return y[..., : self.image_size, : self.image_size]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
 
 class AutoencoderEncoder(FrozenEncoder):
-    """The encoder half of a trained ConvAutoencoder: a 128-d state vector per image."""
+    """The encoder half of a trained ConvAutoencoder (any skill): a 128-d state vector per image."""
 
     def __init__(self, model: ConvAutoencoder, name: str = "ae") -> None:
         super().__init__()

@@ -11,22 +11,27 @@ from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.entry import EncoderEntry
 from wsa_robot.encoders.zoo import zoo_entries
 from wsa_robot.errors import UserError
+from wsa_robot.pretrain import SKILL_NAMES
 from wsa_robot.resources import data_dir
 
 __all__ = ["EncoderEntry", "build_encoder", "registry"]
 
 
-def _autoencoder_entry(key: str, meta: dict, assets: Path) -> EncoderEntry:
+def _skill_entry(meta: dict, assets: Path) -> EncoderEntry:
+    """One of the project's own pretrained skills (`wsa-robot pretrain`), from its manifest entry."""
     path = assets / meta["file"]
 
     def build() -> FrozenEncoder:
         from wsa_robot.encoders.autoencoder import AutoencoderEncoder
+        from wsa_robot.encoders.transporter import KeypointEncoder, Transporter
         from wsa_robot.pretrain.autoencoder import load_autoencoder
 
-        return AutoencoderEncoder(load_autoencoder(verified_file(meta, assets)), name=meta["encoder"]).freeze()
+        model = load_autoencoder(verified_file(meta, assets))
+        wrap = KeypointEncoder if isinstance(model, Transporter) else AutoencoderEncoder
+        return wrap(model, name=meta["encoder"]).freeze()
 
     size = meta.get("image_size", 84)
-    return EncoderEntry(meta["encoder"], "autoencoder", f"own autoencoder, assets/{meta['file']} ({meta['task']})",
+    return EncoderEntry(meta["encoder"], meta["skill"], f"own {meta['skill']}, assets/{meta['file']} ({meta['task']})",
                         f"RGB {size}x{size}", tuple(meta["output_shape"]), path, path.exists(), build)
 
 
@@ -45,9 +50,9 @@ def registry(assets: Path | None = None, weights_dir: str | Path | None = None) 
     weights are looked for first (then $WSA_WEIGHTS_DIR, then the model's own cache)."""
     assets = assets or data_dir("assets")
     entries = {"sim_depth": _sim_depth_entry(), **zoo_entries(weights_dir)}
-    for key, meta in read_manifest(assets).items():
-        if meta.get("skill") == "autoencoder":
-            entry = _autoencoder_entry(key, meta, assets)
+    for meta in read_manifest(assets).values():
+        if meta.get("skill") in SKILL_NAMES:
+            entry = _skill_entry(meta, assets)
             entries[entry.name] = entry
     return entries
 

@@ -1,0 +1,58 @@
+"""Every skill trains end to end on real Lift frames (tiny budgets), saves, registers and loads as an encoder."""
+
+import numpy as np
+import pytest
+import torch
+
+from wsa_robot.assets import read_manifest
+from wsa_robot.pretrain import SKILL_NAMES, pretrain
+from wsa_robot.pretrain.collect import collect_frames, split_by_episode
+from wsa_robot.pretrain.skills import SKILLS, positives
+from wsa_robot.tasks import load_task
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("frames")
+    return collect_frames(load_task("Lift"), ["agentview", "robot0_eye_in_hand"], 40, episode_length=10,
+                          cache=cache), cache
+
+
+def test_frames_carry_aligned_depth_and_segmentation(frames):
+    f, cache = frames
+    assert f.rgb.shape == (80, 84, 84, 3) and f.depth.shape == (80, 84, 84, 1) and f.seg.shape == (80, 84, 84, 1)
+    assert f.n_cameras == 2 and f.episode.max() == 3  # 40 steps in episodes of 10
+    again = collect_frames(load_task("Lift"), ["agentview", "robot0_eye_in_hand"], 40, episode_length=10,
+                           cache=cache)
+    assert np.array_equal(again.rgb, f.rgb)  # read back from the cache
+    train, val = split_by_episode(f.episode, 0.25)
+    assert set(f.episode[val]) == {3} and not set(f.episode[train]) & {3}
+
+
+def test_positives_are_the_same_camera_a_few_steps_away_in_the_same_episode(frames):
+    f, _ = frames
+    idx = np.arange(len(f))
+    pos = positives(f, idx, np.random.default_rng(0))
+    gap = np.abs(pos - idx)
+    assert (f.episode[pos] == f.episode[idx]).all()
+    assert (gap % f.n_cameras == 0).all() and (gap >= 2).all() and (gap <= 6).all()
+
+
+@pytest.mark.parametrize("skill", SKILL_NAMES)
+def test_each_skill_trains_saves_and_loads_as_a_frozen_encoder(skill, frames, tmp_path):
+    f, cache = frames
+    entry = pretrain("Lift", skill, frames_per_camera=40, steps=3, out_dir=tmp_path, batch_size=8,
+                     episode_length=10, cache=cache)  # the frames collected above, from the cache
+    metric = entry[SKILLS[skill].metric]
+    assert entry["skill"] == skill and np.isfinite(metric) and entry["frames"] == 80
+    assert read_manifest(tmp_path)[f"{SKILLS[skill].encoder}_lift"]["sha256"] == entry["sha256"]
+    from wsa_robot.encoders.registry import build_encoder
+
+    enc = build_encoder(SKILLS[skill].encoder, tmp_path)
+    with torch.inference_mode():
+        out = enc(torch.from_numpy(f.rgb[:4]))
+    assert out.shape == (4, *entry["output_shape"]) and not any(p.requires_grad for p in enc.parameters())
+    if skill == "keypoints":  # 8 keypoints, (x, y) each, inside the image
+        assert out.shape == (4, 16) and out.abs().max() <= 1.0
+    else:
+        assert out.shape == (4, 128)

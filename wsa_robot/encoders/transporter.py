@@ -1,0 +1,81 @@
+"""Transporter (Kulkarni et al. 2019): unsupervised object keypoints learned by transporting features.
+
+Two frames of one episode, source and target. A keypoint net finds K points in each; the target is rebuilt
+from the source's feature map where the source's keypoints are suppressed and the target's keypoint regions
+are pasted in from the target's own features. To rebuild the target, the keypoints must land on what moved:
+the gripper and the cube. The frozen token is the K keypoint coordinates (x, y in [-1, 1]) per image.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from wsa_robot.encoders.autoencoder import _conv_stack
+from wsa_robot.encoders.base import FrozenEncoder
+
+
+def spatial_softmax(heatmaps: torch.Tensor) -> torch.Tensor:
+    """[B, K, h, w] logits -> [B, K, 2] expected (x, y) in [-1, 1]."""
+    b, k, h, w = heatmaps.shape
+    p = torch.softmax(heatmaps.flatten(2), dim=-1).view(b, k, h, w)
+    ys = torch.linspace(-1.0, 1.0, h, device=heatmaps.device)
+    xs = torch.linspace(-1.0, 1.0, w, device=heatmaps.device)
+    return torch.stack([(p.sum(2) * xs).sum(-1), (p.sum(3) * ys).sum(-1)], dim=-1)
+
+
+def gaussian_maps(points: torch.Tensor, h: int, w: int, std: float = 0.15) -> torch.Tensor:
+    """[B, K, 2] points -> [B, K, h, w] isotropic Gaussian blobs of peak 1."""
+    ys = torch.linspace(-1.0, 1.0, h, device=points.device).view(1, 1, h, 1)
+    xs = torch.linspace(-1.0, 1.0, w, device=points.device).view(1, 1, 1, w)
+    d2 = (xs - points[..., 0, None, None]) ** 2 + (ys - points[..., 1, None, None]) ** 2
+    return torch.exp(-d2 / (2 * std ** 2))
+
+
+class Transporter(nn.Module):
+    def __init__(self, n_keypoints: int = 8, channels: int = 64, image_size: int = 84) -> None:
+        super().__init__()
+        self.config = {"n_keypoints": n_keypoints, "channels": channels, "image_size": image_size}
+        self.features = _conv_stack(channels)
+        self.keynet = nn.Sequential(_conv_stack(channels), nn.Conv2d(channels, n_keypoints, 1))
+        self.decoder = nn.Sequential(
+            nn.ConvTranspose2d(channels, channels, 3, stride=2, padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(channels, channels // 2, 4, stride=2, padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(channels // 2, 3, 4, stride=2, padding=1),
+        )
+        self.image_size = image_size
+
+    def keypoints(self, x: torch.Tensor) -> torch.Tensor:
+        return spatial_softmax(self.keynet(x))
+
+    def forward(self, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The target image rebuilt from the source's features with keypoint regions transported."""
+        phi_s, phi_t = self.features(source), self.features(target)
+        h, w = phi_s.shape[-2:]
+        g_s = gaussian_maps(self.keypoints(source), h, w)
+        g_t = gaussian_maps(self.keypoints(target), h, w)
+        phi = phi_s
+        for k in range(g_s.shape[1]):
+            gs, gt = g_s[:, k:k + 1], g_t[:, k:k + 1]
+            phi = (1 - gs) * (1 - gt) * phi + gt * phi_t
+        y = self.decoder(phi)[..., : self.image_size, : self.image_size]
+        return torch.sigmoid(y)
+
+
+class KeypointEncoder(FrozenEncoder):
+    """The keypoint net of a trained Transporter: K (x, y) coordinates per image, flattened to [2K]."""
+
+    def __init__(self, model: Transporter, name: str = "kp") -> None:
+        super().__init__()
+        self.name = name
+        self.keynet = model.keynet
+        self.input_size = model.config["image_size"]
+        self.output_shape = (2 * model.config["n_keypoints"],)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return spatial_softmax(self.keynet(x)).flatten(1)
+
+
+def transporter_loss(model: Transporter, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(model(source, target), target)
