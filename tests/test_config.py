@@ -30,3 +30,14 @@ def test_config_round_trips_through_yaml(tmp_path):
 def test_bad_overrides_name_the_problem(item, expected):
     with pytest.raises(UserError, match=expected):
         load_config([item])
+
+
+def test_a_run_config_from_an_older_version_still_loads(tmp_path):
+    import yaml
+
+    old = yaml.safe_load(dump_config(load_config(["seed=7"])))
+    del old["reward_shaping"], old["render"]["shadows"]  # keys the schema gained after this run started
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(old))
+    cfg = read_run_config(path)
+    assert cfg.seed == 7 and cfg.reward_shaping is None and cfg.render.shadows is False

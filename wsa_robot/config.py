@@ -122,11 +122,24 @@ def validate(data: dict[str, Any]) -> RunConfig:
     except ValidationError as e:
         err = e.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "missing":
+            raise UserError(f"config key {where} is missing; add it (see configs/default.yaml)") from None
         raise UserError(f"bad value for {where}: {err['msg']} (got {err.get('input')!r})") from None
 
 
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out
+
+
+def _defaults() -> dict[str, Any]:
+    return yaml.safe_load((data_dir("configs") / "default.yaml").read_text())
+
+
 def load_config(overrides: list[str] | None = None, base: Path | None = None) -> RunConfig:
-    data = yaml.safe_load((base or data_dir("configs") / "default.yaml").read_text())
+    data = yaml.safe_load(base.read_text()) if base else _defaults()
     return validate(apply_overrides(data, overrides or []))
 
 
@@ -135,4 +148,5 @@ def dump_config(cfg: RunConfig) -> str:
 
 
 def read_run_config(path: Path) -> RunConfig:
-    return validate(yaml.safe_load(path.read_text()))
+    """A run's saved config; keys added to the schema since the run started take their defaults."""
+    return validate(_merged(_defaults(), yaml.safe_load(path.read_text())))
