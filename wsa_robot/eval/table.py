@@ -23,8 +23,10 @@ def episode_table(rows: list[dict], token_keys: list[str]) -> Table:
     """One row per episode and a final mean row; a column per token with its mean WSA weight."""
     has_weights = any(r.get("weights") for r in rows)
     table = Table(title="evaluation (deterministic policy)")
-    for col in ["episode", "return", "success", "length"] + (token_keys if has_weights else []):
-        table.add_column(col, justify="right", overflow="fold")
+    for col in ["ep", "return", "success", "length"]:
+        table.add_column(col, justify="right", no_wrap=True)
+    for key in token_keys if has_weights else []:  # "ae\n@eye_in_hand": long token names split at the @
+        table.add_column(key.replace("robot0_", "").replace("@", "\n@"), justify="right", no_wrap=True)
 
     def weight_cells(weights: dict) -> list[str]:
         return [f"{weights[k]:.2f}" if k in weights else "-" for k in token_keys] if has_weights else []
