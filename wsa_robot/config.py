@@ -56,6 +56,8 @@ class RunConfig(_Strict):
     fusion: Literal["wsa", "lin", "fix", "dpa", "cnn", "e2e"]
     encoders: list[str]
     weights_dir: str | None = None  # zoo weights folder; None: $WSA_WEIGHTS_DIR, then the model caches
+    encoder_precision: Literal["fp32", "fp16", "bf16"] = "fp32"  # frozen encoders' compute (autocast)
+    encoder_compile: bool = False  # torch.compile each frozen encoder (GPU)
     cameras: list[str] | None
     image_size: int
     proprio: Literal["token", "context", "both", "none"]

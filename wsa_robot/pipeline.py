@@ -33,7 +33,8 @@ def plan(cfg: RunConfig, device: str = "cpu") -> Pipeline:
         tokens = cameras + (["proprio"] if cfg.proprio != "none" else [])
         return Pipeline(task, cameras, tokens, None, None)
     encoders = [build_encoder(name, weights_dir=cfg.weights_dir) for name in cfg.encoders]
-    bank = EncoderBank(encoders, cameras, device=device)
+    bank = EncoderBank(encoders, cameras, device=device, precision=cfg.encoder_precision,
+                       compile=cfg.encoder_compile)
     tokens = [token_key(e, c) for e in cfg.encoders for c in cameras]
     if cfg.proprio in ("token", "both"):
         tokens.append("proprio")

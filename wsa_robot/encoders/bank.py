@@ -2,23 +2,52 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+
 import numpy as np
 import torch
 
 from wsa_robot.encoders.base import FrozenEncoder
+from wsa_robot.errors import UserError
+
+# autocast dtype per precision name; fp32 runs without autocast
+PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 def token_key(encoder: str, camera: str) -> str:
     return f"{encoder}@{camera}"
 
 
+def check_precision(precision: str, device: str) -> None:
+    """Unknown names, and fp16 off CUDA (CPU half kernels are slow or missing; bf16 is the CPU's type), are
+    user errors."""
+    if precision not in PRECISIONS:
+        raise UserError(f"bad value for encoder_precision: {precision!r}; use one of {', '.join(PRECISIONS)}")
+    if precision == "fp16" and torch.device(device).type == "cpu":
+        raise UserError("encoder_precision=fp16 needs a CUDA device; use bf16 or fp32 on CPU")
+
+
+def autocast(precision: str, device: str) -> AbstractContextManager:
+    """The context the encoders run under: nothing for fp32, torch.autocast for fp16/bf16."""
+    dtype = PRECISIONS[precision]
+    return nullcontext() if dtype is None else torch.autocast(torch.device(device).type, dtype=dtype)
+
+
 class EncoderBank:
-    """Maps camera images to embeddings keyed `encoder@camera`, stored as float16 (half the replay memory)."""
+    """Maps camera images to embeddings keyed `encoder@camera`, stored as float16 (half the replay memory).
+
+    precision: fp32 | fp16 | bf16, the compute precision (autocast); the stored dtype is `dtype` regardless.
+    compile: wrap each encoder in torch.compile (compiled on first use and again per new batch size; worth it
+    on a GPU, mostly compile time on a CPU).
+    """
 
     def __init__(self, encoders: list[FrozenEncoder], cameras: list[str], device: str = "cpu",
-                 dtype: np.dtype = np.float16) -> None:
+                 dtype: np.dtype = np.float16, precision: str = "fp32", compile: bool = False) -> None:
+        check_precision(precision, device)
         self.encoders = [e.freeze().to(device) for e in encoders]
         self.cameras, self.device, self.dtype = list(cameras), device, dtype
+        self.precision, self.compile = precision, compile
+        self._runners = [torch.compile(e) if compile else e for e in self.encoders]
 
     @property
     def token_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -42,9 +71,9 @@ class EncoderBank:
             return batches[modality]
 
         out: dict[str, np.ndarray] = {}
-        with torch.inference_mode():
-            for enc in self.encoders:
-                emb = enc(batch(enc.modality)).float().cpu().numpy().astype(self.dtype)
+        with torch.inference_mode(), autocast(self.precision, self.device):
+            for enc, run in zip(self.encoders, self._runners):
+                emb = run(batch(enc.modality)).float().cpu().numpy().astype(self.dtype)
                 for i, cam in enumerate(self.cameras):
                     out[token_key(enc.name, cam)] = emb[i * n:(i + 1) * n]
         return out

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from wsa_robot.config import dump_config, load_config, read_run_config
+from wsa_robot.encoders.autoencoder import AutoencoderEncoder, ConvAutoencoder
+from wsa_robot.encoders.bank import EncoderBank
+from wsa_robot.errors import UserError
+
+CAMERAS = ["agentview", "hand"]
+
+
+def tiny_encoder() -> AutoencoderEncoder:
+    torch.manual_seed(0)
+    return AutoencoderEncoder(ConvAutoencoder(latent_dim=16, channels=16, image_size=32, out_channels=0), "tiny")
+
+
+def observation(n: int = 3) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return {c: rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8) for c in CAMERAS}
+
+
+def test_bf16_on_cpu_is_close_to_fp32_and_still_stored_as_float16():
+    enc, obs = tiny_encoder(), observation()
+    ref = EncoderBank([enc], CAMERAS).embed(obs)
+    low = EncoderBank([enc], CAMERAS, precision="bf16").embed(obs)
+    assert set(low) == set(ref)
+    for key, want in ref.items():
+        got = low[key]
+        assert got.dtype == np.float16 and got.shape == want.shape == (3, 16)
+        want32, got32 = want.astype(np.float32), got.astype(np.float32)
+        assert np.linalg.norm(got32 - want32) <= 0.03 * np.linalg.norm(want32)
+    assert not all(np.array_equal(low[k], ref[k]) for k in ref)  # autocast did run in bf16
+
+
+def test_bank_rejects_unknown_precision_and_fp16_on_cpu():
+    with pytest.raises(UserError, match="bad value for encoder_precision"):
+        EncoderBank([tiny_encoder()], CAMERAS, precision="fp8")
+    with pytest.raises(UserError, match="fp16 needs a CUDA device"):
+        EncoderBank([tiny_encoder()], CAMERAS, precision="fp16")
+
+
+def test_config_keys_default_validate_and_round_trip(tmp_path):
+    cfg = load_config()
+    assert cfg.encoder_precision == "fp32" and cfg.encoder_compile is False
+    cfg = load_config(["encoder_precision=bf16", "encoder_compile=true"])
+    assert cfg.encoder_precision == "bf16" and cfg.encoder_compile is True
+    with pytest.raises(UserError, match="bad value for encoder_precision"):
+        load_config(["encoder_precision=fp8"])
+    # a run directory written before these keys existed still reads, with the defaults
+    data = yaml.safe_load(dump_config(cfg))
+    del data["encoder_precision"], data["encoder_compile"]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(data))
+    old = read_run_config(tmp_path / "config.yaml")
+    assert old.encoder_precision == "fp32" and old.encoder_compile is False
