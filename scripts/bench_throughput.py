@@ -1,0 +1,422 @@
+"""Throughput of the WSA pipeline against stock robosuite and stock stable-baselines3, measured side by side.
+
+    python scripts/bench_throughput.py                 # full: 5 rounds, results/throughput.json
+    python scripts/bench_throughput.py --quick --out /tmp/throughput_quick.json   # smoke check, 1 round
+    python scripts/bench_throughput.py --only env,memory --repeats 3 --torch-threads 1
+
+Time it on an otherwise idle machine: other processes on the cores skew every ratio (torch's default of one
+thread per core slows most under contention, so --torch-threads 1 is worth a second run on small machines).
+
+Configurations (all on the task's two cameras, agentview + robot0_eye_in_hand, RGB 84x84, random actions
+unless training; the unit is env steps per second, summed over envs):
+
+    env_ours             wsa_robot.envs.make_env: one render pass per camera per control step
+    env_stock_robosuite  robosuite.make(use_camera_obs=True, has_offscreen_renderer=True, hard_reset=False),
+                         its default render quality; horizon, reward shaping and control rate from the task spec
+    pipeline_1env        make_vec_env(n_envs=1): env + frozen encoder bank -> embedding obs, no learning
+    pipeline_2env        make_vec_env(n_envs=2): two SubprocVecEnv workers, one batched encoder call per step
+    train_wsa_sac        build_agent (default config: WSA, batch 256, 1 gradient step per env step) on
+                         pipeline_1env; timed over a window after learning_starts, so every step has an update
+    train_sb3_pixels     SB3 SAC("MultiInputPolicy", NatureCNN per image) on the stock env through
+                         robosuite.wrappers.GymWrapper(flatten_obs=False): uint8 images + proprio, same SAC settings
+
+Every round runs each selected configuration once, in a fixed order (A B C A B C ...), each on a freshly built
+env/agent whose construction and warm-up steps are not timed. Per configuration: every run, the median, min
+and max. `memory` compares the bytes SB3's DictReplayBuffer allocates per transition for the raw-pixel
+observation and for ours (embeddings + proprio + token_mask), and measures the peak RSS of a fresh process that
+fills our buffer. Ratios use medians; the Atari ratios stay null until an Atari backend exists.
+--only takes configuration names and/or the groups env, vec, train, sb3, memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import time
+import warnings
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from wsa_robot.envs.gl import ensure_headless_gl
+
+ensure_headless_gl()  # MUJOCO_GL must be set before anything imports mujoco
+import wsa_robot.envs.robosuite_env  # noqa: E402, F401  (imports robosuite with its import-time warnings muted)
+
+from _bench_util import (describe, machine_info, measure_filled_buffer_rss,  # noqa: E402
+                         replay_bytes_per_transition, space_spec, summarize)
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
+
+from wsa_robot.atomic import write_json  # noqa: E402
+from wsa_robot.config import RunConfig, load_config  # noqa: E402
+from wsa_robot.pipeline import Pipeline, make_vec_env, plan  # noqa: E402
+from wsa_robot.tasks import TaskSpec, check_cameras, load_task  # noqa: E402
+
+console = Console()
+
+
+@dataclass(frozen=True)
+class Settings:
+    repeats: int = 5
+    env_steps: int = 200          # timed steps per env/pipeline run (per env for pipeline_2env)
+    warmup_steps: int = 10        # untimed steps before each env/pipeline run and after learning_starts
+    train_steps: int = 200        # timed learning steps per train_wsa_sac run
+    sb3_train_steps: int = 30     # timed learning steps per train_sb3_pixels run (~1 s each on 2 cores)
+    learning_starts: int = 100
+    memory_transitions: int = 100_000
+    task: str = "Lift"
+    seed: int = 0
+
+
+FULL = Settings()
+QUICK = Settings(repeats=1, env_steps=30, warmup_steps=2, train_steps=20, sb3_train_steps=4, learning_starts=24,
+                 memory_transitions=10_000)
+
+
+# ---------------------------------------------------------------- building the things we time
+
+def run_config(s: Settings, seed: int) -> RunConfig:
+    """The default run config, with a buffer just big enough for one timed training run."""
+    buffer = s.learning_starts + s.warmup_steps + max(s.train_steps, s.sb3_train_steps) + 100
+    return load_config([f"task={s.task}", f"seed={seed}", f"sac.learning_starts={s.learning_starts}",
+                        f"sac.buffer_size={buffer}", "eval_every=0"])
+
+
+def stock_robosuite_env(task: TaskSpec, cameras: list[str], size: int, seed: int):
+    """robosuite as its docs set it up for pixels; horizon and reward shaping as in our task spec."""
+    import robosuite
+    from robosuite.controllers import load_composite_controller_config
+
+    return robosuite.make(task.env_id, robots=task.robot, use_camera_obs=True, camera_names=list(cameras),
+                          camera_heights=size, camera_widths=size, has_renderer=False,
+                          has_offscreen_renderer=True, use_object_obs=False,
+                          controller_configs=load_composite_controller_config(robot=task.robot),
+                          hard_reset=False, horizon=task.horizon, reward_shaping=task.reward_shaping,
+                          control_freq=task.control_freq, seed=seed)
+
+
+def timed_rate(step: Callable[[], int], steps: int, warmup: int) -> float:
+    """Steps per second over `steps` env steps; `step()` advances and returns how many env steps it took."""
+    for _ in range(warmup):
+        step()
+    done, start = 0, time.perf_counter()
+    while done < steps:
+        done += step()
+    return done / (time.perf_counter() - start)
+
+
+class WindowTimer(BaseCallback):
+    """Env steps per second from the step where the window opens to the last step of learn()."""
+
+    def __init__(self, opens_at: int) -> None:
+        super().__init__()
+        self.opens_at = opens_at
+        self.t0: float | None = None
+        self.n0 = self.n1 = 0
+        self.t1 = 0.0
+
+    def _on_step(self) -> bool:
+        now = time.perf_counter()
+        if self.t0 is None and self.num_timesteps >= self.opens_at:
+            self.t0, self.n0 = now, self.num_timesteps
+        self.t1, self.n1 = now, self.num_timesteps
+        return True
+
+    @property
+    def rate(self) -> float:
+        if self.t0 is None or self.n1 == self.n0:
+            raise RuntimeError("the timing window never opened; learn() ended before learning_starts + warm-up")
+        return (self.n1 - self.n0) / (self.t1 - self.t0)
+
+
+def timed_learning(model, s: Settings, steps: int) -> float:
+    """learn() through learning_starts and a warm-up, then time `steps` steps that each include an update."""
+    opens_at = s.learning_starts + s.warmup_steps
+    timer = WindowTimer(opens_at)
+    model.learn(opens_at + steps, callback=timer)
+    return timer.rate
+
+
+# ---------------------------------------------------------------- one run of each configuration
+
+def bench_env_ours(s: Settings, seed: int) -> float:
+    from wsa_robot.envs import make_env
+
+    cfg, task, cameras = _task(s, seed)
+    env = make_env(task, cameras, cfg.image_size, seed=seed, quality=cfg.render.model_dump())
+    rng = np.random.default_rng(seed)
+    low, high = env.action_space.low, env.action_space.high
+    env.reset(seed=seed)
+
+    def step() -> int:
+        _, _, terminated, truncated, _ = env.step(rng.uniform(low, high))
+        if terminated or truncated:
+            env.reset()
+        return 1
+
+    try:
+        return timed_rate(step, s.env_steps, s.warmup_steps)
+    finally:
+        env.close()
+
+
+def bench_env_stock(s: Settings, seed: int) -> float:
+    cfg, task, cameras = _task(s, seed)
+    env = stock_robosuite_env(task, cameras, cfg.image_size, seed)
+    rng = np.random.default_rng(seed)
+    low, high = env.action_spec
+    env.reset()
+
+    def step() -> int:
+        _, _, done, _ = env.step(rng.uniform(low, high))
+        if done:
+            env.reset()
+        return 1
+
+    try:
+        return timed_rate(step, s.env_steps, s.warmup_steps)
+    finally:
+        env.close()
+
+
+def _bench_pipeline(s: Settings, seed: int, n_envs: int) -> float:
+    cfg, pipe = _plan(s, seed)
+    venv = make_vec_env(cfg, pipe, n_envs, seed)
+    rng = np.random.default_rng(seed)
+    low, high = venv.action_space.low, venv.action_space.high
+    venv.reset()
+
+    def step() -> int:  # VecEnvs reset finished episodes themselves
+        venv.step(rng.uniform(low, high, size=(n_envs, len(low))).astype(np.float32))
+        return n_envs
+
+    try:
+        return timed_rate(step, s.env_steps * n_envs, s.warmup_steps)
+    finally:
+        venv.close()
+
+
+def bench_pipeline_1env(s: Settings, seed: int) -> float:
+    return _bench_pipeline(s, seed, 1)
+
+
+def bench_pipeline_2env(s: Settings, seed: int) -> float:
+    return _bench_pipeline(s, seed, 2)
+
+
+def bench_train_wsa(s: Settings, seed: int) -> float:
+    from wsa_robot.agents import build_agent
+
+    cfg, pipe = _plan(s, seed)
+    venv = make_vec_env(cfg, pipe, 1, seed)
+    try:
+        model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, tensorboard_log=None)
+        return timed_learning(model, s, s.train_steps)
+    finally:
+        venv.close()
+
+
+def bench_train_sb3_pixels(s: Settings, seed: int) -> float:
+    from robosuite.wrappers import GymWrapper
+    from stable_baselines3 import SAC
+
+    from wsa_robot.device import resolve_device
+
+    cfg, task, cameras = _task(s, seed)
+    warnings.filterwarnings("ignore", message=".*precision lowered by casting")  # GymWrapper's float64 bounds
+    env = GymWrapper(stock_robosuite_env(task, cameras, cfg.image_size, seed), flatten_obs=False)
+    hp = cfg.sac.model_dump()
+    net_arch = hp.pop("net_arch")
+    try:
+        model = SAC("MultiInputPolicy", env, policy_kwargs={"net_arch": net_arch}, seed=seed,
+                    device=resolve_device(cfg.device), verbose=0, **hp)
+        return timed_learning(model, s, s.sb3_train_steps)
+    finally:
+        env.close()
+
+
+def _plan(s: Settings, seed: int) -> tuple[RunConfig, Pipeline]:
+    """The default config and its pipeline (frozen encoders loaded)."""
+    cfg = run_config(s, seed)
+    return cfg, plan(cfg)
+
+
+def _task(s: Settings, seed: int) -> tuple[RunConfig, TaskSpec, list[str]]:
+    """The default config, its task and cameras, without loading any encoder."""
+    cfg = run_config(s, seed)
+    task = load_task(cfg.task)
+    return cfg, task, check_cameras(task, cfg.cameras or task.cameras)
+
+
+CONFIGS: dict[str, Callable[[Settings, int], float]] = {
+    "env_ours": bench_env_ours,
+    "env_stock_robosuite": bench_env_stock,
+    "pipeline_1env": bench_pipeline_1env,
+    "pipeline_2env": bench_pipeline_2env,
+    "train_wsa_sac": bench_train_wsa,
+    "train_sb3_pixels": bench_train_sb3_pixels,
+}
+GROUPS: dict[str, list[str]] = {
+    "env": ["env_ours", "env_stock_robosuite"],
+    "vec": ["pipeline_1env", "pipeline_2env"],
+    "train": ["train_wsa_sac", "pipeline_1env"],
+    "sb3": ["train_wsa_sac", "train_sb3_pixels"],
+    "memory": [],
+}
+RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator config)
+    "env_vs_stock_robosuite": ("env_ours", "env_stock_robosuite"),
+    "two_envs_vs_one": ("pipeline_2env", "pipeline_1env"),
+    "train_vs_env": ("train_wsa_sac", "pipeline_1env"),
+    "train_vs_sb3_pixels": ("train_wsa_sac", "train_sb3_pixels"),
+}
+GOALS = {"env_vs_stock_robosuite": 3.0, "two_envs_vs_one": 1.7, "train_vs_env": 0.8, "train_vs_sb3_pixels": 10.0,
+         "memory_sb3_vs_wsa": 8.0, "atari_wsa_vs_e2e": None, "atari_wsa_vs_reference": None}
+
+
+# ---------------------------------------------------------------- memory
+
+def bench_memory(s: Settings) -> dict:
+    """Replay bytes per transition, raw pixels vs embeddings, and the measured RSS of our filled buffer."""
+    cfg, pipe = _plan(s, s.seed)
+    venv = make_vec_env(cfg, pipe, 1, s.seed)
+    try:
+        ours, pixels = space_spec(venv.observation_space), space_spec(venv.venv.observation_space)
+        action_dim = venv.action_space.shape[0]
+    finally:
+        venv.close()
+    per = {"sb3_pixels": replay_bytes_per_transition(pixels, action_dim),
+           "wsa": replay_bytes_per_transition(ours, action_dim)}
+    default_size = load_config([]).sac.buffer_size
+    return {
+        "unit": "bytes per transition (obs + next_obs; total adds action, reward, done, timeout)",
+        "ratio_basis": "total of sb3_pixels / total of wsa",
+        "sb3_pixels": {**per["sb3_pixels"], "observation": describe(pixels)},
+        "wsa": {**per["wsa"], "observation": describe(ours)},
+        f"gib_at_buffer_size_{default_size}": {k: round(v["total"] * default_size / 2**30, 3) for k, v in per.items()},
+        "wsa_measured": measure_filled_buffer_rss(ours, action_dim, s.memory_transitions),
+    }
+
+
+# ---------------------------------------------------------------- rounds, results, report
+
+def selected(only: str | None) -> tuple[list[str], bool]:
+    """Configurations to time (in CONFIGS order) and whether to measure memory."""
+    if not only:
+        return list(CONFIGS), True
+    names: set[str] = set()
+    for item in (x.strip() for x in only.split(",") if x.strip()):
+        if item in GROUPS:
+            names.update(GROUPS[item])
+        elif item in CONFIGS:
+            names.add(item)
+        else:
+            raise SystemExit(f"--only: unknown name {item!r}; choose from {', '.join([*CONFIGS, *GROUPS])}")
+    return [n for n in CONFIGS if n in names], "memory" in {x.strip() for x in only.split(",")}
+
+
+def ratios(configs: dict[str, dict], memory: dict | None) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for name, (num, den) in RATIOS.items():
+        out[name] = round(configs[num]["median"] / configs[den]["median"], 3) \
+            if num in configs and den in configs else None
+    out["memory_sb3_vs_wsa"] = round(memory["sb3_pixels"]["total"] / memory["wsa"]["total"], 2) if memory else None
+    out["atari_wsa_vs_e2e"] = None  # no Atari backend yet
+    out["atari_wsa_vs_reference"] = None
+    return out
+
+
+def results(machine: dict, s: Settings, runs: dict[str, list[float]], memory: dict | None, complete: bool,
+            wall_s: float) -> dict:
+    configs = {name: summarize(r) for name, r in runs.items() if r}
+    cfg = run_config(s, s.seed)
+    return {
+        "machine": machine,
+        "settings": {**asdict(s), "cameras": "task default", "image_size": cfg.image_size,
+                     "encoders": cfg.encoders, "fusion": cfg.fusion, "batch_size": cfg.sac.batch_size,
+                     "train_freq": cfg.sac.train_freq, "gradient_steps": cfg.sac.gradient_steps,
+                     "render_quality_ours": cfg.render.model_dump(), "device": cfg.device,
+                     "order": "each round runs every configuration once, in the same order"},
+        "configs": configs,
+        "memory": memory,
+        "ratios": ratios(configs, memory),
+        "goals": GOALS,
+        "complete": complete,
+        "wall_s": round(wall_s, 1),
+    }
+
+
+def print_report(res: dict) -> None:
+    table = Table(title="throughput (env steps/s; median of runs)")
+    for col in ("configuration", "runs", "median", "min", "max", "spread %"):
+        table.add_column(col, justify="left" if col == "configuration" else "right")
+    for name, c in res["configs"].items():
+        table.add_row(name, str(len(c["runs"])), f"{c['median']:.2f}", f"{c['min']:.2f}", f"{c['max']:.2f}",
+                      f"{c['spread_pct']}")
+    console.print(table)
+    ratio_table = Table(title="ratios")
+    for col in ("ratio", "value", "goal", "met"):
+        ratio_table.add_column(col, justify="left" if col == "ratio" else "right")
+    for name, value in res["ratios"].items():
+        goal = res["goals"].get(name)
+        met = "-" if value is None or goal is None else ("yes" if value >= goal else "NO")
+        shown = "n/a" if value is None else f"{value:.2f}"
+        ratio_table.add_row(name, shown, "-" if goal is None else f">= {goal}", met)
+    console.print(ratio_table)
+    if res["memory"]:
+        m = res["memory"]
+        console.print(f"replay bytes/transition: SB3 pixels {m['sb3_pixels']['total']}, WSA {m['wsa']['total']}; "
+                      f"our buffer filled with {m['wsa_measured']['transitions']} transitions: peak RSS "
+                      f"{m['wsa_measured']['rss_peak_mib']} MiB ({m['wsa_measured']['bytes_per_transition']} B each)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1 round, few steps: a smoke check")
+    parser.add_argument("--repeats", type=int, help="rounds (default 5, quick 1)")
+    parser.add_argument("--steps", type=int, help="timed steps per env/pipeline run (default 200, quick 30)")
+    parser.add_argument("--train-steps", type=int, help="timed learning steps per WSA-SAC run (default 200)")
+    parser.add_argument("--sb3-steps", type=int, help="timed learning steps per SB3 pixel run (default 30)")
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="torch.set_num_threads for everything timed (0: torch's default, as torch_threads=0)")
+    parser.add_argument("--out", type=Path, default=Path("results/throughput.json"))
+    parser.add_argument("--only", help="comma-separated configurations and/or groups (env, vec, train, sb3, memory)")
+    args = parser.parse_args()
+    s = QUICK if args.quick else FULL
+    overrides = {"repeats": args.repeats, "env_steps": args.steps, "train_steps": args.train_steps,
+                 "sb3_train_steps": args.sb3_steps}
+    s = replace(s, **{k: v for k, v in overrides.items() if v is not None})
+    names, with_memory = selected(args.only)
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)  # as train() does for the torch_threads config key
+
+    start = time.time()
+    machine = machine_info()
+    runs: dict[str, list[float]] = {name: [] for name in names}
+    memory = None
+    if with_memory:
+        console.print("memory: replay bytes per transition, peak RSS of a filled buffer")
+        memory = bench_memory(s)
+    for r in range(s.repeats):
+        for name in names:
+            began = time.time()
+            rate = CONFIGS[name](s, s.seed + r)
+            runs[name].append(rate)
+            console.print(f"round {r + 1}/{s.repeats}  {name:<20} {rate:8.2f} steps/s  "
+                          f"({time.time() - began:.0f} s with set-up)")
+            gc.collect()
+        write_json(args.out, results(machine, s, runs, memory, complete=False, wall_s=time.time() - start))
+    machine["load_avg_1min_at_end"] = round(os.getloadavg()[0], 2)
+    res = results(machine, s, runs, memory, complete=True, wall_s=time.time() - start)
+    write_json(args.out, res)
+    print_report(res)
+    console.print(f"wrote {args.out} in {res['wall_s']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
