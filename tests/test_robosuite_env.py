@@ -100,3 +100,19 @@ def test_segmentation_labels_the_cube_gripper_and_table():
             assert red[cube].mean() > red[seg == cls["arena"]].mean() + 30  # the cube is the red thing
     finally:
         e.close()
+
+
+def test_video_frames_are_rendered_apart_from_what_the_agent_sees():
+    plain = make_env(load_task("Lift"), ["agentview"], 84, seed=0)
+    filmed = make_env(load_task("Lift"), ["agentview"], 84, seed=0, video_size=168)
+    try:
+        a, _ = plain.reset(seed=2)
+        b, _ = filmed.reset(seed=2)
+        assert np.array_equal(a["agentview"], b["agentview"])  # --render never changes the agent's input
+        video = filmed.video_frames()["agentview"]
+        assert video.shape == (168, 168, 3) and 20 < video.mean() < 250
+        small = video.reshape(84, 2, 84, 2, 3).mean(axis=(1, 3))
+        assert np.abs(small - a["agentview"]).mean() < 25  # the same view, in more pixels and with shadows
+    finally:
+        plain.close()
+        filmed.close()

@@ -45,21 +45,21 @@ def plan(cfg: RunConfig, device: str = "cpu") -> Pipeline:
     return Pipeline(task, cameras, tokens, context, bank)
 
 
-def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, quality: dict[str, bool],
-               depth: bool):
+def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, depth: bool,
+               video_size: int | None):
     def make():
         from wsa_robot.envs import make_env
 
         return Monitor(make_env(task, cameras, cfg.image_size, depth=depth, seed=seed, horizon=cfg.horizon,
-                                reward_shaping=cfg.reward_shaping, quality=quality))
+                                reward_shaping=cfg.reward_shaping, quality=cfg.render.model_dump(),
+                                video_size=video_size))
     return make
 
 
-def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int,
-                 quality: dict[str, bool] | None = None) -> VecEnv:
-    """n_envs backend envs (subprocesses when more than one), wrapped to emit embeddings unless E2E."""
-    quality = quality or cfg.render.model_dump()
+def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_size: int | None = None) -> VecEnv:
+    """n_envs backend envs (subprocesses when more than one), wrapped to emit embeddings unless E2E.
+    `video_size`: each env can also render full-quality video frames (`env_method("video_frames")`)."""
     depth = pipe.bank is not None and pipe.bank.needs_depth  # depth comes from the same render pass as RGB
-    thunks = [_env_thunk(pipe.task, pipe.cameras, cfg, seed + i, quality, depth) for i in range(n_envs)]
+    thunks = [_env_thunk(pipe.task, pipe.cameras, cfg, seed + i, depth, video_size) for i in range(n_envs)]
     venv: VecEnv = SubprocVecEnv(thunks) if n_envs > 1 else DummyVecEnv(thunks)
     return venv if pipe.bank is None else EmbeddingVecEnv(venv, pipe.bank, pipe.token_keys)

@@ -41,7 +41,7 @@ def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = Tr
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, run.tensorboard)
 
         def evaluate() -> dict:
-            rows = run_episodes(model, eval_env, cfg.eval_episodes, pipe.cameras, pipe.token_keys)
+            rows = run_episodes(model, eval_env, cfg.eval_episodes, pipe.token_keys)
             returns = [r["return"] for r in rows]
             return {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
                     "success_rate": float(np.mean([r["success"] for r in rows]))}

@@ -24,7 +24,6 @@ class EmbeddingVecEnv(VecEnvWrapper):
             obs_spaces["proprio"] = src["proprio"]
         obs_spaces[MASK_KEY] = spaces.Box(0.0, 1.0, (len(self.token_keys),), np.float32)
         super().__init__(venv, observation_space=spaces.Dict(obs_spaces))
-        self.last_raw_obs: dict[str, np.ndarray] | None = None  # the camera images, for videos
 
     def _embed(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out = self.bank.embed(obs)
@@ -34,12 +33,10 @@ class EmbeddingVecEnv(VecEnvWrapper):
         return out
 
     def reset(self) -> dict[str, np.ndarray]:
-        self.last_raw_obs = self.venv.reset()
-        return self._embed(self.last_raw_obs)
+        return self._embed(self.venv.reset())
 
     def step_wait(self):
         obs, rewards, dones, infos = self.venv.step_wait()
-        self.last_raw_obs = obs
         terminal = [i for i, info in enumerate(infos) if "terminal_observation" in info]
         if terminal:  # embed the final observations in the same batched call as the new ones
             stacked = {k: np.concatenate([obs[k], np.stack([infos[i]["terminal_observation"][k] for i in terminal])])

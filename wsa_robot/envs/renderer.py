@@ -16,8 +16,7 @@ import numpy as np
 class CameraRenderer:
     def __init__(self, model: mujoco.MjModel, width: int, height: int, *, shadows: bool = False,
                  reflections: bool = False, multisample: bool = False) -> None:
-        if not multisample:
-            model.vis.quality.offsamples = 0  # must be set before the render context is made
+        model.vis.quality.offsamples = 4 if multisample else 0  # read when the render context is made
         model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
         model.vis.global_.offheight = max(model.vis.global_.offheight, height)
         self.model, self.width, self.height = model, width, height

@@ -36,7 +36,8 @@ class RobosuiteEnv(gym.Env):
 
     def __init__(self, task: TaskSpec, cameras: list[str], image_size: int = 84, depth: bool = False,
                  seed: int | None = None, horizon: int | None = None, reward_shaping: bool | None = None,
-                 quality: dict[str, bool] | None = None, segmentation: bool = False) -> None:
+                 quality: dict[str, bool] | None = None, segmentation: bool = False,
+                 video_size: int | None = None) -> None:
         self.task, self.cameras, self.depth, self.segmentation = task, list(cameras), depth, segmentation
         self._env = robosuite.make(
             task.env_id, robots=task.robot,
@@ -52,6 +53,9 @@ class RobosuiteEnv(gym.Env):
             raise UserError(f"unknown camera {unknown[0]!r} for task {task.name}; available: {', '.join(names)}")
         self._camera_ids = [names.index(c) for c in self.cameras]
         self._renderer = CameraRenderer(model, image_size, image_size, **(quality or {}))
+        # Videos get their own full-quality renderer, so what the agent sees never changes with --render.
+        self._video = CameraRenderer(model, video_size, video_size, shadows=True, reflections=True,
+                                     multisample=True) if video_size else None
         raw = self._env.reset()
         proprio = self._proprio(raw)
         obs_spaces: dict[str, spaces.Space] = {c: spaces.Box(0, 255, (image_size, image_size, 3), np.uint8)
@@ -120,6 +124,15 @@ class RobosuiteEnv(gym.Env):
         return self._observe(raw), float(reward), False, truncated, {"is_success": self._succeeded,
                                                                      "success_now": now}
 
+    def video_frames(self) -> dict[str, np.ndarray]:
+        """Every camera at video size and full quality (needs `video_size`); the agent never sees these."""
+        if self._video is None:
+            raise RuntimeError("make the env with video_size=... to render video frames")
+        data = self._env.sim.data._data
+        return {cam: self._video.render(data, cam_id)[0] for cam, cam_id in zip(self.cameras, self._camera_ids)}
+
     def close(self) -> None:
         self._renderer.close()
+        if self._video is not None:
+            self._video.close()
         self._env.close()

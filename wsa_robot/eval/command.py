@@ -14,14 +14,14 @@ from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
 
 console = Console()
+VIDEO_SIZE = 252  # pixels per camera in videos; divisible by 84 and by the 2 that H.264 wants
 
 
 def eval_run(run: RunDir, episodes: int, render: bool) -> list[dict]:
     cfg = run.read_config()
     model_file = run.checked_model_file()
     pipe = plan(cfg)
-    quality = {"shadows": True, "reflections": True, "multisample": True} if render else None
-    venv = make_vec_env(cfg, pipe, 1, cfg.seed + 20_000, quality=quality)
+    venv = make_vec_env(cfg, pipe, 1, cfg.seed + 20_000, video_size=VIDEO_SIZE if render else None)
     writers: dict[int, object] = {}
     with contextlib.ExitStack() as stack, Progress(console=console) as bar:
         stack.callback(venv.close)
@@ -51,7 +51,7 @@ def eval_run(run: RunDir, episodes: int, render: bool) -> list[dict]:
                     plot_weights(result["weights_per_step"], pipe.token_keys, run.videos / f"weights_{ep:03d}.png",
                                  title=f"{cfg.task} episode {ep}: WSA weight per token")
 
-        rows = run_episodes(model, venv, episodes, pipe.cameras, pipe.token_keys, on_start, on_end)
+        rows = run_episodes(model, venv, episodes, pipe.token_keys, on_start, on_end)
     from wsa_robot.eval.table import episode_table, summary
 
     console.print(episode_table(rows, pipe.token_keys))

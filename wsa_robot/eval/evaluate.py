@@ -13,15 +13,9 @@ from wsa_robot.agents import policy_extractor
 FrameHook = Callable[[dict[str, np.ndarray], np.ndarray | None, int, float], None]
 
 
-def raw_images(venv: VecEnv, obs: dict[str, np.ndarray], cameras: list[str]) -> dict[str, np.ndarray]:
-    """Camera images of env 0, from the embedding wrapper when there is one."""
-    raw = getattr(venv, "last_raw_obs", None) or obs
-    return {c: raw[c][0] for c in cameras if c in raw}
-
-
-def run_episode(model: BaseAlgorithm, venv: VecEnv, cameras: list[str],
-                on_frame: FrameHook | None = None) -> dict:
-    """One deterministic episode; success = the task's success signal was reached at any step."""
+def run_episode(model: BaseAlgorithm, venv: VecEnv, on_frame: FrameHook | None = None) -> dict:
+    """One deterministic episode; success = the task's success signal was reached at any step.
+    `on_frame` gets the env's full-quality video frames (an env made with video_size), not the agent's view."""
     obs = venv.reset()
     extractor = policy_extractor(model)
     total, length, success, weights = 0.0, 0, False, []
@@ -32,7 +26,7 @@ def run_episode(model: BaseAlgorithm, venv: VecEnv, cameras: list[str],
         if w is not None:
             weights.append(w)
         if on_frame is not None:
-            on_frame(raw_images(venv, obs, cameras), w, length, total)
+            on_frame(venv.env_method("video_frames", indices=[0])[0], w, length, total)
         obs, reward, done, info = venv.step(action)
         total += float(reward[0])
         length += 1
@@ -43,13 +37,13 @@ def run_episode(model: BaseAlgorithm, venv: VecEnv, cameras: list[str],
             "weights_per_step": np.asarray(weights) if weights else None}
 
 
-def run_episodes(model: BaseAlgorithm, venv: VecEnv, n: int, cameras: list[str], token_keys: list[str],
+def run_episodes(model: BaseAlgorithm, venv: VecEnv, n: int, token_keys: list[str],
                  on_episode_start: Callable[[int], FrameHook | None] | None = None,
                  on_episode_end: Callable[[int, dict], None] | None = None) -> list[dict]:
     rows = []
     for ep in range(n):
         hook = on_episode_start(ep) if on_episode_start else None
-        result = run_episode(model, venv, cameras, hook)
+        result = run_episode(model, venv, hook)
         w = result["weights_per_step"]
         mean_w = {} if w is None else dict(zip(token_keys, map(float, w.mean(0))))
         rows.append({"episode": ep, "return": result["return"], "success": result["success"],

@@ -26,9 +26,13 @@ def _rgb(image: np.ndarray) -> np.ndarray:
 
 
 def compose_frame(images: dict[str, np.ndarray], weights: dict[str, float] | None, step: int | None = None,
-                  reward: float | None = None, scale: int = 3) -> np.ndarray:
-    """One video frame; its size depends only on the cameras and token names, so it is fixed per episode."""
-    tiles = [np.kron(_rgb(img), np.ones((scale, scale, 1), np.uint8)) for img in images.values()]
+                  reward: float | None = None, min_height: int = 240) -> np.ndarray:
+    """One video frame; its size depends only on the cameras and token names, so it is fixed per episode.
+    Small images are blown up by an integer factor (nearest pixel) to at least `min_height`."""
+    tiles = []
+    for img in images.values():
+        scale = max(1, -(-min_height // img.shape[0]))
+        tiles.append(np.kron(_rgb(img), np.ones((scale, scale, 1), np.uint8)))
     width = max(sum(t.shape[1] for t in tiles), LABEL_W + 200)
     tile_h = max(t.shape[0] for t in tiles)
     n_bars = len(weights or {})
