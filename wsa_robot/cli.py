@@ -38,11 +38,9 @@ def train(
         run.checked_model_file()
     else:
         cfg = load_config(([f"task={task}"] if task else []) + overrides)
-        from wsa_robot.device import resolve_device
         from wsa_robot.pipeline import plan
 
-        resolve_device(cfg.device)  # validate device, task, cameras, encoders, context before a run dir is made
-        plan(cfg)
+        plan(cfg)  # validate device, task, cameras, encoders and context before a run dir is made
         run = new_run_dir(cfg)
         console.print(f"run dir: {run.path}")
     run_training(cfg, run, resume=resume is not None, progress=progress)

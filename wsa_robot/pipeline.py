@@ -8,6 +8,7 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from wsa_robot.config import RunConfig
+from wsa_robot.device import resolve_device
 from wsa_robot.encoders.bank import EncoderBank, token_key
 from wsa_robot.encoders.registry import build_encoder
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
@@ -25,8 +26,10 @@ class Pipeline:
     bank: EncoderBank | None
 
 
-def plan(cfg: RunConfig, device: str = "cpu") -> Pipeline:
-    """Validate task, cameras, encoders and context, and load the frozen encoders once."""
+def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
+    """Validate task, cameras, encoders and context, and load the frozen encoders once, on `device`
+    (default: the run's device, so the encoders sit on the GPU whenever the learner does)."""
+    device = device or resolve_device(cfg.device)
     task = load_task(cfg.task)
     cameras = check_cameras(task, cfg.cameras or task.cameras)
     if cfg.fusion == "e2e":
