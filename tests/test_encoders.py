@@ -7,7 +7,7 @@ from wsa_robot.encoders.autoencoder import ConvAutoencoder
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.registry import build_encoder, registry
 from wsa_robot.errors import UserError
-from wsa_robot.pretrain.autoencoder import save_autoencoder
+from wsa_robot.pretrain.checkpoint import save_model
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def tiny_assets(tmp_path):
     """A tiny autoencoder saved in the real checkpoint format, with its manifest entry."""
     torch.manual_seed(0)
     model = ConvAutoencoder(latent_dim=8, channels=8, image_size=32)
-    save_autoencoder(model, tmp_path / "ae_tiny.pt")
+    save_model(model, tmp_path / "ae_tiny.pt")
     add_to_manifest("ae_tiny", tmp_path / "ae_tiny.pt", {
         "encoder": "tiny", "skill": "autoencoder", "task": "Lift", "cameras": ["agentview"],
         "image_size": 32, "output_shape": [8]}, tmp_path)

@@ -24,9 +24,9 @@ def _skill_entry(meta: dict, assets: Path) -> EncoderEntry:
     def build() -> FrozenEncoder:
         from wsa_robot.encoders.autoencoder import AutoencoderEncoder
         from wsa_robot.encoders.transporter import KeypointEncoder, Transporter
-        from wsa_robot.pretrain.autoencoder import load_autoencoder
+        from wsa_robot.pretrain.checkpoint import load_model
 
-        model = load_autoencoder(verified_file(meta, assets))
+        model = load_model(verified_file(meta, assets))
         wrap = KeypointEncoder if isinstance(model, Transporter) else AutoencoderEncoder
         return wrap(model, name=meta["encoder"]).freeze()
 

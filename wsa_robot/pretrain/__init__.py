@@ -24,7 +24,7 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
     if task.backend != "robosuite":
         raise UserError(f"pretraining needs a robosuite task for now; {task.name} uses {task.backend}")
     cameras = check_cameras(task, cameras or task.cameras)
-    from wsa_robot.pretrain.autoencoder import save_autoencoder
+    from wsa_robot.pretrain.checkpoint import save_model
     from wsa_robot.pretrain.collect import collect_frames, split_by_episode
     from wsa_robot.pretrain.skills import SKILLS, skill_output_shape
     from wsa_robot.pretrain.trainer import train_skill
@@ -37,7 +37,7 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
     suffix = task.name.lower().replace("/", "_")
     key = f"{skill.encoder}_{suffix}"
     weights = (out_dir or data_dir("assets")) / f"{key}.pt"
-    save_autoencoder(model, weights)
+    save_model(model, weights)
     entry = {
         "encoder": skill.encoder if task.name == "Lift" else key, "skill": skill.name, "task": task.name,
         "cameras": cameras, "image_size": model.config["image_size"], "output_shape": list(skill_output_shape(model)),

@@ -15,14 +15,14 @@ CHECKPOINT_FORMAT = "wsa-robot/autoencoder/v1"  # the name predates the other sk
 KINDS: dict[str, type[nn.Module]] = {"conv_autoencoder": ConvAutoencoder, "transporter": Transporter}
 
 
-def save_autoencoder(model: nn.Module, path: Path) -> None:
+def save_model(model: nn.Module, path: Path) -> None:
     kind = next(k for k, cls in KINDS.items() if isinstance(model, cls))
     with atomic_path(path) as tmp:
         torch.save({"format": CHECKPOINT_FORMAT, "kind": kind, "config": model.config,
                     "state_dict": model.state_dict()}, tmp)
 
 
-def load_autoencoder(path: Path) -> nn.Module:
+def load_model(path: Path) -> nn.Module:
     """The model saved at `path`; checkpoints from before "kind" existed are conv autoencoders."""
     blob = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(blob, dict) or blob.get("format") != CHECKPOINT_FORMAT:
