@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from wsa_robot.config import dump_config, load_config, read_run_config
@@ -41,3 +43,18 @@ def test_a_run_config_from_an_older_version_still_loads(tmp_path):
     path.write_text(yaml.safe_dump(old))
     cfg = read_run_config(path)
     assert cfg.seed == 7 and cfg.reward_shaping is None and cfg.render.shadows is False
+
+
+def test_task_defaults_apply_under_the_users_overrides(tmp_path, monkeypatch):
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    (tasks / "Quick.yaml").write_text(
+        "name: Quick\nbackend: robosuite\nenv_id: Lift\ncameras: [agentview]\navailable_cameras: [agentview]\n"
+        "horizon: 10\nsuccess: env._check_success()\nconfig: {algo: ppo, n_envs: 4, ppo: {n_steps: 64}}\n")
+    for name in ("configs", "assets"):
+        (tmp_path / name).symlink_to(Path(__file__).resolve().parent.parent / name)
+    monkeypatch.setenv("WSA_ROBOT_HOME", str(tmp_path))
+    cfg = load_config(["task=Quick", "n_envs=2"])
+    assert (cfg.algo, cfg.n_envs, cfg.ppo.n_steps, cfg.ppo.batch_size) == ("ppo", 2, 64, 256)
+    monkeypatch.delenv("WSA_ROBOT_HOME")
+    assert load_config().algo == "sac"  # Lift keeps the global defaults

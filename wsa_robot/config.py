@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -141,7 +142,13 @@ def _defaults() -> dict[str, Any]:
 
 
 def load_config(overrides: list[str] | None = None, base: Path | None = None) -> RunConfig:
+    """Defaults, then the task's own defaults (its YAML's `config:`, e.g. PPO with 8 envs for Atari),
+    then the user's `key=value` overrides, which always win."""
+    from wsa_robot.tasks import load_task
+
     data = yaml.safe_load(base.read_text()) if base else _defaults()
+    task = apply_overrides(copy.deepcopy(data), overrides or [])["task"]
+    data = _merged(data, load_task(task).config)
     return validate(apply_overrides(data, overrides or []))
 
 

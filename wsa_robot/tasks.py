@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -27,6 +28,7 @@ class TaskSpec(BaseModel):
     success: str
     proprio_keys: list[str] = []
     description: str = ""
+    config: dict[str, Any] = {}  # run-config defaults for this task; the user's key=value overrides win
 
 
 def task_files() -> dict[str, Path]:
