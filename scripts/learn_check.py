@@ -47,6 +47,8 @@ def main() -> None:
         "eval_episodes": cfg.eval_episodes,
         "config": cfg.model_dump(),
     }})
+    for e in evals:
+        print(f"step {e['step']:>7}  success {e['success_rate']:.2f}  return {e['mean_return']:8.2f}")
     print(f"wrote {args.out}")
 
 
