@@ -49,6 +49,7 @@ class PPOConfig(_Strict):
     vf_coef: float
     max_grad_norm: float
     net_arch: list[int]
+    linear_decay: bool = False  # learning_rate and clip_range fall linearly to 0 over the run (Atari reference)
 
 
 class RunConfig(_Strict):
@@ -68,6 +69,7 @@ class RunConfig(_Strict):
     seed: int
     total_steps: int
     n_envs: int
+    vec_env: Literal["auto", "dummy", "subproc"] = "auto"  # auto: one subprocess per env when n_envs > 1
     device: str
     torch_threads: int
     run_dir: str | None

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv
 
 from wsa_robot.agents.sac_policy import CriticFusionSACPolicy
@@ -28,10 +29,25 @@ def policy_kwargs(cfg: RunConfig, token_keys: list[str], context_key: str | None
     return {"features_extractor_class": cls, "features_extractor_kwargs": kwargs, "net_arch": list(arch)}
 
 
-def build_agent(cfg: RunConfig, venv: VecEnv, token_keys: list[str], context_key: str | None,
-                tensorboard_log: Path | None) -> BaseAlgorithm:
+def linear_to_zero(value: float) -> LinearSchedule:
+    """A schedule of SB3's progress_remaining (1 at the start, 0 at the end): `value` falling linearly to 0."""
+    return LinearSchedule(start=value, end=0.0, end_fraction=1.0)
+
+
+def algo_hyperparameters(cfg: RunConfig) -> dict:
+    """The algorithm's keyword arguments; `ppo.linear_decay` turns learning_rate and clip_range into
+    schedules that reach 0 at the end of training (the reference Atari PPO)."""
     hp = (cfg.sac if cfg.algo == "sac" else cfg.ppo).model_dump()
     hp.pop("net_arch")
+    if hp.pop("linear_decay", False):
+        hp["learning_rate"] = linear_to_zero(hp["learning_rate"])
+        hp["clip_range"] = linear_to_zero(hp["clip_range"])
+    return hp
+
+
+def build_agent(cfg: RunConfig, venv: VecEnv, token_keys: list[str], context_key: str | None,
+                tensorboard_log: Path | None) -> BaseAlgorithm:
+    hp = algo_hyperparameters(cfg)
     policy = CriticFusionSACPolicy if cfg.algo == "sac" else "MultiInputPolicy"
     return ALGOS[cfg.algo](policy, venv, policy_kwargs=policy_kwargs(cfg, token_keys, context_key),
                            tensorboard_log=str(tensorboard_log) if tensorboard_log else None, seed=cfg.seed,
