@@ -53,6 +53,18 @@ class EncoderBank:
     def token_shapes(self) -> dict[str, tuple[int, ...]]:
         return {token_key(e.name, c): e.output_shape for e in self.encoders for c in self.cameras}
 
+    def check_channels(self, camera_channels: dict[str, int]) -> None:
+        """Every image encoder takes the channel count its cameras give (3-channel RGB encoders do not read a
+        4-frame Atari stack); a mismatch is a UserError naming both."""
+        for enc in self.encoders:
+            if enc.modality != "rgb":
+                continue
+            for cam in self.cameras:
+                if camera_channels.get(cam, enc.in_channels) != enc.in_channels:
+                    raise UserError(f"encoder {enc.name} takes {enc.in_channels}-channel images but camera {cam} "
+                                    f"gives {camera_channels[cam]}; use an encoder pretrained on this task "
+                                    "(`wsa-robot pretrain`, then see `wsa-robot encoders`)")
+
     @property
     def needs_depth(self) -> bool:
         return any(e.modality == "depth" for e in self.encoders)

@@ -8,13 +8,15 @@ from torch import nn
 
 
 class FrozenEncoder(nn.Module):
-    """Input uint8 [B, H, W, 3] (channel-last, as cameras give them); output float32 [B, *output_shape].
+    """Input uint8 [B, H, W, C] (channel-last, as cameras give them: C = 3 for RGB, 4 for an Atari frame
+    stack); output float32 [B, *output_shape].
 
-    Subclasses implement `encode(x)` on float [B, 3, S, S] in [0, 1] at `input_size`.
+    Subclasses implement `encode(x)` on float [B, C, S, S] in [0, 1] at `input_size`.
     """
 
     name: str = "encoder"
     modality: str = "rgb"  # "rgb": uint8 camera images; "depth": float depth maps in metres [B, H, W, 1]
+    in_channels: int = 3   # channels of the images it takes (uint8 modality)
     input_size: int = 84
     output_shape: tuple[int, ...] = ()
 

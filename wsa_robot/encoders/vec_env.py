@@ -17,6 +17,7 @@ class EmbeddingVecEnv(VecEnvWrapper):
     def __init__(self, venv: VecEnv, bank: EncoderBank, token_keys: list[str]) -> None:
         self.bank, self.token_keys = bank, list(token_keys)
         src = venv.observation_space
+        bank.check_channels({c: src[c].shape[-1] for c in bank.cameras if c in src.spaces})
         obs_spaces: dict[str, spaces.Space] = {
             key: spaces.Box(-np.inf, np.inf, shape, bank.dtype) for key, shape in bank.token_shapes.items()
         }
@@ -29,7 +30,8 @@ class EmbeddingVecEnv(VecEnvWrapper):
         out = self.bank.embed(obs)
         if "proprio" in obs:
             out["proprio"] = obs["proprio"]
-        out[MASK_KEY] = np.ones((len(obs["proprio"]), len(self.token_keys)), np.float32)
+        n = len(next(iter(obs.values())))  # envs, plus terminal observations when stacked with them
+        out[MASK_KEY] = np.ones((n, len(self.token_keys)), np.float32)
         return out
 
     def reset(self) -> dict[str, np.ndarray]:
