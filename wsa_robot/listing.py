@@ -18,7 +18,9 @@ def tasks_table() -> Table:
     table.add_column("description")
     for name in task_files():
         t = load_task(name)
-        table.add_row(name, t.backend, "\n".join(t.cameras), str(t.horizon), t.success, t.description)
+        table.add_row(name, t.backend, "\n".join(t.cameras), str(t.horizon), t.success or "-", t.description)
+    table.caption = ("horizon: control steps (robosuite), ALE frames (atari); "
+                     "any other ALE game trains as atari/<Game>, e.g. atari/Seaquest")
     return table
 
 

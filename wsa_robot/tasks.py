@@ -25,9 +25,10 @@ class TaskSpec(BaseModel):
     horizon: int
     control_freq: int = 20
     reward_shaping: bool = True
-    success: str
+    success: str | None = None  # the env's success check; None: the task has none (Atari), shown as "-"
     proprio_keys: list[str] = []
     description: str = ""
+    env_kwargs: dict[str, Any] = {}  # extra keyword arguments for the backend's env (atari: gym.make)
     config: dict[str, Any] = {}  # run-config defaults for this task; the user's key=value overrides win
 
 
@@ -37,9 +38,21 @@ def task_files() -> dict[str, Path]:
     return {p.relative_to(root).with_suffix("").as_posix(): p for p in sorted(root.rglob("*.yaml"))}
 
 
+def _generated(name: str) -> TaskSpec | None:
+    """Tasks made on the fly from a prefix: `atari/<Game>` for any ALE game without its own YAML."""
+    if name.startswith("atari/"):
+        from wsa_robot.envs.atari import game_task
+
+        return game_task(name.split("/", 1)[1])
+    return None
+
+
 def load_task(name: str) -> TaskSpec:
     files = task_files()
     if name not in files:
+        task = _generated(name)
+        if task is not None:
+            return task
         close = difflib.get_close_matches(name, files, n=3) or sorted(files)
         raise UserError(f"unknown task {name!r}; choose one of: {', '.join(close)} (see `wsa-robot tasks`)")
     return TaskSpec(**yaml.safe_load(files[name].read_text()))

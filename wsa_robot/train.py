@@ -13,6 +13,7 @@ from wsa_robot.agents import build_agent, load_agent
 from wsa_robot.agents.callbacks import CheckpointCallback, EvalCallback, ProgressCallback, WeightsCallback
 from wsa_robot.config import RunConfig
 from wsa_robot.eval.evaluate import run_episodes
+from wsa_robot.eval.table import success_rate
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
 
@@ -29,8 +30,8 @@ def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = Tr
     pipe = plan(cfg)
     if not resume:
         run.write_config(cfg)
-    venv = make_vec_env(cfg, pipe, cfg.n_envs, cfg.seed)
-    eval_env = make_vec_env(cfg, pipe, 1, cfg.seed + 10_000) if cfg.eval_every else None
+    venv = make_vec_env(cfg, pipe, cfg.n_envs, cfg.seed, training=True)
+    eval_env = make_vec_env(cfg, pipe, 1, cfg.seed + 10_000, training=False) if cfg.eval_every else None
     try:
         if resume:
             model = load_agent(cfg, run.checked_model_file(), venv)
@@ -44,7 +45,7 @@ def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = Tr
             rows = run_episodes(model, eval_env, cfg.eval_episodes, pipe.token_keys)
             returns = [r["return"] for r in rows]
             return {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
-                    "success_rate": float(np.mean([r["success"] for r in rows]))}
+                    "success_rate": success_rate(rows)}  # None: the task has no success signal
 
         weights = WeightsCallback(pipe.token_keys)
         evals = EvalCallback(run, cfg.eval_every, evaluate) if eval_env else None

@@ -69,7 +69,8 @@ class EvalCallback(BaseCallback):
             self.last = row
             self.run.append_eval(row)
             self.logger.record("eval/mean_return", row["mean_return"])
-            self.logger.record("eval/success_rate", row["success_rate"])
+            if row.get("success_rate") is not None:  # tasks without a success signal (Atari) log returns only
+                self.logger.record("eval/success_rate", row["success_rate"])
         return True
 
     def _on_training_start(self) -> None:
@@ -101,7 +102,9 @@ class ProgressCallback(BaseCallback):
     def _info(self) -> str:
         info = []
         if self.evals and self.evals.last:
-            info.append(f"eval success {self.evals.last['success_rate']:.2f}")
+            rate = self.evals.last.get("success_rate")
+            info.append(f"eval return {self.evals.last['mean_return']:.1f}" if rate is None
+                        else f"eval success {rate:.2f}")
         if self.weights.recent is not None:
             info.append(" ".join(f"{short(k)} {v:.2f}" for k, v in zip(self.weights.token_keys, self.weights.recent)))
         return "  ".join(info)

@@ -21,7 +21,8 @@ def eval_run(run: RunDir, episodes: int, render: bool) -> list[dict]:
     cfg = run.read_config()
     model_file = run.checked_model_file()
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, cfg.seed + 20_000, video_size=VIDEO_SIZE if render else None)
+    venv = make_vec_env(cfg, pipe, 1, cfg.seed + 20_000, video_size=VIDEO_SIZE if render else None,
+                        training=False)
     writers: dict[int, object] = {}
     with contextlib.ExitStack() as stack, Progress(console=console) as bar:
         stack.callback(venv.close)

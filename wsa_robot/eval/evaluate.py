@@ -14,11 +14,12 @@ FrameHook = Callable[[dict[str, np.ndarray], np.ndarray | None, int, float], Non
 
 
 def run_episode(model: BaseAlgorithm, venv: VecEnv, on_frame: FrameHook | None = None) -> dict:
-    """One deterministic episode; success = the task's success signal was reached at any step.
-    `on_frame` gets the env's full-quality video frames (an env made with video_size), not the agent's view."""
+    """One deterministic episode; success = the task's success signal was reached at any step, None when the
+    env gives no success signal (Atari games). `on_frame` gets the env's full-quality video frames (an env
+    made with video_size), not the agent's view."""
     obs = venv.reset()
     extractor = policy_extractor(model)
-    total, length, success, weights = 0.0, 0, False, []
+    total, length, success, weights = 0.0, 0, None, []
     while True:
         action, _ = model.predict(obs, deterministic=True)
         w = getattr(extractor, "last_weights", None)
@@ -30,7 +31,8 @@ def run_episode(model: BaseAlgorithm, venv: VecEnv, on_frame: FrameHook | None =
         obs, reward, done, info = venv.step(action)
         total += float(reward[0])
         length += 1
-        success = success or bool(info[0].get("is_success", False))
+        if "is_success" in info[0]:
+            success = bool(success) or bool(info[0]["is_success"])
         if done[0]:
             break
     return {"return": total, "success": success, "length": length,

@@ -6,14 +6,21 @@ import numpy as np
 from rich.table import Table
 
 
+def success_rate(rows: list[dict]) -> float | None:
+    """The fraction of episodes that succeeded; None when the task has no success signal (Atari)."""
+    known = [bool(r["success"]) for r in rows if r.get("success") is not None]
+    return float(np.mean(known)) if known else None
+
+
 def summary(rows: list[dict]) -> dict:
-    """Mean/std of return, success rate, mean length and mean weight per token, as plain floats."""
+    """Mean/std of return, success rate (None without a success signal), mean length and mean weight per
+    token, as plain floats."""
     returns = np.array([r["return"] for r in rows], dtype=float)
     tokens = sorted({k for r in rows for k in r.get("weights", {})})
     return {
         "episodes": len(rows),
         "mean_return": float(returns.mean()), "std_return": float(returns.std()),
-        "success_rate": float(np.mean([bool(r["success"]) for r in rows])),
+        "success_rate": success_rate(rows),
         "mean_length": float(np.mean([r["length"] for r in rows])),
         "weights": {k: float(np.mean([r["weights"][k] for r in rows if k in r.get("weights", {})])) for k in tokens},
     }
@@ -32,9 +39,11 @@ def episode_table(rows: list[dict], token_keys: list[str]) -> Table:
         return [f"{weights[k]:.2f}" if k in weights else "-" for k in token_keys] if has_weights else []
 
     for r in rows:
-        table.add_row(str(r["episode"]), f"{r['return']:.2f}", "yes" if r["success"] else "no", str(r["length"]),
+        ok = "-" if r.get("success") is None else "yes" if r["success"] else "no"
+        table.add_row(str(r["episode"]), f"{r['return']:.2f}", ok, str(r["length"]),
                       *weight_cells(r.get("weights", {})))
     s = summary(rows)
-    table.add_row("mean", f"{s['mean_return']:.2f} ± {s['std_return']:.2f}", f"{s['success_rate']:.0%}",
+    rate = "-" if s["success_rate"] is None else f"{s['success_rate']:.0%}"
+    table.add_row("mean", f"{s['mean_return']:.2f} ± {s['std_return']:.2f}", rate,
                   f"{s['mean_length']:.0f}", *weight_cells(s["weights"]), style="bold")
     return table

@@ -1,0 +1,111 @@
+"""Atari games (ALE) as a gymnasium env with a Dict observation: one "camera", `screen`, the 4-frame grey stack.
+
+The reference setup (the paper's code used stable-baselines3's `make_atari_env`): ALE with no built-in frame
+skip, gymnasium's AtariPreprocessing (84x84 grey, max over the last 2 of 4 repeated frames, up to 30 no-ops at
+reset), FIRE at reset for the games that wait for it, a stack of 4 frames. For training only, a lost life ends
+the episode and rewards are clipped to their sign; eval envs play whole games and report real scores.
+
+The stack is channel-last, uint8 [84, 84, 4], oldest frame first: the FrozenEncoder contract (uint8
+[B, H, W, C]) holds, and SB3 transposes it to [4, 84, 84] for NatureCNN (VecTransposeImage) as it does for RGB.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import ale_py
+import gymnasium as gym
+import numpy as np
+import yaml
+from gymnasium import spaces
+from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation
+from stable_baselines3.common.atari_wrappers import ClipRewardEnv, EpisodicLifeEnv, FireResetEnv
+from stable_baselines3.common.monitor import Monitor
+
+from wsa_robot.errors import UserError
+from wsa_robot.resources import data_dir
+from wsa_robot.tasks import TaskSpec
+
+gym.register_envs(ale_py)
+
+SCREEN = "screen"      # the one camera of an Atari task
+STACK = 4              # frames per observation
+FRAME_SKIP = 4         # ALE frames per agent step
+NOOP_MAX = 30          # random no-ops at reset
+TEMPLATE_GAME = "Pong"  # tasks/atari/Pong.yaml is the setup every other ALE game gets (`--task atari/<Game>`)
+
+
+def ale_games() -> list[str]:
+    """Every game ale-py registers, by its gymnasium name: Pong, Breakout, MsPacman, ..."""
+    return sorted(k[4:-3] for k in gym.registry if k.startswith("ALE/") and k.endswith("-v5"))
+
+
+def own_encoder(game: str, skill_encoder: str = "ae") -> str:
+    """The name `wsa-robot pretrain --task atari/<game>` registers (`<encoder>_<task name, lower, / as _>`)."""
+    return f"{skill_encoder}_atari_{game.lower()}"
+
+
+def game_task(game: str) -> TaskSpec:
+    """A task for any ALE game without its own YAML: the reference setup of tasks/atari/Pong.yaml, renamed."""
+    games = ale_games()
+    if game not in games:
+        lower = {g.lower(): g for g in games}
+        close = [lower[g] for g in difflib.get_close_matches(game.lower(), lower, n=3, cutoff=0.6)]
+        hint = f"did you mean {', '.join('atari/' + g for g in close)}?" if close else \
+            f"ALE games are named like atari/Pong, atari/MsPacman ({len(games)} in ale-py)"
+        raise UserError(f"unknown Atari game {game!r}; {hint}")
+    data = yaml.safe_load((data_dir("tasks") / "atari" / f"{TEMPLATE_GAME}.yaml").read_text())
+    data.update(name=f"atari/{game}", env_id=f"ALE/{game}-v5", description=f"{game} (ALE), reference PPO setup")
+    config = data.setdefault("config", {})
+    config.update(encoders=[own_encoder(game)], context=f"{own_encoder(game)}@{SCREEN}")
+    return TaskSpec(**data)
+
+
+class ScreenObservation(gym.ObservationWrapper):
+    """[4, S, S] frame stack -> {"screen": [S, S, 4]} channel-last; also films the full-colour screen."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        stack, h, w = env.observation_space.shape
+        self.observation_space = spaces.Dict({SCREEN: spaces.Box(0, 255, (h, w, stack), np.uint8)})
+
+    def observation(self, observation: np.ndarray) -> dict[str, np.ndarray]:
+        return {SCREEN: np.ascontiguousarray(np.moveaxis(observation, 0, -1))}
+
+    def video_frames(self) -> dict[str, np.ndarray]:
+        """The game's own RGB screen (210x160) for videos; the agent never sees it."""
+        return {SCREEN: self.unwrapped.ale.getScreenRGB()}
+
+
+def make_atari_env(task: TaskSpec, image_size: int = 84, training: bool = False, seed: int | None = None,
+                   horizon: int | None = None) -> gym.Env:
+    """The game as a Dict-observation env. `horizon`: ALE frames per episode (default the task's, 108000 =
+    30 minutes of play). `training`: episodic life and reward clipping (what PPO learns from); off for eval.
+
+    A Monitor sits under the life and clipping wrappers, so SB3's episode return is the real game score."""
+    env = gym.make(task.env_id, frameskip=1, max_num_frames_per_episode=horizon or task.horizon,
+                   **task.env_kwargs)
+    env = AtariPreprocessing(env, noop_max=NOOP_MAX, frame_skip=FRAME_SKIP, screen_size=image_size)
+    env = Monitor(env, allow_early_resets=True)
+    if training:
+        env = ClipRewardEnv(EpisodicLifeEnv(env))
+    meanings = env.unwrapped.get_action_meanings()
+    if len(meanings) >= 3 and meanings[1] == "FIRE":
+        env = FireResetEnv(env)
+    env = ScreenObservation(FrameStackObservation(env, STACK))
+    return SeededOnce(env, seed)
+
+
+class SeededOnce(gym.Wrapper):
+    """Seeds the first reset (and the action space) with the env's own seed, unless the caller gives one."""
+
+    def __init__(self, env: gym.Env, seed: int | None) -> None:
+        super().__init__(env)
+        self._seed = seed
+        if seed is not None:
+            self.action_space.seed(seed)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        seed, self._seed = (seed if seed is not None else self._seed), None
+        return self.env.reset(seed=seed, options=options)
