@@ -20,11 +20,11 @@ def frames(tmp_path_factory):
 
 def test_frames_carry_aligned_depth_and_segmentation(frames):
     f, cache = frames
-    assert f.rgb.shape == (80, 84, 84, 3) and f.depth.shape == (80, 84, 84, 1) and f.seg.shape == (80, 84, 84, 1)
+    assert f.images.shape == (80, 84, 84, 3) and f.depth.shape == (80, 84, 84, 1) and f.seg.shape == (80, 84, 84, 1)
     assert f.n_cameras == 2 and f.episode.max() == 3  # 40 steps in episodes of 10
     again = collect_frames(load_task("Lift"), ["agentview", "robot0_eye_in_hand"], 40, episode_length=10,
                            cache=cache)
-    assert np.array_equal(again.rgb, f.rgb)  # read back from the cache
+    assert np.array_equal(again.images, f.images)  # read back from the cache
     train, val = split_by_episode(f.episode, 0.25)
     assert set(f.episode[val]) == {3} and not set(f.episode[train]) & {3}
 
@@ -50,7 +50,7 @@ def test_each_skill_trains_saves_and_loads_as_a_frozen_encoder(skill, frames, tm
 
     enc = build_encoder(SKILLS[skill].encoder, tmp_path)
     with torch.inference_mode():
-        out = enc(torch.from_numpy(f.rgb[:4]))
+        out = enc(torch.from_numpy(f.images[:4]))
     assert out.shape == (4, *entry["output_shape"]) and not any(p.requires_grad for p in enc.parameters())
     if skill == "keypoints":  # 8 keypoints, (x, y) each, inside the image
         assert out.shape == (4, 16) and out.abs().max() <= 1.0

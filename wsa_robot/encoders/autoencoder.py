@@ -8,9 +8,9 @@ from torch import nn
 from wsa_robot.encoders.base import FrozenEncoder
 
 
-def _conv_stack(channels: int) -> nn.Sequential:
+def _conv_stack(channels: int, in_channels: int = 3) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(3, channels // 2, 4, stride=2, padding=1), nn.ReLU(),          # 84 -> 42
+        nn.Conv2d(in_channels, channels // 2, 4, stride=2, padding=1), nn.ReLU(),  # 84 -> 42
         nn.Conv2d(channels // 2, channels, 4, stride=2, padding=1), nn.ReLU(),   # 42 -> 21
         nn.Conv2d(channels, channels, 3, stride=2, padding=1), nn.ReLU(),        # 21 -> 11
     )
@@ -19,15 +19,16 @@ def _conv_stack(channels: int) -> nn.Sequential:
 class ConvAutoencoder(nn.Module):
     """The conv encoder-decoder that every dense skill trains (`wsa-robot pretrain`); its encoder half becomes
     a FrozenEncoder. `out_channels`: 3 reconstructs RGB, 1 predicts depth, C gives segmentation logits, and 0
-    drops the decoder (the time-contrastive skill trains the encoder alone).
+    drops the decoder (the time-contrastive skill trains the encoder alone). `in_channels`: 3 for RGB, 4 for
+    an Atari frame stack; checkpoints saved before it existed are RGB.
     """
 
     def __init__(self, latent_dim: int = 128, channels: int = 64, image_size: int = 84,
-                 out_channels: int = 3) -> None:
+                 out_channels: int = 3, in_channels: int = 3) -> None:
         super().__init__()
         self.config = {"latent_dim": latent_dim, "channels": channels, "image_size": image_size,
-                       "out_channels": out_channels}
-        self.conv = _conv_stack(channels)
+                       "out_channels": out_channels, "in_channels": in_channels}
+        self.conv = _conv_stack(channels, in_channels)
         self.grid = (image_size + 7) // 8
         flat = channels * self.grid * self.grid
         self.to_latent = nn.Linear(flat, latent_dim)
@@ -61,6 +62,7 @@ class AutoencoderEncoder(FrozenEncoder):
         self.name = name
         self.conv, self.to_latent = model.conv, model.to_latent
         self.input_size = model.config["image_size"]
+        self.in_channels = model.config.get("in_channels", 3)
         self.output_shape = (model.config["latent_dim"],)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -30,9 +30,10 @@ def _skill_entry(meta: dict, assets: Path) -> EncoderEntry:
         wrap = KeypointEncoder if isinstance(model, Transporter) else AutoencoderEncoder
         return wrap(model, name=meta["encoder"]).freeze()
 
-    size = meta.get("image_size", 84)
+    size, channels = meta.get("image_size", 84), meta.get("in_channels", 3)
+    kind = "RGB" if channels == 3 else f"{channels}-channel"
     return EncoderEntry(meta["encoder"], meta["skill"], f"own {meta['skill']}, assets/{meta['file']} ({meta['task']})",
-                        f"RGB {size}x{size}", tuple(meta["output_shape"]), path, path.exists(), build)
+                        f"{kind} {size}x{size}", tuple(meta["output_shape"]), path, path.exists(), build)
 
 
 def _sim_depth_entry() -> EncoderEntry:

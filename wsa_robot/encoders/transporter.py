@@ -34,15 +34,18 @@ def gaussian_maps(points: torch.Tensor, h: int, w: int, std: float = 0.15) -> to
 
 
 class Transporter(nn.Module):
-    def __init__(self, n_keypoints: int = 8, channels: int = 64, image_size: int = 84) -> None:
+    """`in_channels`: 3 for RGB, 4 for an Atari frame stack (rebuilt channel for channel)."""
+
+    def __init__(self, n_keypoints: int = 8, channels: int = 64, image_size: int = 84, in_channels: int = 3) -> None:
         super().__init__()
-        self.config = {"n_keypoints": n_keypoints, "channels": channels, "image_size": image_size}
-        self.features = _conv_stack(channels)
-        self.keynet = nn.Sequential(_conv_stack(channels), nn.Conv2d(channels, n_keypoints, 1))
+        self.config = {"n_keypoints": n_keypoints, "channels": channels, "image_size": image_size,
+                       "in_channels": in_channels}
+        self.features = _conv_stack(channels, in_channels)
+        self.keynet = nn.Sequential(_conv_stack(channels, in_channels), nn.Conv2d(channels, n_keypoints, 1))
         self.decoder = nn.Sequential(
             nn.ConvTranspose2d(channels, channels, 3, stride=2, padding=1), nn.ReLU(),
             nn.ConvTranspose2d(channels, channels // 2, 4, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(channels // 2, 3, 4, stride=2, padding=1),
+            nn.ConvTranspose2d(channels // 2, in_channels, 4, stride=2, padding=1),
         )
         self.image_size = image_size
 
@@ -71,6 +74,7 @@ class KeypointEncoder(FrozenEncoder):
         self.name = name
         self.keynet = model.keynet
         self.input_size = model.config["image_size"]
+        self.in_channels = model.config.get("in_channels", 3)
         self.output_shape = (2 * model.config["n_keypoints"],)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

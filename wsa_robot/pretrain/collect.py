@@ -1,4 +1,5 @@
-"""Frames for pretraining: a random policy in the task, every camera, with depth and segmentation labels.
+"""Frames for pretraining: a random policy in the task, every camera, with depth and segmentation labels where
+the backend renders them (robosuite; Atari screens have neither).
 
 Frames are stored in time order, all cameras of one step side by side, so the frame of the same camera k
 steps later is `k * len(cameras)` further on (the time-contrastive skill relies on it). A collection is
@@ -10,69 +11,104 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
+from gymnasium import spaces
 from rich.progress import Progress
 
 from wsa_robot.atomic import atomic_path
 from wsa_robot.tasks import TaskSpec
 
 CACHE = Path("data/frames")
+LABELS = {"robosuite": ("depth", "segmentation")}  # per-pixel labels each backend renders beside the images
+DEFAULT_EPISODE = {"robosuite": 100}  # steps per collected episode; absent: whole episodes (Atari games)
 
 
 @dataclass
 class Frames:
-    rgb: np.ndarray        # uint8 [N, H, W, 3]
-    depth: np.ndarray      # float32 [N, H, W, 1], metres
-    seg: np.ndarray        # uint8 [N, H, W, 1], index into SEGMENT_CLASSES
-    episode: np.ndarray    # int [N]
+    images: np.ndarray          # uint8 [N, H, W, C]: RGB (C=3), or an Atari 4-frame grey stack (C=4)
+    depth: np.ndarray | None    # float32 [N, H, W, 1], metres; None where the backend has no depth
+    seg: np.ndarray | None      # uint8 [N, H, W, 1], index into SEGMENT_CLASSES; None without segmentation
+    episode: np.ndarray         # int [N]
     n_cameras: int
 
     def __len__(self) -> int:
-        return len(self.rgb)
+        return len(self.images)
+
+    @property
+    def channels(self) -> int:
+        return self.images.shape[-1]
+
+
+def labels(task: TaskSpec) -> tuple[str, ...]:
+    """The per-pixel labels ("depth", "segmentation") a task's frames come with."""
+    return LABELS.get(task.backend, ())
+
+
+def _make_env(task: TaskSpec, cameras: list[str], image_size: int, seed: int, episode_length: int | None) -> gym.Env:
+    if task.backend == "robosuite":
+        from wsa_robot.envs.robosuite_env import RobosuiteEnv
+
+        return RobosuiteEnv(task, cameras, image_size, depth=True, seed=seed, horizon=episode_length,
+                            segmentation=True)
+    from wsa_robot.envs import make_env
+
+    return make_env(task, cameras, image_size, seed=seed, training=False)  # whole games, real frames
+
+
+def _random_action(space: spaces.Space, rng: np.random.Generator) -> np.ndarray | int:
+    if isinstance(space, spaces.Discrete):
+        return int(space.start + rng.integers(space.n))
+    return rng.uniform(space.low, space.high).astype(np.float32)
 
 
 def _rollout(task: TaskSpec, cameras: list[str], frames_per_camera: int, image_size: int,
-             episode_length: int, seed: int) -> Frames:
-    from wsa_robot.envs.robosuite_env import RobosuiteEnv
-
-    env = RobosuiteEnv(task, cameras, image_size, depth=True, seed=seed, horizon=episode_length, segmentation=True)
+             episode_length: int | None, seed: int) -> Frames:
+    env = _make_env(task, cameras, image_size, seed, episode_length)
     rng = np.random.default_rng(seed)
-    low, high = env.action_space.low, env.action_space.high
-    rgb, depth, seg, episodes = [], [], [], []
+    images, depth, seg, episodes = [], [], [], []
     try:
         with Progress() as bar:
             job = bar.add_task(f"collecting {task.name} frames", total=frames_per_camera)
-            episode, obs = 0, env.reset(seed=seed)[0]
+            episode, steps, obs = 0, 0, env.reset(seed=seed)[0]
             for _ in range(frames_per_camera):
                 for c in cameras:
-                    rgb.append(obs[c])
-                    depth.append(obs[f"{c}_depth"])
-                    seg.append(obs[f"{c}_seg"])
+                    images.append(obs[c])
+                    if f"{c}_depth" in obs:
+                        depth.append(obs[f"{c}_depth"])
+                    if f"{c}_seg" in obs:
+                        seg.append(obs[f"{c}_seg"])
                     episodes.append(episode)
-                obs, _, terminated, truncated, _ = env.step(rng.uniform(low, high).astype(np.float32))
-                if terminated or truncated:
-                    episode += 1
+                obs, _, terminated, truncated, _ = env.step(_random_action(env.action_space, rng))
+                steps += 1
+                if terminated or truncated or (episode_length and steps >= episode_length):
+                    episode, steps = episode + 1, 0
                     obs = env.reset()[0]
                 bar.advance(job)
     finally:
         env.close()
-    return Frames(np.stack(rgb), np.stack(depth), np.stack(seg), np.asarray(episodes), len(cameras))
+    return Frames(np.stack(images), np.stack(depth) if depth else None, np.stack(seg) if seg else None,
+                  np.asarray(episodes), len(cameras))
 
 
 def collect_frames(task: TaskSpec, cameras: list[str], frames_per_camera: int, image_size: int = 84,
-                   episode_length: int = 100, seed: int = 0, cache: Path | None = None) -> Frames:
+                   episode_length: int | None = None, seed: int = 0, cache: Path | None = None) -> Frames:
     """Frames of every camera under a random policy, from the cache folder (default data/frames/) when the
-    same collection is there."""
+    same collection is there. `episode_length`: steps per episode (default: 100 for robosuite, whole games
+    for Atari)."""
+    episode_length = episode_length or DEFAULT_EPISODE.get(task.backend)
     name = f"{task.name.replace('/', '_')}-{'+'.join(cameras)}-{frames_per_camera}x{image_size}-" \
-           f"ep{episode_length}-seed{seed}.npz"
+           f"ep{episode_length or 'full'}-seed{seed}.npz"
     path = (cache or CACHE) / name
     if path.exists():
         with np.load(path) as z:
-            return Frames(z["rgb"], z["depth"], z["seg"], z["episode"], int(z["n_cameras"]))
+            return Frames(z["rgb"], z["depth"] if "depth" in z.files else None,
+                          z["seg"] if "seg" in z.files else None, z["episode"], int(z["n_cameras"]))
     frames = _rollout(task, cameras, frames_per_camera, image_size, episode_length, seed)
+    arrays = {"rgb": frames.images, "episode": frames.episode, "n_cameras": frames.n_cameras}  # "rgb": older caches
+    arrays.update({k: v for k, v in (("depth", frames.depth), ("seg", frames.seg)) if v is not None})
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, rgb=frames.rgb, depth=frames.depth, seg=frames.seg, episode=frames.episode,
-                 n_cameras=frames.n_cameras)
+        np.savez(f, **arrays)
     return frames
 
 

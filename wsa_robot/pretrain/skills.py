@@ -27,14 +27,14 @@ TEMPERATURE = 0.1
 
 
 def images(frames: Frames, idx: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(frames.rgb[idx]).permute(0, 3, 1, 2).float().div_(255.0)
+    return torch.from_numpy(frames.images[idx]).permute(0, 3, 1, 2).float().div_(255.0)
 
 
 def _maps(array: np.ndarray, idx: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(array[idx]).permute(0, 3, 1, 2)
 
 
-# --- autoencoder: reconstruct the image --------------------------------------------------------------------
+# --- autoencoder: reconstruct the image (every channel: the whole frame stack on Atari) --------------------------------------------------------------------
 def ae_loss(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
     x = images(frames, idx)
     return F.mse_loss(torch.sigmoid(model(x)), x)
@@ -135,23 +135,27 @@ def kp_metric(model: Transporter, frames: Frames, idx: np.ndarray) -> float:
 class Skill:
     name: str
     encoder: str             # the encoder name it registers for Lift (other tasks: `<encoder>_<task>`)
-    build: Callable[[int], nn.Module]  # image size -> a fresh model
+    build: Callable[[int, int], nn.Module]  # (image size, input channels) -> a fresh model
     loss: Callable[..., torch.Tensor]
     metric: str
     evaluate: Callable[[nn.Module, Frames, np.ndarray], float]
     higher_is_better: bool
+    needs: tuple[str, ...] = ()  # per-pixel labels it learns from (wsa_robot.pretrain.collect.labels)
 
 
-def _conv(out_channels: int) -> Callable[[int], nn.Module]:
-    return lambda size: ConvAutoencoder(image_size=size, out_channels=out_channels)
+def _conv(out_channels: int | None) -> Callable[[int, int], nn.Module]:
+    """A ConvAutoencoder factory; out_channels None: as many as it reads (reconstruction)."""
+    return lambda size, c: ConvAutoencoder(image_size=size, in_channels=c,
+                                           out_channels=c if out_channels is None else out_channels)
 
 
 SKILLS: dict[str, Skill] = {s.name: s for s in [
-    Skill("autoencoder", "ae", _conv(3), ae_loss, "val_mse", ae_metric, False),
-    Skill("depth", "depth_rgb", _conv(1), depth_loss, "val_abs_rel", depth_abs_rel, False),
-    Skill("segmentation", "seg", _conv(N_CLASSES), seg_loss, "val_miou", seg_miou, True),
+    Skill("autoencoder", "ae", _conv(None), ae_loss, "val_mse", ae_metric, False),
+    Skill("depth", "depth_rgb", _conv(1), depth_loss, "val_abs_rel", depth_abs_rel, False, ("depth",)),
+    Skill("segmentation", "seg", _conv(N_CLASSES), seg_loss, "val_miou", seg_miou, True, ("segmentation",)),
     Skill("contrastive", "tcn", _conv(0), tcn_loss, "val_accuracy", tcn_accuracy, True),
-    Skill("keypoints", "kp", lambda size: Transporter(image_size=size), kp_loss, "val_mse", kp_metric, False),
+    Skill("keypoints", "kp", lambda size, c: Transporter(image_size=size, in_channels=c), kp_loss, "val_mse",
+          kp_metric, False),
 ]}
 
 

@@ -20,7 +20,7 @@ def train_skill(skill: Skill, frames: Frames, train_idx: np.ndarray, val_idx: np
     """Batch 32 and Adam 1e-3 as the reference trains its autoencoder; returns the model and its metrics."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = skill.build(frames.rgb.shape[1])
+    model = skill.build(frames.images.shape[1], frames.channels)
     loss_fn = skill.loss
     if skill.name == "segmentation":
         loss_fn = functools.partial(loss_fn, weights=class_weights(frames, train_idx))
