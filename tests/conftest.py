@@ -4,7 +4,7 @@ import pytest
 import torch
 
 os.environ.setdefault("MUJOCO_GL", "egl")
-torch.set_num_threads(2)
+torch.set_num_threads(1)  # tiny test nets gain nothing from 2 threads, and spinning OpenMP threads slow Mesa's renderer
 
 
 @pytest.fixture
