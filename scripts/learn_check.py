@@ -1,6 +1,9 @@
 """Train WSA-SAC on Lift for a fixed budget; save the eval success-rate and return curve.
 
     python scripts/learn_check.py --steps 30000 --eval-every 2500 [key=value ...]
+    python scripts/learn_check.py --report-only      # rewrite the JSON from runs/learn_check as it stands
+
+Stopped early (Ctrl-C or SIGTERM), it checkpoints and still writes the JSON; run it again to continue.
 
 Writes results/learn_check_lift.json: {"Lift": {"steps": [...], "success_rate": [...], "return": [...],
 "wall_s": ..., "config": {...}}}. It goes through the same `train()` as `wsa-robot train`.
@@ -26,6 +29,8 @@ def main() -> None:
     parser.add_argument("--eval-episodes", type=int, default=5)
     parser.add_argument("--run-dir", type=Path, default=Path("runs/learn_check"))
     parser.add_argument("--out", type=Path, default=Path("results/learn_check_lift.json"))
+    parser.add_argument("--report-only", action="store_true",
+                        help="write the JSON from the run dir as it stands, without training")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
     run = RunDir(args.run_dir)
@@ -35,7 +40,8 @@ def main() -> None:
          f"eval_episodes={args.eval_episodes}", f"checkpoint_every={args.eval_every}", *args.overrides])
     args.run_dir.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    train(cfg, run, resume=resume, progress=True)
+    if not args.report_only:
+        train(cfg, run, resume=resume, progress=True)
     evals = run.read_evals()
     write_json(args.out, {cfg.task: {
         "steps": [e["step"] for e in evals],
