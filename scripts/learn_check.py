@@ -53,6 +53,11 @@ def main() -> None:
         "eval_episodes": cfg.eval_episodes,
         "config": cfg.model_dump(),
     }})
+    if evals:
+        from wsa_robot.eval.plots import plot_curve
+
+        plot_curve([e["step"] for e in evals], [e["mean_return"] for e in evals], args.out.with_suffix(".png"),
+                   ylabel="eval return (deterministic)", title=f"WSA-SAC on {cfg.task}")
     for e in evals:
         print(f"step {e['step']:>7}  success {e['success_rate']:.2f}  return {e['mean_return']:8.2f}")
     print(f"wrote {args.out}")
