@@ -110,8 +110,11 @@ def tcn_loss(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, rng: np.ra
 
 
 def tcn_accuracy(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, batch: int = 64) -> float:
-    """How often an anchor's nearest of `batch` candidates is its own positive (chance: 1/batch)."""
+    """How often an anchor's nearest of `batch` candidates is its own positive (chance: 1/batch).
+    Candidates are drawn at random from the held-out episodes, as in training; consecutive frames would
+    make every candidate a near-duplicate of the positive."""
     rng = np.random.default_rng(0)
+    idx = rng.permutation(idx)
     hits, total = 0, 0
     for i in range(0, len(idx) - batch + 1, batch):
         logits = _contrastive_logits(model, frames, idx[i:i + batch], rng)
