@@ -34,7 +34,10 @@ def test_train_interrupt_resume_and_eval_render(in_tmp, capsys):
     exe = Path(sys.executable).with_name("wsa-robot")
     args = [str(exe), "train", "total_steps=400", "eval_every=200", "eval_episodes=1", "checkpoint_every=100",
             f"run_dir={run}", *FAST]
-    proc = subprocess.Popen(args + ["--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # A shell without job control starts background jobs with SIGINT ignored, and Python then never turns
+    # Ctrl-C into KeyboardInterrupt: restore the default so the test means the same wherever it runs.
+    proc = subprocess.Popen(args + ["--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     state = run / "checkpoints" / "state.json"
     assert wait_for(lambda: state.exists() or proc.poll() is not None, 180), "no checkpoint within 180 s"
     proc.send_signal(signal.SIGINT)  # Ctrl-C: the run saves a checkpoint and exits
