@@ -16,6 +16,15 @@ def _conv_stack(channels: int, in_channels: int = 3) -> nn.Sequential:
     )
 
 
+def _deconv_stack(channels: int, out_channels: int) -> nn.Sequential:
+    """The mirror of _conv_stack: 11 -> 21 -> 42 -> 84 (callers crop to the image size)."""
+    return nn.Sequential(
+        nn.ConvTranspose2d(channels, channels, 3, stride=2, padding=1), nn.ReLU(),
+        nn.ConvTranspose2d(channels, channels // 2, 4, stride=2, padding=1), nn.ReLU(),
+        nn.ConvTranspose2d(channels // 2, out_channels, 4, stride=2, padding=1),
+    )
+
+
 class ConvAutoencoder(nn.Module):
     """The conv encoder-decoder that every dense skill trains (`wsa-robot pretrain`); its encoder half becomes
     a FrozenEncoder. `out_channels`: 3 reconstructs RGB, 1 predicts depth, C gives segmentation logits, and 0
@@ -34,11 +43,7 @@ class ConvAutoencoder(nn.Module):
         self.to_latent = nn.Linear(flat, latent_dim)
         if out_channels:
             self.from_latent = nn.Sequential(nn.Linear(latent_dim, flat), nn.ReLU())
-            self.deconv = nn.Sequential(
-                nn.ConvTranspose2d(channels, channels, 3, stride=2, padding=1), nn.ReLU(),
-                nn.ConvTranspose2d(channels, channels // 2, 4, stride=2, padding=1), nn.ReLU(),
-                nn.ConvTranspose2d(channels // 2, out_channels, 4, stride=2, padding=1),
-            )
+            self.deconv = _deconv_stack(channels, out_channels)
         self.image_size = image_size
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

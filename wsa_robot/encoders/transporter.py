@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsa_robot.encoders.autoencoder import _conv_stack
+from wsa_robot.encoders.autoencoder import _conv_stack, _deconv_stack
 from wsa_robot.encoders.base import FrozenEncoder
 
 
@@ -42,11 +42,7 @@ class Transporter(nn.Module):
                        "in_channels": in_channels}
         self.features = _conv_stack(channels, in_channels)
         self.keynet = nn.Sequential(_conv_stack(channels, in_channels), nn.Conv2d(channels, n_keypoints, 1))
-        self.decoder = nn.Sequential(
-            nn.ConvTranspose2d(channels, channels, 3, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(channels, channels // 2, 4, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(channels // 2, in_channels, 4, stride=2, padding=1),
-        )
+        self.decoder = _deconv_stack(channels, in_channels)
         self.image_size = image_size
 
     def keypoints(self, x: torch.Tensor) -> torch.Tensor:
