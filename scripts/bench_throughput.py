@@ -15,8 +15,10 @@ unless training; the unit is env steps per second, summed over envs):
                          its default render quality; horizon, reward shaping and control rate from the task spec
     pipeline_1env        make_vec_env(n_envs=1): env + frozen encoder bank -> embedding obs, no learning
     pipeline_2env        make_vec_env(n_envs=2): two SubprocVecEnv workers, one batched encoder call per step
-    train_wsa_sac        build_agent (default config: WSA, batch 256, 1 gradient step per env step) on
-                         pipeline_1env; timed over a window after learning_starts, so every step has an update
+    train_wsa_sac        as train() builds it (default config: WSA, batch 256, 1 gradient step per env step,
+                         sac.overlap: the update runs while the env subprocess renders); timed over a window
+                         after learning_starts, so every step has an update
+    train_wsa_sac_strict the same with sac.overlap=false: SB3's strict step-then-update order, one process
     train_sb3_pixels     SB3 SAC("MultiInputPolicy", NatureCNN per image) on the stock env through
                          robosuite.wrappers.GymWrapper(flatten_obs=False): uint8 images + proprio, same SAC settings
 
@@ -210,16 +212,28 @@ def bench_pipeline_2env(s: Settings, seed: int) -> float:
     return _bench_pipeline(s, seed, 2)
 
 
-def bench_train_wsa(s: Settings, seed: int) -> float:
+def _bench_train_wsa(s: Settings, seed: int, overlap: bool) -> float:
+    """The env and agent as train() builds them (make_training_env, attach_learner)."""
     from wsa_robot.agents import build_agent
+    from wsa_robot.agents.overlap import attach_learner, make_training_env
 
     cfg, pipe = _plan(s, seed)
-    venv = make_vec_env(cfg, pipe, 1, seed)
+    cfg = cfg.model_copy(update={"sac": cfg.sac.model_copy(update={"overlap": overlap})})
+    venv = make_training_env(cfg, pipe)
     try:
         model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, tensorboard_log=None)
+        attach_learner(venv, model)
         return timed_learning(model, s, s.train_steps)
     finally:
         venv.close()
+
+
+def bench_train_wsa(s: Settings, seed: int) -> float:
+    return _bench_train_wsa(s, seed, overlap=True)
+
+
+def bench_train_wsa_strict(s: Settings, seed: int) -> float:
+    return _bench_train_wsa(s, seed, overlap=False)
 
 
 def bench_train_sb3_pixels(s: Settings, seed: int) -> float:
@@ -260,12 +274,13 @@ CONFIGS: dict[str, Callable[[Settings, int], float]] = {
     "pipeline_1env": bench_pipeline_1env,
     "pipeline_2env": bench_pipeline_2env,
     "train_wsa_sac": bench_train_wsa,
+    "train_wsa_sac_strict": bench_train_wsa_strict,
     "train_sb3_pixels": bench_train_sb3_pixels,
 }
 GROUPS: dict[str, list[str]] = {
     "env": ["env_ours", "env_stock_robosuite"],
     "vec": ["pipeline_1env", "pipeline_2env"],
-    "train": ["train_wsa_sac", "pipeline_1env"],
+    "train": ["train_wsa_sac", "train_wsa_sac_strict", "pipeline_1env"],
     "sb3": ["train_wsa_sac", "train_sb3_pixels"],
     "memory": [],
 }
@@ -273,6 +288,7 @@ RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator
     "env_vs_stock_robosuite": ("env_ours", "env_stock_robosuite"),
     "two_envs_vs_one": ("pipeline_2env", "pipeline_1env"),
     "train_vs_env": ("train_wsa_sac", "pipeline_1env"),
+    "train_strict_vs_env": ("train_wsa_sac_strict", "pipeline_1env"),  # SB3's order, for comparison
     "train_vs_sb3_pixels": ("train_wsa_sac", "train_sb3_pixels"),
 }
 GOALS = {"env_vs_stock_robosuite": 3.0, "two_envs_vs_one": 1.7, "train_vs_env": 0.8, "train_vs_sb3_pixels": 10.0,
