@@ -15,7 +15,7 @@ import numpy as np
 
 class CameraRenderer:
     def __init__(self, model: mujoco.MjModel, width: int, height: int, *, shadows: bool = False,
-                 reflections: bool = False, multisample: bool = False) -> None:
+                 reflections: bool = False, multisample: bool = False, sites: bool = True) -> None:
         model.vis.quality.offsamples = 4 if multisample else 0  # read when the render context is made
         model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
         model.vis.global_.offheight = max(model.vis.global_.offheight, height)
@@ -26,6 +26,8 @@ class CameraRenderer:
         self._scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = shadows
         self._scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = reflections
         self._option = mujoco.MjvOption()
+        if not sites:  # sites are markers, not objects (gymnasium-robotics draws the goal as one)
+            self._option.sitegroup[:] = 0
         self._camera = mujoco.MjvCamera()
         self._camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
         self._context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_150)
@@ -37,12 +39,20 @@ class CameraRenderer:
         self._near, self._far = model.vis.map.znear * extent, model.vis.map.zfar * extent
         atexit.register(self.close)  # free the GL context before the interpreter tears EGL down
 
-    def render(self, data: mujoco.MjData, camera_id: int, depth: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-        """RGB uint8 [H, W, 3] and, if asked, depth in metres float32 [H, W, 1], both upright."""
+    def _update(self, data: mujoco.MjData, camera: int | mujoco.MjvCamera) -> None:
+        """The scene as `camera` sees it: a model camera's id, or an MjvCamera (free or tracking) of our own."""
         self._gl.make_current()
-        self._camera.fixedcamid = camera_id
-        mujoco.mjv_updateScene(self.model, data, self._option, None, self._camera,
-                               mujoco.mjtCatBit.mjCAT_ALL, self._scene)
+        if not isinstance(camera, mujoco.MjvCamera):
+            self._camera.fixedcamid = int(camera)
+            camera = self._camera
+        mujoco.mjv_updateScene(self.model, data, self._option, None, camera, mujoco.mjtCatBit.mjCAT_ALL,
+                               self._scene)
+
+    def render(self, data: mujoco.MjData, camera_id: int | mujoco.MjvCamera,
+               depth: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """RGB uint8 [H, W, 3] and, if asked, depth in metres float32 [H, W, 1], both upright.
+        `camera_id`: a camera of the model, or an MjvCamera placed by the caller (see `free_camera`)."""
+        self._update(data, camera_id)
         mujoco.mjr_render(self._rect, self._scene, self._context)
         mujoco.mjr_readPixels(self._rgb, self._depth if depth else None, self._rect, self._context)
         rgb = np.flipud(self._rgb).copy()
@@ -52,16 +62,18 @@ class CameraRenderer:
         metres = self._near / (1.0 - z * (1.0 - self._near / self._far))
         return rgb, metres[..., None].astype(np.float32)
 
-    def segment(self, data: mujoco.MjData, camera_id: int) -> np.ndarray:
+    def upload_texture(self, texid: int) -> None:
+        """Send a texture whose bitmap changed in the model (a visual variation) to this context again."""
+        self._gl.make_current()
+        mujoco.mjr_uploadTexture(self.model, self._context, texid)
+
+    def segment(self, data: mujoco.MjData, camera_id: int | mujoco.MjvCamera) -> np.ndarray:
         """The MuJoCo geom id under every pixel, int32 [H, W], upright; -1 where no geom is (the sky).
 
         A second pass with segmentation colours (each geom drawn flat in a colour encoding its id); only
         pretraining asks for it, so the training path never pays for it.
         """
-        self._gl.make_current()
-        self._camera.fixedcamid = camera_id
-        mujoco.mjv_updateScene(self.model, data, self._option, None, self._camera,
-                               mujoco.mjtCatBit.mjCAT_ALL, self._scene)
+        self._update(data, camera_id)
         flags = (mujoco.mjtRndFlag.mjRND_SEGMENT, mujoco.mjtRndFlag.mjRND_IDCOLOR)
         for f in flags:
             self._scene.flags[f] = 1
@@ -86,3 +98,19 @@ class CameraRenderer:
             self._context.free()
             self._gl.free()
             self._gl = None
+
+
+def free_camera(model: mujoco.MjModel, lookat: list[float] | None = None, distance: float = 1.5,
+                azimuth: float = 90.0, elevation: float = -30.0, track_body: str | None = None) -> mujoco.MjvCamera:
+    """A camera that is not in the model: fixed in the world looking at `lookat`, or following a body
+    (`track_body`: it moves with the body, keeping its own orientation). Angles in degrees, as MuJoCo's viewer."""
+    cam = mujoco.MjvCamera()
+    cam.distance, cam.azimuth, cam.elevation = distance, azimuth, elevation
+    if track_body is not None:
+        cam.type = mujoco.mjtCamera.mjCAMERA_TRACKING
+        cam.trackbodyid = model.body(track_body).id
+    else:
+        cam.type = mujoco.mjtCamera.mjCAMERA_FREE
+    if lookat is not None:
+        cam.lookat[:] = lookat
+    return cam

@@ -20,7 +20,10 @@ from robosuite.controllers import load_composite_controller_config  # noqa: E402
 
 logging.disable(logging.NOTSET)
 
+import mujoco  # noqa: E402
+
 from wsa_robot.envs.renderer import CameraRenderer  # noqa: E402
+from wsa_robot.envs.variations import INTACT, ModelVariations, canonical, resolve, robosuite_scene  # noqa: E402
 
 SEGMENT_CLASSES = ("background", "arena", "robot", "gripper", "object")
 
@@ -37,7 +40,7 @@ class RobosuiteEnv(gym.Env):
     def __init__(self, task: TaskSpec, cameras: list[str], image_size: int = 84, depth: bool = False,
                  seed: int | None = None, horizon: int | None = None, reward_shaping: bool | None = None,
                  quality: dict[str, bool] | None = None, segmentation: bool = False,
-                 video_size: int | None = None) -> None:
+                 video_size: int | None = None, variation: str | None = None) -> None:
         self.task, self.cameras, self.depth, self.segmentation = task, list(cameras), depth, segmentation
         self._env = robosuite.make(
             task.env_id, robots=task.robot,
@@ -56,6 +59,11 @@ class RobosuiteEnv(gym.Env):
         # Videos get their own full-quality renderer, so what the agent sees never changes with --render.
         self._video = CameraRenderer(model, video_size, video_size, shadows=True, reflections=True,
                                      multisample=True) if video_size else None
+        self._geom_class = self._geom_classes(model)
+        # hard_reset=False: robosuite's reset keeps this model, so a variation set once lasts across episodes
+        self._variations = ModelVariations(robosuite_scene(model, self._geom_class))
+        self.variation = INTACT
+        self.set_variation(variation)
         raw = self._env.reset()
         proprio = self._proprio(raw)
         obs_spaces: dict[str, spaces.Space] = {c: spaces.Box(0, 255, (image_size, image_size, 3), np.uint8)
@@ -64,7 +72,6 @@ class RobosuiteEnv(gym.Env):
             obs_spaces.update({f"{c}_depth": spaces.Box(0, np.inf, (image_size, image_size, 1), np.float32)
                                for c in self.cameras})
         if segmentation:
-            self._geom_class = self._geom_classes(model)
             obs_spaces.update({f"{c}_seg": spaces.Box(0, len(SEGMENT_CLASSES) - 1, (image_size, image_size, 1),
                                                       np.uint8) for c in self.cameras})
         obs_spaces["proprio"] = spaces.Box(-np.inf, np.inf, proprio.shape, np.float32)
@@ -123,6 +130,17 @@ class RobosuiteEnv(gym.Env):
         # is_success is sticky (reached at any step so far), so SB3's episode-end success rate and eval agree
         return self._observe(raw), float(reward), False, truncated, {"is_success": self._succeeded,
                                                                      "success_now": now}
+
+    def set_variation(self, spec: str | None) -> None:
+        """Show the scene under a named visual variation (`NAME` or `NAME:SEED`, see envs/variations.py);
+        None or "intact": the unchanged scene. Only visual model fields change, never physics."""
+        found = resolve(self.task, spec)
+        for tex in self._variations.set(found):
+            for renderer in (self._renderer, self._video):
+                if renderer is not None:
+                    renderer.upload_texture(tex)
+        mujoco.mj_camlight(self._env.sim.model._model, self._env.sim.data._data)  # moved cameras, now
+        self.variation = canonical(self.task, spec)
 
     def video_frames(self) -> dict[str, np.ndarray]:
         """Every camera at video size and full quality (needs `video_size`); the agent never sees these."""
