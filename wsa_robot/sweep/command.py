@@ -1,0 +1,62 @@
+"""`wsa-robot sweep FILE`: validate every trial, run the unfinished ones on Ray, then write the report."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from wsa_robot.atomic import write_text
+from wsa_robot.errors import UserError
+from wsa_robot.sweep.grid import check_available, check_resumable, expand, sweep_dir
+from wsa_robot.sweep.report import report
+from wsa_robot.sweep.spec import load_sweep
+
+
+def sweep_command(file: str, cpus: int | None = None, gpus: int | None = None, address: str | None = None,
+                  out: Path | None = None, report_only: bool = False, dry_run: bool = False,
+                  console: Console | None = None) -> int:
+    """The exit code: 0 when every trial has finished, 1 when some failed or were stopped early."""
+    console = console or Console()
+    if (address or os.environ.get("RAY_ADDRESS")) and (cpus is not None or gpus is not None):
+        raise UserError("--cpus/--gpus size a local Ray; a cluster (--address or RAY_ADDRESS) has its own resources")
+    spec, path = load_sweep(file)
+    trials = expand(spec, path, out)  # every config validated before anything starts
+    out_dir = sweep_dir(spec, out)
+    if report_only:
+        report(trials, out_dir, spec.name, spec.metric, spec.score_last, console)
+        return 0
+    check_available(trials)
+    check_resumable(trials)
+    status = {t.id: t.status() for t in trials}
+    counts = Counter(status.values())
+    console.print(f"sweep {spec.name}: {len(trials)} trials in {out_dir}: {counts['done']} finished (skipped), "
+                  f"{counts['partial']} to resume, {counts['new']} new", soft_wrap=True)
+    if dry_run:
+        table = Table(title=f"sweep {spec.name}")
+        for col in ("trial", "status", "steps"):
+            table.add_column(col)
+        for t in trials:
+            table.add_row(t.id, status[t.id], f"{t.steps_done()}/{t.cfg.total_steps}")
+        console.print(table)
+        return 0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_text(out_dir / "sweep.yaml", path.read_text())  # what produced these run dirs
+    todo = [t for t in trials if status[t.id] != "done"]
+    failed: list[str] = []
+    if todo:
+        from wsa_robot.sweep.runner import run_trials  # imports ray: only here
+
+        failed = run_trials(todo, out_dir, spec.resources, address=address, cpus=cpus, gpus=gpus,
+                            console=console)
+    report(trials, out_dir, spec.name, spec.metric, spec.score_last, console)
+    for line in failed:
+        console.print(f"[red]{line}[/red]")
+    unfinished = [t for t in trials if t.status() != "done"]
+    if unfinished:
+        console.print(f"{len(unfinished)} of {len(trials)} trials unfinished; run the sweep again to resume them")
+        return 1
+    return 0

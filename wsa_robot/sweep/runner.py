@@ -1,0 +1,152 @@
+"""Run a sweep's unfinished trials on Ray Tune: a local Ray by default, a cluster with an address.
+
+The only module that imports ray. Each Tune trial runs the ordinary `train()` into its own run dir, so
+Tune keeps no state that matters: re-running the sweep skips finished run dirs and resumes the others.
+A class Trainable (one `step` = the whole run) because Tune runs function trainables in a thread, and
+`train()` needs the main thread to turn SIGTERM into a checkpoint."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from wsa_robot.errors import UserError
+from wsa_robot.sweep.grid import Trial
+from wsa_robot.sweep.spec import Resources
+
+# Reach every worker (a cluster's workers do not inherit this shell): headless rendering, weights, data.
+_PASSED_ENV = ("MUJOCO_GL", "PYOPENGL_PLATFORM", "WSA_WEIGHTS_DIR", "WSA_ROBOT_HOME", "HF_HOME", "HF_HUB_OFFLINE",
+               "TRANSFORMERS_OFFLINE")
+
+
+def run_trial(overrides: list[str]) -> dict[str, Any]:
+    """Train one trial into its run dir (from its config, or on from its checkpoint); return its final eval.
+    A trial already at total_steps does nothing. Runs in a Ray worker, or anywhere else."""
+    from wsa_robot.config import load_config
+    from wsa_robot.run_dir import RunDir
+    from wsa_robot.train import train
+
+    cfg = load_config(overrides)
+    run = RunDir(Path(cfg.run_dir or "."))
+    state = run.read_state() if run.state_file.exists() else {"num_timesteps": 0}
+    if state["num_timesteps"] < cfg.total_steps:
+        resume = run.model_file.exists()
+        if not resume and run.evals_file.exists():
+            run.evals_file.unlink()  # evals of an attempt that never reached a checkpoint
+        if resume and run.read_config().total_steps != cfg.total_steps:
+            run.write_config(cfg)  # the sweep raised total_steps: extend the run, as `train --resume` does
+        run.path.mkdir(parents=True, exist_ok=True)
+        train(cfg, run, resume=resume, progress=False)
+    evals = run.read_evals()
+    last = evals[-1] if evals else {}
+    return {"num_timesteps": run.read_state()["num_timesteps"], "mean_return": last.get("mean_return"),
+            "success_rate": last.get("success_rate")}
+
+
+def _trainable():
+    from ray import tune
+
+    class SweepTrial(tune.Trainable):
+        def setup(self, config: dict, overrides: dict[str, list[str]] | None = None) -> None:
+            self.overrides = (overrides or {})[config["trial"]]
+
+        def step(self) -> dict:
+            return {**run_trial(self.overrides), "done": True}
+
+        def save_checkpoint(self, checkpoint_dir: str) -> dict:
+            return {}  # the run dir holds the real checkpoint
+
+        def load_checkpoint(self, checkpoint: Any) -> None:
+            pass
+
+    return SweepTrial
+
+
+def _check_reachable(address: str) -> None:
+    """Ray retries an unreachable head for minutes; a host:port that refuses a TCP connection fails now."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto" and other forms: Ray resolves them
+    try:
+        socket.create_connection((host, int(port)), timeout=10).close()
+    except OSError as e:
+        raise UserError(f"cannot reach the Ray cluster at {address} ({e.strerror or e}); check --address or "
+                        "RAY_ADDRESS, or leave both unset to run on a local Ray") from None
+
+
+def _init_ray(address: str | None, cpus: int | None, gpus: int | None) -> bool:
+    """Connect to `address` (or $RAY_ADDRESS), else start a local Ray with `cpus` and `gpus`; True if local."""
+    import ray
+
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
+    env.setdefault("MUJOCO_GL", "egl")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO.*")
+        if address:
+            _check_reachable(address)
+            try:
+                ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=True)
+            except (ConnectionError, ValueError) as e:
+                raise UserError(f"cannot connect to the Ray cluster at {address}: {str(e).splitlines()[0]}") from None
+            return False
+        # address="local": a fresh Ray, never someone's `ray start` found on this machine
+        ray.init(address="local", num_cpus=cpus, num_gpus=gpus, include_dashboard=False,
+                 runtime_env={"env_vars": env}, log_to_driver=True)
+    return True
+
+
+def _check_fits(res: Resources) -> None:
+    import ray
+
+    have = ray.cluster_resources()
+    for key, want in (("CPU", res.cpu), ("GPU", res.gpu)):
+        if want > have.get(key, 0):
+            raise UserError(f"each trial asks for {want:g} {key} (resources: in the sweep file) but Ray has "
+                            f"{have.get(key, 0):g}; lower it or give Ray more (--cpus/--gpus, or a bigger cluster)")
+
+
+def _last_line(error: BaseException) -> str:
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    return lines[-1] if lines else type(error).__name__
+
+
+def run_trials(trials: list[Trial], out_dir: Path, resources: Resources, address: str | None = None,
+               cpus: int | None = None, gpus: int | None = None, console: Console | None = None) -> list[str]:
+    """Run `trials` (the unfinished ones) on Ray; return one line per failed trial. Ray is shut down after."""
+    import ray
+    from ray import tune
+
+    console = console or Console()
+    local = _init_ray(address, cpus, gpus)
+    try:
+        if local:  # a cluster may scale up to fit; a local Ray never will
+            _check_fits(resources)
+        console.print(f"running {len(trials)} trials on Ray ({ray.cluster_resources().get('CPU', 0):g} CPUs, "
+                      f"{ray.cluster_resources().get('GPU', 0):g} GPUs), {resources.cpu:g} CPU "
+                      f"{resources.gpu:g} GPU each")
+        # the grid is over trial ids (what Tune's tables show); the overrides travel beside it
+        trainable = tune.with_resources(tune.with_parameters(_trainable(), overrides={t.id: t.overrides
+                                                                                      for t in trials}),
+                                        {"cpu": resources.cpu, "gpu": resources.gpu})
+        index = {t.id: i for i, t in enumerate(trials)}
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"trial": tune.grid_search([t.id for t in trials])},
+            tune_config=tune.TuneConfig(trial_name_creator=lambda tr: tr.config["trial"],
+                                        trial_dirname_creator=lambda tr: f"trial_{index[tr.config['trial']]}"),
+            run_config=tune.RunConfig(name=time.strftime("%Y%m%d-%H%M%S"), storage_path=str(out_dir / "_tune"),
+                                      failure_config=tune.FailureConfig(max_failures=0),
+                                      checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False), verbose=1),
+        )
+        results = tuner.fit()
+        return [f"trial {r.config['trial']} failed: {_last_line(r.error)}" for r in results if r.error]
+    finally:
+        ray.shutdown()
