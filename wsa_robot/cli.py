@@ -1,4 +1,4 @@
-"""The `wsa-robot` command: train, eval, pretrain, tasks, encoders. User mistakes: one line, exit code 2."""
+"""The `wsa-robot` command: train, eval, pretrain, sweep, tasks, encoders. User mistakes: one line, exit code 2."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from typer.exceptions import TyperException
 from rich.console import Console
 
-from wsa_robot.errors import UserError
+from wsa_robot.errors import NonFiniteError, UserError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Train robot agents that see through frozen encoders fused by Weight Sharing Attention.")
@@ -23,19 +23,31 @@ def train(
     task: Optional[str] = typer.Option(None, "--task", help="task name, see `wsa-robot tasks` (default Lift)"),
     resume: Optional[Path] = typer.Option(None, "--resume", help="continue this run dir from its checkpoint"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show the progress bar"),
+    add_encoder: Optional[list[str]] = typer.Option(
+        None, "--add-encoder", help="with --resume: add an encoder (a token per camera, fresh adapter; wsa/dpa), "
+                                    "or restore a removed NAME / NAME@camera; repeatable"),
+    remove_encoder: Optional[list[str]] = typer.Option(
+        None, "--remove-encoder", help="with --resume: mask an encoder's tokens, or one NAME@camera / proprio "
+                                       "(weight 0, the others renormalised); repeatable"),
 ) -> None:
-    """Train an agent; the run dir (config, checkpoints, TensorBoard, evals) is printed at the start."""
+    """Train an agent; the run dir (config, checkpoints, TensorBoard, evals) is printed at the start.
+    `--resume RUN` continues a run (total_steps=N may extend it) and may change its tokens while training."""
     from wsa_robot.config import load_config
     from wsa_robot.run_dir import existing_run_dir, new_run_dir
     from wsa_robot.train import train as run_training
 
     overrides = list(overrides or [])
+    events: list[dict] = []
+    if (add_encoder or remove_encoder) and resume is None:
+        raise UserError("--add-encoder/--remove-encoder change a run while it trains: add --resume RUN "
+                        "(a new run takes encoders=... and removed_tokens=...)")
     if resume is not None:
+        from wsa_robot.resume import resume_config
+
+        if task:
+            raise UserError("--resume continues a run with its own task; drop --task or start a new run")
         run = existing_run_dir(resume)
-        cfg = run.read_config()
-        if overrides or task:
-            raise UserError("--resume continues a run with its own config; drop the overrides or start a new run")
-        run.checked_model_file()
+        cfg, events = resume_config(run, overrides, add_encoder or [], remove_encoder or [])
     else:
         cfg = load_config(([f"task={task}"] if task else []) + overrides)
         from wsa_robot.pipeline import plan
@@ -43,7 +55,7 @@ def train(
         plan(cfg)  # validate device, task, cameras, encoders and context before a run dir is made
         run = new_run_dir(cfg)
         console.print(f"run dir: {run.path}")
-    run_training(cfg, run, resume=resume is not None, progress=progress)
+    run_training(cfg, run, resume=resume is not None, progress=progress, events=events)
 
 
 @app.command("eval")
@@ -51,12 +63,28 @@ def evaluate(
     run_dir: Optional[Path] = typer.Argument(None, help="a run dir (default: the most recent run)"),
     episodes: int = typer.Option(5, "--episodes", "-n", min=1, help="deterministic episodes"),
     render: bool = typer.Option(False, "--render", help="write an MP4 per episode and a weights plot"),
+    fault: Optional[list[str]] = typer.Option(
+        None, "--fault", help="camera fault, repeatable: camera_dropout:CAM:p=P, noise:CAM:sigma=S, "
+        "freeze:CAM:p=P (CAM may be all); also runs the episodes without faults to compare"),
+    variation: Optional[str] = typer.Option(
+        None, "--variation", help="run under a named visual variation, NAME or NAME:SEED (robot tasks: "
+        "table_color, lighting_dim, camera_shift, ...; an unknown name lists them all)"),
+    variations: Optional[str] = typer.Option(
+        None, "--variations", help="'all' or a comma list of variations: the episodes intact first, then "
+        "under each; one table, written to RUN/variations.json"),
 ) -> None:
     """Run deterministic episodes of a trained agent and print return, success, length and weights."""
     from wsa_robot.eval.command import eval_run
     from wsa_robot.run_dir import existing_run_dir
 
-    eval_run(existing_run_dir(run_dir), episodes, render)
+    if variations is not None:
+        if variation is not None or render or fault:
+            raise UserError("--variations runs its own list of conditions; drop --variation, --render and --fault")
+        from wsa_robot.eval.shift import eval_variations
+
+        eval_variations(existing_run_dir(run_dir), episodes, variations)
+        return
+    eval_run(existing_run_dir(run_dir), episodes, render, faults=list(fault or []), variation=variation)
 
 
 @app.command()
@@ -92,12 +120,37 @@ def encoders() -> None:
     console.print(encoders_table())
 
 
+@app.command()
+def sweep(
+    file: str = typer.Argument(..., help="sweep YAML (or a shipped one's name: paper_atari, lift_encoders)"),
+    cpus: Optional[int] = typer.Option(None, "--cpus", min=1, help="CPUs of the local Ray (default: all)"),
+    gpus: Optional[int] = typer.Option(None, "--gpus", min=0, help="GPUs of the local Ray (default: all)"),
+    address: Optional[str] = typer.Option(None, "--address", help="an existing Ray cluster (default $RAY_ADDRESS; "
+                                                                  "none: start a local Ray)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="sweep folder (default runs/sweeps/<name>); on a "
+                                                            "cluster, a filesystem every node shares"),
+    report_only: bool = typer.Option(False, "--report-only", help="aggregate the run dirs as they are; no Ray"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="validate and list the trials; no Ray"),
+) -> None:
+    """Run a grid of trials (any config keys x seeds) on Ray, skip finished ones, resume unfinished ones, then
+    write summary.csv / summary.md / curves/ (mean ± std over seeds per cell). Exit 1 if a trial is unfinished."""
+    from wsa_robot.sweep.command import sweep_command
+
+    code = sweep_command(file, cpus=cpus, gpus=gpus, address=address, out=out, report_only=report_only,
+                         dry_run=dry_run, console=console)
+    if code:
+        raise typer.Exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except NonFiniteError as e:  # training stopped; the last good checkpoint is kept
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except typer.Abort:
         return 130
     except TyperException as e:  # usage errors: unknown command or option, bad option value

@@ -35,6 +35,7 @@ class SACConfig(_Strict):
     gradient_steps: int
     ent_coef: Union[float, str]
     net_arch: list[int]
+    overlap: bool = True  # update while the env subprocess renders the next step (agents/overlap.py)
 
 
 class PPOConfig(_Strict):
@@ -57,6 +58,7 @@ class RunConfig(_Strict):
     algo: Literal["sac", "ppo"]
     fusion: Literal["wsa", "lin", "fix", "dpa", "cnn", "e2e"]
     encoders: list[str]
+    removed_tokens: list[str] = []  # tokens masked out of a running run (`train --resume RUN --remove-encoder`)
     weights_dir: str | None = None  # zoo weights folder; None: $WSA_WEIGHTS_DIR, then the model caches
     encoder_precision: Literal["fp32", "fp16", "bf16"] = "fp32"  # frozen encoders' compute (autocast)
     encoder_compile: bool = False  # torch.compile each frozen encoder (GPU)
@@ -78,6 +80,8 @@ class RunConfig(_Strict):
     checkpoint_every: int
     eval_every: int
     eval_episodes: int
+    faults: list[str] = []  # camera fault specs (wsa_robot/envs/faults.py) for the training and eval envs
+    mask_faults: bool = True  # a camera's tokens get token_mask 0 while its frame is dropped or stale
     render: RenderConfig
     sac: SACConfig
     ppo: PPOConfig
@@ -97,7 +101,10 @@ def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 def _parse_value(key: str, raw: str) -> Any:
     value = yaml.safe_load(raw) if raw.strip() else None
-    if key in ("encoders", "cameras", "sac.net_arch", "ppo.net_arch") and isinstance(value, (str, int)):
+    if key == "faults":  # specs hold commas (key=value,key=value): `;` separates them, or a YAML list
+        return [v.strip() for v in raw.split(";") if v.strip()] if not isinstance(value, list) else value
+    lists = ("encoders", "removed_tokens", "cameras", "sac.net_arch", "ppo.net_arch")
+    if key in lists and isinstance(value, (str, int)):
         value = [yaml.safe_load(v) for v in str(raw).split(",") if v]
     return value
 

@@ -3,3 +3,8 @@
 
 class UserError(Exception):
     """Bad input from a user (task, encoder, camera, override, path, checkpoint). The message names the fix."""
+
+
+class NonFiniteError(RuntimeError):
+    """Observations, embeddings, rewards, losses or weights went NaN/inf. Training stops without saving, so the
+    last good checkpoint stays as it was; the CLI prints the message on one line and exits 1."""

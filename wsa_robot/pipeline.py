@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from stable_baselines3.common.env_util import is_wrapped
 from stable_baselines3.common.monitor import Monitor
@@ -13,8 +13,10 @@ from wsa_robot.device import resolve_device
 from wsa_robot.encoders.bank import EncoderBank, token_key
 from wsa_robot.encoders.registry import build_encoder
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
+from wsa_robot.envs.faults import Fault, FaultWrapper, parse_faults
 from wsa_robot.errors import UserError
 from wsa_robot.tasks import TaskSpec, check_cameras, load_task
+from wsa_robot.tokens import check_removed, context_key, goal_tokens, run_tokens
 
 
 @dataclass
@@ -25,6 +27,13 @@ class Pipeline:
     token_keys: list[str]
     context_key: str | None
     bank: EncoderBank | None
+    removed_tokens: list[str] = field(default_factory=list)  # zeros with token_mask 0 (`--remove-encoder`)
+    idle_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # removed tokens the bank no longer runs
+
+    @property
+    def vector_keys(self) -> list[str]:
+        """Raw vectors the embedded observation keeps: proprio, and for goal tasks the goals HER relabels."""
+        return ["proprio"] + (["achieved_goal", "desired_goal"] if self.task.goal else [])
 
 
 def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
@@ -33,10 +42,21 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
     device = device or resolve_device(cfg.device)
     task = load_task(cfg.task)
     cameras = check_cameras(task, cfg.cameras or task.cameras)
+    parse_faults(cfg.faults, cameras)  # a bad fault spec fails before any encoder loads or env starts
+    from wsa_robot.envs import check_options
+
+    check_options(task, cfg.reward_shaping)  # e.g. shaping a reward the backend does not have
     if cfg.fusion == "e2e":
-        tokens = cameras + (["proprio"] if cfg.proprio != "none" else [])
+        if cfg.removed_tokens:
+            raise UserError("fusion=e2e learns from pixels and has no encoder tokens to remove; "
+                            "drop removed_tokens or choose another fusion")
+        tokens = cameras + (["proprio"] if cfg.proprio != "none" else []) + goal_tokens(task.name)
         return Pipeline(task, cameras, tokens, None, None)
-    encoders = [build_encoder(name, weights_dir=cfg.weights_dir) for name in cfg.encoders]
+    tokens, context = run_tokens(cfg, cameras), context_key(cfg)
+    removed = check_removed(cfg.removed_tokens, tokens, context)
+    active = [n for n in cfg.encoders if any(token_key(n, c) not in removed for c in cameras)]
+    encoders = [build_encoder(name, weights_dir=cfg.weights_dir) for name in active]
+    idle = idle_shapes([n for n in cfg.encoders if n not in active], cameras, cfg.weights_dir)
     from wsa_robot.envs import supports_depth
 
     depth = [e.name for e in encoders if e.modality == "depth"]
@@ -45,24 +65,36 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
                         "choose another (see `wsa-robot encoders`)")
     bank = EncoderBank(encoders, cameras, device=device, precision=cfg.encoder_precision,
                        compile=cfg.encoder_compile)
-    tokens = [token_key(e, c) for e in cfg.encoders for c in cameras]
-    if cfg.proprio in ("token", "both"):
-        tokens.append("proprio")
-    context = "proprio" if cfg.proprio in ("context", "both") else cfg.context
-    if context != "proprio" and context not in bank.token_shapes:
-        raise UserError(f"context {context!r} is not a token of this run; use one of: "
-                        f"{', '.join(list(bank.token_shapes) + ['proprio'])}")
-    return Pipeline(task, cameras, tokens, context, bank)
+    contexts = list(bank.token_shapes) + ["proprio"] + goal_tokens(task.name)  # desired_goal: goal tasks
+    if context not in contexts:
+        raise UserError(f"context {context!r} is not a token of this run; use one of: {', '.join(contexts)}")
+    return Pipeline(task, cameras, tokens, context, bank, removed, idle)
+
+
+def idle_shapes(names: list[str], cameras: list[str], weights_dir: str | None) -> dict[str, tuple[int, ...]]:
+    """Token shapes of encoders whose every token is removed, from the registry: no model is built or run."""
+    if not names:
+        return {}
+    from wsa_robot.encoders.registry import registry
+
+    entries = registry(weights_dir=weights_dir)
+    for name in names:
+        if name not in entries:
+            build_encoder(name, weights_dir=weights_dir)  # raises the usual UserError naming the choices
+    return {token_key(n, c): tuple(entries[n].output_shape) for n in names for c in cameras}
 
 
 def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, depth: bool,
-               video_size: int | None, training: bool):
+               video_size: int | None, training: bool, faults: list[Fault] | None = None,
+               report_valid: bool = True, variation: str | None = None):
     def make():
         from wsa_robot.envs import make_env
 
         env = make_env(task, cameras, cfg.image_size, depth=depth, seed=seed, horizon=cfg.horizon,
                        reward_shaping=cfg.reward_shaping, quality=cfg.render.model_dump(),
-                       video_size=video_size, training=training)
+                       video_size=video_size, training=training, variation=variation)
+        if faults:
+            env = FaultWrapper(env, faults, seed=seed, cameras=cameras, report_valid=report_valid)
         # a backend may monitor its env itself, under wrappers that change episodes (Atari's lives)
         return env if is_wrapped(env, Monitor) else Monitor(env)
     return make
@@ -79,18 +111,34 @@ def use_subprocesses(vec_env: str, n_envs: int) -> bool:
 
 
 def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_size: int | None = None,
-                 training: bool = False) -> VecEnv:
+                 training: bool = False, faults: list[str] | None = None,
+                 mask_faults: bool | None = None, variation: str | None = None) -> VecEnv:
     """n_envs backend envs (subprocesses per `cfg.vec_env`), wrapped to emit embeddings unless E2E.
     `video_size`: each env can also render full-quality video frames (`env_method("video_frames")`).
-    `training`: envs the agent learns from (Atari: episodic life, clipped rewards); eval envs report real returns."""
+    `training`: envs the agent learns from (Atari: episodic life, clipped rewards); eval envs report real returns.
+    `faults`: camera fault specs (None: `cfg.faults`); `mask_faults` (None: `cfg.mask_faults`): the tokens of a
+    camera whose frame is dropped or stale get token_mask 0. E2E sees only the corrupted pixels.
+    `variation`: a named visual variation (`NAME` or `NAME:SEED`, envs/variations.py) for every env; None: intact."""
+    from wsa_robot.envs.variations import resolve
+
+    resolve(pipe.task, variation)  # a bad name fails here, in this process, not inside a subprocess env
     depth = pipe.bank is not None and pipe.bank.needs_depth  # depth comes from the same render pass as RGB
-    thunks = [_env_thunk(pipe.task, pipe.cameras, cfg, seed + i, depth, video_size, training)
+    parsed = parse_faults(cfg.faults if faults is None else faults, pipe.cameras)
+    mask_faults = cfg.mask_faults if mask_faults is None else mask_faults
+    thunks = [_env_thunk(pipe.task, pipe.cameras, cfg, seed + i, depth, video_size, training, parsed,
+                         report_valid=pipe.bank is not None, variation=variation)
               for i in range(n_envs)]
     venv: VecEnv = SubprocVecEnv(thunks) if use_subprocesses(cfg.vec_env, n_envs) else DummyVecEnv(thunks)
+    if pipe.task.goal:  # HER's compute_reward, answered in this process (envs/goal.py)
+        from wsa_robot.envs.goal import GoalRewardVecEnv
+
+        venv = GoalRewardVecEnv(venv)
     if pipe.bank is None:
         return venv
     try:
-        return EmbeddingVecEnv(venv, pipe.bank, pipe.token_keys)
+        return EmbeddingVecEnv(venv, pipe.bank, pipe.token_keys, mask_invalid=mask_faults,
+                               removed=pipe.removed_tokens, idle_shapes=pipe.idle_shapes,
+                               vector_keys=pipe.vector_keys)
     except Exception:
         venv.close()
         raise

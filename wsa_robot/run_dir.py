@@ -41,6 +41,10 @@ class RunDir:
         return self.path / "evals.json"
 
     @property
+    def events_file(self) -> Path:
+        return self.path / "events.json"
+
+    @property
     def tensorboard(self) -> Path:
         return self.path / "tb"
 
@@ -85,6 +89,33 @@ class RunDir:
 
     def append_eval(self, row: dict) -> None:
         write_json(self.evals_file, self.read_evals() + [row])
+
+    def drop_evals_after(self, step: int) -> None:
+        """Forget evals of steps past the checkpoint a run resumes from: a kill lost those steps."""
+        evals = self.read_evals()
+        if any(r["step"] > step for r in evals):
+            write_json(self.evals_file, [r for r in evals if r["step"] <= step])
+
+    def read_events(self) -> list[dict]:
+        return json.loads(self.events_file.read_text()) if self.events_file.exists() else []
+
+    def append_event(self, row: dict) -> None:
+        """Token-set changes ({step, time, action, tokens}), in order."""
+        write_json(self.events_file, self.read_events() + [row])
+
+    def checkpoint_step(self) -> int | None:
+        """num_timesteps stored in the checkpoint itself (state.json may lag it by a kill); None: no checkpoint."""
+        if not self.model_file.exists():
+            return None
+        with zipfile.ZipFile(self.checked_model_file()) as z:
+            return int(json.loads(z.read("data"))["num_timesteps"])
+
+    def remove_temp_files(self) -> list[Path]:
+        """Delete `.NAME.*.tmp` files that a killed atomic write left behind (never read: a rename is the commit)."""
+        leftovers = [p for p in self.path.rglob(".*.tmp") if p.is_file()]
+        for p in leftovers:
+            p.unlink(missing_ok=True)
+        return leftovers
 
 
 def new_run_dir(cfg: RunConfig) -> RunDir:

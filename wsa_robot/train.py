@@ -9,12 +9,17 @@ import torch
 from rich.console import Console
 from stable_baselines3.common.callbacks import CallbackList
 
-from wsa_robot.agents import build_agent, load_agent
-from wsa_robot.agents.callbacks import CheckpointCallback, EvalCallback, ProgressCallback, WeightsCallback
+from wsa_robot.agents import build_agent
+from wsa_robot.agents.guard import FiniteGuard, check_parameters
+from wsa_robot.agents.overlap import attach_learner, make_training_env
+from wsa_robot.agents.callbacks import (CheckpointCallback, EvalCallback, EventsCallback, ProgressCallback,
+                                        WeightsCallback)
 from wsa_robot.config import RunConfig
+from wsa_robot.errors import NonFiniteError
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.eval.table import success_rate
 from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.resume import resume_agent
 from wsa_robot.run_dir import RunDir
 
 console = Console()
@@ -24,22 +29,40 @@ def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: checkpoint,
     raise KeyboardInterrupt
 
 
-def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = True) -> RunDir:
+def _fault(error: NonFiniteError, run: RunDir) -> NonFiniteError:
+    """The error, naming the checkpoint that is kept (nothing is saved after a fault)."""
+    step = run.checkpoint_step()
+    kept = (f"the last good checkpoint (step {step}) is kept in {run.path}/checkpoints" if step is not None
+            else "no checkpoint had been written yet")
+    return NonFiniteError(f"{error}; {kept}")
+
+
+def _nonfinite_parameters(model) -> NonFiniteError | None:
+    try:
+        check_parameters(model)
+    except NonFiniteError as e:
+        return e
+    return None
+
+
+def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = True,
+          events: list[dict] | None = None) -> RunDir:
+    """`events`: token-set changes applied at this resume ({step, time, action, tokens}), logged to TensorBoard.
+    A NaN/inf raises NonFiniteError and writes no checkpoint, so the last good one stays as it was."""
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
     pipe = plan(cfg)
     if not resume:
         run.write_config(cfg)
-    venv = make_vec_env(cfg, pipe, cfg.n_envs, cfg.seed, training=True)
+    venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps
     eval_env = make_vec_env(cfg, pipe, 1, cfg.seed + 10_000, training=False) if cfg.eval_every else None
     try:
         if resume:
-            model = load_agent(cfg, run.checked_model_file(), venv)
-            if run.replay_file.exists() and hasattr(model, "load_replay_buffer"):
-                model.load_replay_buffer(run.replay_file)
+            model = resume_agent(cfg, run, venv, pipe)
             console.print(f"resuming {run.path} at step {model.num_timesteps}")
         else:
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, run.tensorboard)
+        attach_learner(venv, model)
 
         def evaluate() -> dict:
             rows = run_episodes(model, eval_env, cfg.eval_episodes, pipe.token_keys)
@@ -49,20 +72,33 @@ def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = Tr
 
         weights = WeightsCallback(pipe.token_keys)
         evals = EvalCallback(run, cfg.eval_every, evaluate) if eval_env else None
-        callbacks = [weights, CheckpointCallback(run, cfg.checkpoint_every)] + ([evals] if evals else [])
+        callbacks = [FiniteGuard(), weights, CheckpointCallback(run, cfg.checkpoint_every)] + ([evals] if evals else [])
+        if events:
+            callbacks.append(EventsCallback(events, len(pipe.token_keys) - len(pipe.removed_tokens)))
         if progress:
             callbacks.append(ProgressCallback(cfg.total_steps, weights, evals))
         remaining = cfg.total_steps - model.num_timesteps
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+        fault: NonFiniteError | None = None
         try:
             if remaining > 0:
                 model.learn(remaining, callback=CallbackList(callbacks), reset_num_timesteps=False,
                             tb_log_name="tb", log_interval=1 if cfg.algo == "ppo" else 4)
+            check_parameters(model)  # the last update ran after the last callback
         except KeyboardInterrupt:
             console.print(f"interrupted at step {model.num_timesteps}; saving a checkpoint")
+        except NonFiniteError as e:
+            fault = e
+        except Exception:  # e.g. torch's Normal refusing NaN action means: weights gone NaN inside an update
+            fault = _nonfinite_parameters(model)
+            if fault is None:
+                raise
         finally:
             signal.signal(signal.SIGTERM, previous)
-            run.save_checkpoint(model)
+            if fault is None:
+                run.save_checkpoint(model)
+        if fault is not None:
+            raise _fault(fault, run) from None
         console.print(f"run saved in {run.path} at step {model.num_timesteps}")
     finally:
         venv.close()

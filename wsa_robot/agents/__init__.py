@@ -2,6 +2,7 @@
 
 SAC uses CriticFusionSACPolicy (one fusion module trained by the critic, read by the actor: see sac_policy.py);
 PPO uses SB3's MultiInputPolicy, whose shared extractor learns from the policy and value losses together.
+On goal tasks (achieved_goal and desired_goal in the observation) SAC replays with SB3's HerReplayBuffer.
 """
 
 from __future__ import annotations
@@ -9,17 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from stable_baselines3 import PPO, SAC
+from stable_baselines3 import PPO, HerReplayBuffer
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.buffers import DictReplayBuffer
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv
 
+from wsa_robot.agents.overlap import OverlapSAC
 from wsa_robot.agents.sac_policy import CriticFusionSACPolicy
 from wsa_robot.config import RunConfig
 from wsa_robot.device import resolve_device
 from wsa_robot.fusion import extractor_kwargs
 
-ALGOS: dict[str, type[BaseAlgorithm]] = {"sac": SAC, "ppo": PPO}
+ALGOS: dict[str, type[BaseAlgorithm]] = {"sac": OverlapSAC, "ppo": PPO}
+HER = {"n_sampled_goal": 4, "goal_selection_strategy": "future"}  # 4 relabelled goals per real one, from later steps
 
 
 def policy_kwargs(cfg: RunConfig, token_keys: list[str], context_key: str | None) -> dict:
@@ -39,15 +43,26 @@ def algo_hyperparameters(cfg: RunConfig) -> dict:
     schedules that reach 0 at the end of training (the reference Atari PPO)."""
     hp = (cfg.sac if cfg.algo == "sac" else cfg.ppo).model_dump()
     hp.pop("net_arch")
+    hp.pop("overlap", None)  # how train() schedules updates, not an SB3 argument
     if hp.pop("linear_decay", False):
         hp["learning_rate"] = linear_to_zero(hp["learning_rate"])
         hp["clip_range"] = linear_to_zero(hp["clip_range"])
     return hp
 
 
+def replay_kwargs(cfg: RunConfig, venv: VecEnv) -> dict:
+    """SAC on a goal task replays with HER. The buffer holds the embedded observations; HER relabels their
+    raw `desired_goal` with a later `achieved_goal` and asks the env stack for the reward (envs/goal.py)."""
+    from wsa_robot.envs.goal import is_goal_space
+
+    if cfg.algo != "sac" or not is_goal_space(venv.observation_space):
+        return {}
+    return {"replay_buffer_class": HerReplayBuffer, "replay_buffer_kwargs": dict(HER)}
+
+
 def build_agent(cfg: RunConfig, venv: VecEnv, token_keys: list[str], context_key: str | None,
                 tensorboard_log: Path | None) -> BaseAlgorithm:
-    hp = algo_hyperparameters(cfg)
+    hp = {**algo_hyperparameters(cfg), **replay_kwargs(cfg, venv)}
     policy = CriticFusionSACPolicy if cfg.algo == "sac" else "MultiInputPolicy"
     return ALGOS[cfg.algo](policy, venv, policy_kwargs=policy_kwargs(cfg, token_keys, context_key),
                            tensorboard_log=str(tensorboard_log) if tensorboard_log else None, seed=cfg.seed,
@@ -55,7 +70,10 @@ def build_agent(cfg: RunConfig, venv: VecEnv, token_keys: list[str], context_key
 
 
 def load_agent(cfg: RunConfig, path: Path, venv: VecEnv | None) -> BaseAlgorithm:
-    return ALGOS[cfg.algo].load(path, env=venv, device=resolve_device(cfg.device))
+    """Without `venv` (acting only) a HER agent gets a plain buffer: HER cannot be rebuilt without an env."""
+    custom = {"replay_buffer_class": DictReplayBuffer, "replay_buffer_kwargs": {}} \
+        if venv is None and cfg.algo == "sac" else None
+    return ALGOS[cfg.algo].load(path, env=venv, device=resolve_device(cfg.device), custom_objects=custom)
 
 
 def policy_extractor(model: BaseAlgorithm) -> torch.nn.Module:

@@ -10,11 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from stable_baselines3.common.callbacks import BaseCallback
 
 from wsa_robot.agents import policy_extractor
+from wsa_robot.errors import NonFiniteError  # defined there so the CLI catches it without importing torch
 from wsa_robot.run_dir import RunDir
-
-
-class NonFiniteError(RuntimeError):
-    """Observations, rewards or weights went NaN/inf; training stops and keeps the last good checkpoint."""
 
 
 def short(token: str) -> str:
@@ -37,10 +34,28 @@ class WeightsCallback(BaseCallback):
             return True
         mean = w.float().mean(0).numpy()
         if not np.all(np.isfinite(mean)):
-            raise NonFiniteError(f"WSA weights became non-finite at step {self.num_timesteps}")
+            raise NonFiniteError(f"non-finite WSA weights at step {self.num_timesteps}")
         self.recent = mean
         for key, v in zip(self.token_keys, mean):
             self.logger.record(f"wsa/weight/{key}", float(v))
+        return True
+
+
+class EventsCallback(BaseCallback):
+    """Writes the token-set changes of this resume to TensorBoard at the step they took effect: a text per
+    action (events/add, events/remove) and the scalar events/token_count (tokens not removed)."""
+
+    def __init__(self, events: list[dict], token_count: int) -> None:
+        super().__init__()
+        self.events, self.token_count = events, token_count
+
+    def _on_training_start(self) -> None:
+        for event in self.events:
+            self.logger.record(f"events/{event['action']}", ", ".join(event["tokens"]))
+        self.logger.record("events/token_count", self.token_count)
+        self.logger.dump(self.num_timesteps)
+
+    def _on_step(self) -> bool:
         return True
 
 

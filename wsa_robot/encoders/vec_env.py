@@ -2,36 +2,66 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from wsa_robot.encoders.bank import EncoderBank
+from wsa_robot.envs.faults import VALID_SUFFIX  # `<camera>_valid` [N, 1]: 1 = a fresh frame
 
 MASK_KEY = "token_mask"
 
 
-class EmbeddingVecEnv(VecEnvWrapper):
-    """Observations become {token: embedding, "proprio": vec, "token_mask": [K]} (K = len(token_keys))."""
+def camera_valid_mask(obs: dict[str, np.ndarray], token_keys: list[str], n: int) -> np.ndarray:
+    """[n, K] float mask: 0 for every `encoder@camera` token whose camera's frame is not valid this step;
+    1 for the others (vector tokens such as proprio, and cameras without a `_valid` key)."""
+    mask = np.ones((n, len(token_keys)), np.float32)
+    for i, key in enumerate(token_keys):
+        valid = obs.get(key.rpartition("@")[2] + VALID_SUFFIX) if "@" in key else None
+        if valid is not None:
+            mask[:, i] = np.asarray(valid, np.float32).reshape(n)
+    return mask
 
-    def __init__(self, venv: VecEnv, bank: EncoderBank, token_keys: list[str]) -> None:
+
+class EmbeddingVecEnv(VecEnvWrapper):
+    """Observations become {token: embedding, "proprio": vec, "token_mask": [K]} (K = len(token_keys)), plus
+    the other raw vectors named in `vector_keys` (goal tasks: achieved_goal, desired_goal)."""
+
+    def __init__(self, venv: VecEnv, bank: EncoderBank, token_keys: list[str], mask_invalid: bool = True,
+                 removed: Sequence[str] = (), idle_shapes: dict[str, tuple[int, ...]] | None = None,
+                 vector_keys: Sequence[str] = ("proprio",)) -> None:
         self.bank, self.token_keys = bank, list(token_keys)
+        # vector_keys: non-image observations passed through as they are, when the env has them (proprio, and
+        # the goal vectors achieved_goal / desired_goal that HER relabels in the replay buffer)
+        self.vector_keys = [k for k in vector_keys if k in venv.observation_space.spaces]
+        # removed tokens stay in the space (a saved model loads unchanged) but are zeros with token_mask 0;
+        # idle_shapes: removed tokens of encoders the bank no longer runs
+        self.removed, self.idle_shapes = [k for k in token_keys if k in set(removed)], dict(idle_shapes or {})
+        self.mask_invalid = mask_invalid  # `<camera>_valid` == 0 (dropped/stale frame) masks that camera's tokens
         src = venv.observation_space
         bank.check_channels({c: src[c].shape[-1] for c in bank.cameras if c in src.spaces})
         obs_spaces: dict[str, spaces.Space] = {
-            key: spaces.Box(-np.inf, np.inf, shape, bank.dtype) for key, shape in bank.token_shapes.items()
+            key: spaces.Box(-np.inf, np.inf, shape, bank.dtype)
+            for key, shape in {**bank.token_shapes, **self.idle_shapes}.items()
         }
-        if "proprio" in src.spaces:
-            obs_spaces["proprio"] = src["proprio"]
+        for key in self.vector_keys:
+            obs_spaces[key] = src[key]
         obs_spaces[MASK_KEY] = spaces.Box(0.0, 1.0, (len(self.token_keys),), np.float32)
         super().__init__(venv, observation_space=spaces.Dict(obs_spaces))
 
     def _embed(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out = self.bank.embed(obs)
-        if "proprio" in obs:
-            out["proprio"] = obs["proprio"]
+        for key in self.vector_keys:
+            out[key] = obs[key]
         n = len(next(iter(obs.values())))  # envs, plus terminal observations when stacked with them
         out[MASK_KEY] = np.ones((n, len(self.token_keys)), np.float32)
+        if self.mask_invalid:
+            out[MASK_KEY] *= camera_valid_mask(obs, self.token_keys, n)
+        for key in self.removed:
+            out[key] = np.zeros((n, *self.observation_space[key].shape), self.observation_space[key].dtype)
+            out[MASK_KEY][:, self.token_keys.index(key)] = 0.0
         return out
 
     def reset(self) -> dict[str, np.ndarray]:

@@ -9,6 +9,7 @@ from rich.progress import Progress
 
 from wsa_robot.agents import load_agent
 from wsa_robot.atomic import write_json
+from wsa_robot.envs.faults import parse_faults
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
@@ -17,12 +18,22 @@ console = Console()
 VIDEO_SIZE = 252  # pixels per camera in videos; divisible by 84 and by the 2 that H.264 wants
 
 
-def eval_run(run: RunDir, episodes: int, render: bool) -> list[dict]:
+def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None = None,
+             variation: str | None = None) -> list[dict]:
+    """`faults`: camera fault specs for these episodes (the run's training faults are not applied here);
+    with faults, the same episodes also run without them, for the comparison.
+    `variation`: a named visual variation (NAME or NAME:SEED, envs/variations.py); None: the intact scene."""
+    faults = [str(f) for f in parse_faults(faults)]  # a bad spec fails before anything loads
     cfg = run.read_config()
+    from wsa_robot.envs.variations import INTACT, canonical
+    from wsa_robot.tasks import load_task
+
+    variation = canonical(load_task(cfg.task), variation)  # a bad name fails before anything loads, too
+    variation = None if variation == INTACT else variation
     model_file = run.checked_model_file()
     pipe = plan(cfg)
     venv = make_vec_env(cfg, pipe, 1, cfg.seed + 20_000, video_size=VIDEO_SIZE if render else None,
-                        training=False)
+                        training=False, faults=faults, variation=variation)
     writers: dict[int, object] = {}
     with contextlib.ExitStack() as stack, Progress(console=console) as bar:
         stack.callback(venv.close)
@@ -55,8 +66,22 @@ def eval_run(run: RunDir, episodes: int, render: bool) -> list[dict]:
         rows = run_episodes(model, venv, episodes, pipe.token_keys, on_start, on_end)
     from wsa_robot.eval.table import episode_table, summary
 
-    console.print(episode_table(rows, pipe.token_keys))
-    write_json(run.path / "eval_summary.json", {"episodes": rows, "summary": summary(rows)})
+    table = episode_table(rows, pipe.token_keys)
+    result = {"episodes": rows, "summary": summary(rows), "faults": faults, "variation": variation}
+    if variation:
+        table.title = f"{table.title} under variation {variation}"
+    if faults:
+        from wsa_robot.eval.conditions import conditions_table, evaluate_run
+
+        table.title = f"{table.title} with faults {', '.join(faults)}"
+        console.print(f"running the same {episodes} episode(s) without faults to compare")
+        result["without_faults"] = evaluate_run(run, episodes, faults=[], seed=cfg.seed + 20_000,
+                                                 variation=variation)
+    console.print(table)
+    if faults:
+        console.print(conditions_table({"without faults": result["without_faults"],
+                                        "with " + ", ".join(faults): result["summary"]}))
+    write_json(run.path / "eval_summary.json", result)
     if render:
         console.print(f"videos and weight plots in {run.videos}")
     return rows
