@@ -3,6 +3,7 @@
     python scripts/bench_encoders.py                          # all encoders, 1/2/4/8 envs x 2 cameras
     python scripts/bench_encoders.py --quick                  # own encoders + r3m18 + dinov2_s, 1 and 2 envs
     python scripts/bench_encoders.py --encoders ae,r3m18 --envs 1,4 --device cuda --precision bf16
+    python scripts/bench_encoders.py --encoders r3m50,dinov2_b --merge   # add rows to the existing results
 
 One env step is one `EncoderBank.embed` call, as in training: 2 cameras x N envs of 84x84 uint8 images
 (random content, as robosuite gives them) go to the device in one batch per encoder, and the embeddings come
@@ -247,6 +248,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--weights-dir", help="zoo weights folder, as the config key weights_dir")
     p.add_argument("--out", type=Path, default=Path("results/encoders.json"))
+    p.add_argument("--merge", action="store_true",
+                   help="keep the other encoders' rows of --out (each row records when and under what load)")
     args = p.parse_args(argv)
     quick = args.quick
     args.envs = [int(n) for n in (args.envs or ("1,2" if quick else "1,2,4,8")).split(",") if n]
@@ -288,6 +291,8 @@ def main(argv: list[str] | None = None) -> None:
             results[name] = {"skipped": f"failed while timing: {str(e).splitlines()[0] if str(e) else e!r}"}
             print(f"{name}: {results[name]['skipped']}", flush=True)
             continue
+        row["measured"] = {"date": time.strftime("%Y-%m-%d %H:%M:%S"),
+                           "load_avg_1min": round(os.getloadavg()[0], 2)}
         results[name] = row
         medians = ", ".join(f"{n}: {row['ms_per_step'][str(n)]['median']:.1f}" for n in args.envs)
         print(f"{name} ({source}): median ms per step by envs {{{medians}}} [{time.perf_counter() - t0:.0f}s]",
@@ -300,6 +305,14 @@ def main(argv: list[str] | None = None) -> None:
                 "budget_s_per_point": args.budget, "ms_per_step": "one EncoderBank.embed call (host to device, "
                 "inference, float16 numpy back) for N envs x 2 cameras",
                 "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+    if args.merge and args.out.exists():
+        import json
+
+        previous = json.loads(args.out.read_text())
+        if previous["settings"]["envs"] != args.envs or previous["settings"]["device"] != args.device:
+            raise UserError(f"--merge: {args.out} was measured with other envs/device; drop --merge or match them")
+        results = {**{k: v for k, v in previous["encoders"].items() if k not in results}, **results}
+        info = {**previous["machine"], "merged_runs": previous["machine"].get("merged_runs", []) + [info]}
     write_json(args.out, {"machine": info, "settings": settings, "encoders": results})
     print_table(results, args.envs, f"encoder bank, ms per env step ({args.device}, {args.precision}, "
                                     f"{info['torch_threads']} threads), median (p90)")

@@ -15,7 +15,6 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from wsa_robot.cli import main
 from wsa_robot.config import dump_config, load_config, read_run_config
 from wsa_robot.encoders.bank import EncoderBank
-from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.vec_env import MASK_KEY, EmbeddingVecEnv
 from wsa_robot.envs.faults import Fault, FaultWrapper, parse_fault, parse_faults
 from wsa_robot.errors import UserError
@@ -24,14 +23,9 @@ from wsa_robot.eval.conditions import evaluate_run
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
 
+from helpers import MeanColour
+
 CAMS = ["cam", "other"]
-
-
-class MeanColour(FrozenEncoder):
-    name, input_size, output_shape = "mean", 16, (3,)
-
-    def encode(self, x):
-        return x.mean(dim=(2, 3))
 
 
 class TwoCams(gym.Env):

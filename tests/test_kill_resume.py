@@ -14,18 +14,11 @@ from wsa_robot.agents import load_agent
 from wsa_robot.config import read_run_config
 from wsa_robot.run_dir import RunDir
 
+from helpers import wait_for
+
 TINY = ["total_steps=2000", "checkpoint_every=25", "eval_every=50", "eval_episodes=1", "horizon=25",
         "cameras=agentview", "sac.learning_starts=50", "sac.batch_size=16", "sac.buffer_size=1000",
         "fusion_dim=32", "sac.net_arch=32,32", "vec_env=dummy", "torch_threads=1"]
-
-
-def wait_for(predicate, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def files_are_whole(run: Path) -> int:

@@ -1,11 +1,9 @@
 """End to end on robosuite Lift: train, Ctrl-C, resume, eval --render; the same seed gives the same steps."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import imageio.v2 as imageio
@@ -17,16 +15,9 @@ from wsa_robot.cli import main
 from wsa_robot.config import load_config
 from wsa_robot.pipeline import make_vec_env, plan
 
+from helpers import wait_for
+
 FAST = ["sac.learning_starts=50", "sac.batch_size=32", "horizon=50", "fusion_dim=64", "sac.net_arch=64,64"]
-
-
-def wait_for(predicate, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_train_interrupt_resume_and_eval_render(in_tmp, capsys):

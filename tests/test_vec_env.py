@@ -8,13 +8,7 @@ from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.vec_env import MASK_KEY, EmbeddingVecEnv
 
-
-class MeanColour(FrozenEncoder):
-    """Mean of each channel: a parameter-free encoder whose output is easy to check."""
-    name, input_size, output_shape = "mean", 16, (3,)
-
-    def encode(self, x):
-        return x.mean(dim=(2, 3))
+from helpers import MeanColour
 
 
 class Flat(gym.Env):
