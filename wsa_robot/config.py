@@ -22,6 +22,8 @@ class RenderConfig(_Strict):
     shadows: bool
     reflections: bool
     multisample: bool
+    # geom group 0 (robosuite's collision meshes) drawn over the visual ones; the shipped encoders saw them
+    collision_geoms: bool = True
 
 
 class SACConfig(_Strict):

@@ -15,7 +15,8 @@ import numpy as np
 
 class CameraRenderer:
     def __init__(self, model: mujoco.MjModel, width: int, height: int, *, shadows: bool = False,
-                 reflections: bool = False, multisample: bool = False, sites: bool = True) -> None:
+                 reflections: bool = False, multisample: bool = False, sites: bool = True,
+                 collision_geoms: bool = True) -> None:
         model.vis.quality.offsamples = 4 if multisample else 0  # read when the render context is made
         model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
         model.vis.global_.offheight = max(model.vis.global_.offheight, height)
@@ -28,6 +29,8 @@ class CameraRenderer:
         self._option = mujoco.MjvOption()
         if not sites:  # sites are markers, not objects (gymnasium-robotics draws the goal as one)
             self._option.sitegroup[:] = 0
+        # geom group 0 holds robosuite's collision meshes; robosuite's own cameras hide them
+        self._option.geomgroup[0] = int(collision_geoms)
         self._camera = mujoco.MjvCamera()
         self._camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
         self._context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_150)

@@ -58,7 +58,7 @@ class RobosuiteEnv(gym.Env):
         self._renderer = CameraRenderer(model, image_size, image_size, **(quality or {}))
         # Videos get their own full-quality renderer, so what the agent sees never changes with --render.
         self._video = CameraRenderer(model, video_size, video_size, shadows=True, reflections=True,
-                                     multisample=True) if video_size else None
+                                     multisample=True, collision_geoms=False) if video_size else None
         self._geom_class = self._geom_classes(model)
         # hard_reset=False: robosuite's reset keeps this model, so a variation set once lasts across episodes
         self._variations = ModelVariations(robosuite_scene(model, self._geom_class))
