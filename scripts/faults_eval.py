@@ -13,6 +13,7 @@ Writes results/faults_lift.json (atomically) and prints one table per run.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -22,40 +23,50 @@ from wsa_robot.atomic import write_json
 from wsa_robot.eval.conditions import EVAL_SEED_OFFSET, conditions_table, evaluate_run
 from wsa_robot.run_dir import existing_run_dir
 
-FAULTS = ["camera_dropout:agentview:p=0.5", "camera_dropout:robot0_eye_in_hand:p=0.5",
-          "freeze:agentview:p=0.5", "noise:all:sigma=25"]
-VARIATIONS = ["table_color", "object_color", "lighting_dim", "camera_shift"]
+FAULTS = ["camera_dropout:agentview:p=0.5", "freeze:robot0_eye_in_hand:p=0.5", "noise:all:sigma=25"]
+VARIATIONS = ["table_color", "lighting_dim", "camera_shift"]
 MASKING = ("wsa", "dpa", "fix", "lin")  # fusions that read token_mask (cnn/e2e see the corrupted input)
 
 console = Console()
 
 
-def conditions(fusion: str) -> list[tuple[str, dict]]:
+def conditions(fusion: str, faults: list[str], variations: list[str]) -> list[tuple[str, dict]]:
     """(name, evaluate_run keyword arguments) for every condition, intact first."""
     out: list[tuple[str, dict]] = [("intact", {})]
-    for fault in FAULTS:
+    for fault in faults:
         out.append((fault, {"faults": [fault]}))
         if fusion in MASKING and not fault.startswith("noise"):
             out.append((f"{fault} (unmasked)", {"faults": [fault], "mask_faults": False}))
-    out += [(f"variation {v}", {"variation": v}) for v in VARIATIONS]
+    out += [(f"variation {v}", {"variation": v}) for v in variations]
     return out
+
+
+def save(out: Path, report: dict, label: str, wall_s: float) -> None:
+    """Add this run's results to `out`, keeping the other runs already there (runs may be evaluated by
+    separate processes side by side)."""
+    merged = json.loads(out.read_text()) if out.exists() else {"runs": {}}
+    merged["runs"][label] = {**report["runs"][label], "wall_s": round(wall_s, 1)}
+    merged.update({k: v for k, v in report.items() if k != "runs"})
+    write_json(out, merged)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", action="append", required=True, help="LABEL=RUN_DIR (repeat)")
     p.add_argument("--episodes", type=int, default=3)
+    p.add_argument("--faults", nargs="*", default=FAULTS)
+    p.add_argument("--variations", nargs="*", default=VARIATIONS)
     p.add_argument("--out", type=Path, default=Path("results/faults_lift.json"))
     args = p.parse_args()
     t0 = time.time()
-    report: dict = {"episodes": args.episodes, "runs": {}}
+    report: dict = {"episodes": args.episodes, "faults": args.faults, "variations": args.variations, "runs": {}}
     for item in args.run:
         label, path = item.split("=", 1)
         run = existing_run_dir(path)
         cfg = run.read_config()
         seed = cfg.seed + EVAL_SEED_OFFSET
         results: dict[str, dict] = {}
-        for name, kwargs in conditions(cfg.fusion):
+        for name, kwargs in conditions(cfg.fusion, args.faults, args.variations):
             console.print(f"{label}: {name}")
             results[name] = evaluate_run(run, args.episodes, seed=seed, **kwargs)
         base = results["intact"]["mean_return"]
@@ -67,7 +78,7 @@ def main() -> None:
         table = conditions_table(results)
         table.title = f"{label} ({cfg.fusion}, {state['num_timesteps']} steps): {args.episodes} episodes each"
         console.print(table)
-        write_json(args.out, {**report, "wall_s": round(time.time() - t0, 1)})  # partial results survive a stop
+        save(args.out, report, label, time.time() - t0)
     console.print(f"wrote {args.out}")
 
 
