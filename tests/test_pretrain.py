@@ -54,5 +54,7 @@ def test_each_skill_trains_saves_and_loads_as_a_frozen_encoder(skill, frames, tm
     assert out.shape == (4, *entry["output_shape"]) and not any(p.requires_grad for p in enc.parameters())
     if skill == "keypoints":  # 8 keypoints, (x, y) each, inside the image
         assert out.shape == (4, 16) and out.abs().max() <= 1.0
+    elif skill == "stdim":  # ST-DIM's NatureCNN global code
+        assert out.shape == (4, 512)
     else:
         assert out.shape == (4, 128)

@@ -106,8 +106,8 @@ def test_bad_variations_are_user_errors():
     assert "\n" not in str(e.value)
     with pytest.raises(UserError, match="NAME:SEED"):
         make_env(TASK, TASK.cameras, 84, variation="table_color:red")
-    pong = load_task("atari/Pong")
-    with pytest.raises(UserError, match="no visual variations yet; the robot variations .*: table_color"):
+    pong = load_task("atari/Pong")  # Atari games have HackAtari's variations (tests/test_atari_variations.py)
+    with pytest.raises(UserError, match="unknown variation .table_color.; choose one of: intact, .*lazy_enemy"):
         make_env(pong, [], 84, variation="table_color")
 
 

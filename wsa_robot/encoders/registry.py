@@ -23,11 +23,13 @@ def _skill_entry(meta: dict, assets: Path) -> EncoderEntry:
 
     def build() -> FrozenEncoder:
         from wsa_robot.encoders.autoencoder import AutoencoderEncoder
+        from wsa_robot.encoders.stdim import STDIM, STDIMEncoder
         from wsa_robot.encoders.transporter import KeypointEncoder, Transporter
         from wsa_robot.pretrain.checkpoint import load_model
 
         model = load_model(verified_file(meta, assets))
-        wrap = KeypointEncoder if isinstance(model, Transporter) else AutoencoderEncoder
+        wrap = KeypointEncoder if isinstance(model, Transporter) else \
+            STDIMEncoder if isinstance(model, STDIM) else AutoencoderEncoder
         return wrap(model, name=meta["encoder"]).freeze()
 
     size, channels = meta.get("image_size", 84), meta.get("in_channels", 3)

@@ -79,13 +79,23 @@ class ScreenObservation(gym.ObservationWrapper):
 
 
 def make_atari_env(task: TaskSpec, image_size: int = 84, training: bool = False, seed: int | None = None,
-                   horizon: int | None = None) -> gym.Env:
+                   horizon: int | None = None, variation: str | None = None) -> gym.Env:
     """The game as a Dict-observation env. `horizon`: ALE frames per episode (default the task's, 108000 =
     30 minutes of play). `training`: episodic life and reward clipping (what PPO learns from); off for eval.
+    `variation`: a HackAtari modification of the game (wsa_robot/envs/atari_variations.py); None: intact.
 
     A Monitor sits under the life and clipping wrappers, so SB3's episode return is the real game score."""
-    env = gym.make(task.env_id, frameskip=1, max_num_frames_per_episode=horizon or task.horizon,
-                   **task.env_kwargs)
+    from wsa_robot.envs.variations import resolve
+
+    found = resolve(task, variation)
+    kwargs = dict(frameskip=1, max_num_frames_per_episode=horizon or task.horizon, **task.env_kwargs)
+    if found is None:
+        env = gym.make(task.env_id, **kwargs)
+    else:
+        from wsa_robot.envs.atari_variations import HackedAtari
+
+        kwargs.pop("frameskip")
+        env = HackedAtari(task.env_id, found[0].name, **kwargs)
     env = AtariPreprocessing(env, noop_max=NOOP_MAX, frame_skip=FRAME_SKIP, screen_size=image_size)
     env = Monitor(env, allow_early_resets=True)
     if training:

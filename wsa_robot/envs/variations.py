@@ -6,8 +6,9 @@ same table on every machine. Physics fields are never written: the same seed and
 trajectory under every variation, only the pixels differ.
 
 Spec syntax: `NAME` (seed 0) or `NAME:SEED`; `intact` (or None) is the unchanged scene. Variations are
-registered per backend (`register`); `variations_for(task)` lists the ones a task can use. Atari tasks have
-none yet: HackAtari modifications can plug in here under the "atari" backend.
+registered per backend (`register`); `variations_for(task)` lists the ones a task can use. A backend whose
+variations depend on the task registers a provider (`PROVIDERS`): Atari games get HackAtari's modifications
+of that game (wsa_robot/envs/atari_variations.py) under the "atari" backend.
 
 The field names follow robosuite's domain-randomization modders (robosuite.utils.mjmod): TextureModder
 (geom_rgba, mat_rgba, mat_texid, texture bitmaps), LightingModder (light_diffuse/ambient/specular) and
@@ -51,9 +52,12 @@ class Variation:
     description: str
     apply: Callable[[Scene, np.random.Generator], None]
     seeded: bool = True  # False: the same change whatever the seed
+    in_all: bool = True  # False: valid by name, left out of `--variations all`
 
 
 _REGISTRY: dict[str, dict[str, Variation]] = {}  # backend -> name -> variation
+# backend -> "module:function" giving a task's own variations (imported on first use)
+PROVIDERS: dict[str, str] = {"atari": "wsa_robot.envs.atari_variations:variations"}
 
 
 def register(backend: str, variation: Variation) -> Variation:
@@ -65,7 +69,13 @@ def variations_for(task) -> dict[str, Variation]:
     """The variations of a task (a TaskSpec) or backend name ("robosuite", "atari"), in registration order;
     empty when its backend has none."""
     backend = task if isinstance(task, str) else task.backend
-    return dict(_REGISTRY.get(backend, {}))
+    found = dict(_REGISTRY.get(backend, {}))
+    if not isinstance(task, str) and backend in PROVIDERS:
+        import importlib
+
+        module, _, function = PROVIDERS[backend].partition(":")
+        found.update(getattr(importlib.import_module(module), function)(task))
+    return found
 
 
 def parse_spec(spec: str) -> tuple[str, int]:
@@ -340,7 +350,10 @@ def robosuite_scene(model: mujoco.MjModel, geom_class: np.ndarray) -> Scene:
 def expand(task, spec: str) -> list[str]:
     """`all` or a comma list of specs -> the specs to evaluate, `intact` first, each once, all checked."""
     known = _known(task)
-    wanted = list(known) if spec.strip() == "all" else [s.strip() for s in spec.split(",") if s.strip()]
+    if spec.strip() == "all":
+        wanted = [n for n, v in known.items() if v.in_all]
+    else:
+        wanted = [s.strip() for s in spec.split(",") if s.strip()]
     if not wanted:
         raise UserError("--variations needs 'all' or a comma list of names, e.g. table_color,lighting_dim")
     out = [INTACT]

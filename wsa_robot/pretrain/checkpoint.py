@@ -9,10 +9,12 @@ from torch import nn
 
 from wsa_robot.atomic import atomic_path
 from wsa_robot.encoders.autoencoder import ConvAutoencoder
+from wsa_robot.encoders.stdim import STDIM
 from wsa_robot.encoders.transporter import Transporter
 
 CHECKPOINT_FORMAT = "wsa-robot/autoencoder/v1"  # the name predates the other skills; the format is shared
-KINDS: dict[str, type[nn.Module]] = {"conv_autoencoder": ConvAutoencoder, "transporter": Transporter}
+KINDS: dict[str, type[nn.Module]] = {"conv_autoencoder": ConvAutoencoder, "transporter": Transporter,
+                                     "stdim": STDIM}
 
 
 def save_model(model: nn.Module, path: Path) -> None:

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from wsa_robot.encoders.autoencoder import ConvAutoencoder
+from wsa_robot.encoders.stdim import STDIM
 from wsa_robot.encoders.transporter import Transporter
 from wsa_robot.pretrain.collect import Frames
 
@@ -134,6 +135,30 @@ def kp_metric(model: Transporter, frames: Frames, idx: np.ndarray) -> float:
     return kp_loss(model, frames, idx, np.random.default_rng(0)).item()
 
 
+# --- ST-DIM (Anand et al. 2019): InfoNCE between consecutive frames, global-local and local-local --------
+def _next_pair(frames: Frames, idx: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frames t and t+1 of the same episode (t-1 at an episode's end)."""
+    return images(frames, idx), images(frames, positives(frames, idx, rng, within=1))
+
+
+def stdim_loss(model: STDIM, frames: Frames, idx: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+    return model.loss(*_next_pair(frames, idx, rng))
+
+
+def stdim_accuracy(model: STDIM, frames: Frames, idx: np.ndarray, batch: int = 32) -> float:
+    """How often frame t+1's global code, among `batch` held-out frames drawn at random, scores highest
+    (global-local score averaged over positions) against frame t's local features (chance: 1/batch)."""
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(idx)
+    batch = min(batch, len(idx))
+    hits, total = 0, 0
+    for i in range(0, len(idx) - batch + 1, batch):
+        gl, _ = model.scores(*_next_pair(frames, idx[i:i + batch], rng))
+        hits += (gl.mean(0).argmax(1) == torch.arange(batch)).sum().item()
+        total += batch
+    return hits / max(total, 1)
+
+
 @dataclass(frozen=True)
 class Skill:
     name: str
@@ -159,6 +184,8 @@ SKILLS: dict[str, Skill] = {s.name: s for s in [
     Skill("contrastive", "tcn", _conv(0), tcn_loss, "val_accuracy", tcn_accuracy, True),
     Skill("keypoints", "kp", lambda size, c: Transporter(image_size=size, in_channels=c), kp_loss, "val_mse",
           kp_metric, False),
+    Skill("stdim", "stdim", lambda size, c: STDIM(image_size=size, in_channels=c), stdim_loss, "val_accuracy",
+          stdim_accuracy, True),
 ]}
 
 

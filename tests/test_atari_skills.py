@@ -1,0 +1,73 @@
+"""Atari pretraining skills: ST-DIM on Pong frames (tiny budgets, a temporary assets folder)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from wsa_robot.encoders.stdim import STDIM
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def tmp_home(tmp_path, monkeypatch):
+    """The project's tasks and configs with an empty assets folder, so pretraining writes nowhere real."""
+    for name in ("tasks", "configs"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    (tmp_path / "assets").mkdir()
+    monkeypatch.setenv("WSA_ROBOT_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_stdim_reads_the_newest_frame_untransposed_and_scores_every_position():
+    model = STDIM(image_size=84, in_channels=4)
+    x = torch.rand(5, 4, 84, 84)
+    z, local = model.features(x)
+    assert z.shape == (5, 512) and local.shape == (5, 81, 64)  # 9x9 positions of the second conv layer
+    older = x.clone()
+    older[:, :3] = torch.rand(5, 3, 84, 84)
+    assert torch.equal(model.encode(older), z)  # only the newest frame of the stack is read
+    gl, ll = model.scores(x, x.flip(0))
+    assert gl.shape == ll.shape == (81, 5, 5)
+    loss = model.loss(x, x.flip(0))
+    loss.backward()
+    assert torch.isfinite(loss) and model.global_local.weight.grad.abs().sum() > 0
+    assert model.local_local.weight.grad.abs().sum() > 0
+
+
+def test_stdim_on_pong_trains_and_its_frozen_encoder_drives_a_run(tmp_home):
+    from wsa_robot.config import load_config
+    from wsa_robot.encoders.registry import build_encoder
+    from wsa_robot.pipeline import make_vec_env, plan
+    from wsa_robot.pretrain import pretrain
+
+    entry = pretrain("atari/Pong", "stdim", frames_per_camera=96, steps=3, batch_size=16, episode_length=24,
+                     out_dir=tmp_home / "assets", cache=tmp_home / "frames")
+    assert entry["encoder"] == "stdim_atari_pong" and entry["in_channels"] == 4 and entry["output_shape"] == [512]
+    assert entry["metric"] == "val_accuracy" and 0.0 <= entry["val_accuracy"] <= 1.0
+    enc = build_encoder("stdim_atari_pong")
+    assert not any(p.requires_grad for p in enc.parameters())
+    with torch.inference_mode():
+        assert enc(torch.zeros(2, 84, 84, 4, dtype=torch.uint8)).shape == (2, 512)
+
+    # the encoder as a WSA token of an Atari run: the pipeline builds it and the env gives it its screen
+    cfg = load_config(["task=atari/Pong", "fusion=wsa", "encoders=stdim_atari_pong",
+                       "context=stdim_atari_pong@screen", "n_envs=1", "device=cpu"])
+    venv = make_vec_env(cfg, plan(cfg, "cpu"), 1, 0)
+    try:
+        obs = venv.reset()
+        tokens = [v for k, v in obs.items() if "stdim_atari_pong" in k]
+        assert tokens and tokens[0].shape[-1] == 512 and np.isfinite(tokens[0]).all()
+    finally:
+        venv.close()
