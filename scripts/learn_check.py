@@ -1,17 +1,22 @@
-"""Train WSA-SAC on Lift for a fixed budget; save the eval success-rate and return curve.
+"""Train WSA-SAC on a task (default Lift) for a fixed budget; save the eval success-rate and return curve.
 
     python scripts/learn_check.py --steps 30000 --eval-every 2500 [key=value ...]
     python scripts/learn_check.py --report-only      # rewrite the JSON from runs/learn_check as it stands
+    # Fetch (HER), one run dir per task, every task into one JSON:
+    python scripts/learn_check.py --task fetch/Reach --steps 20000 --eval-every 2000 --eval-episodes 10 \
+        --run-dir runs/learn_check_fetch_reach --out results/learn_check_fetch.json torch_threads=1
 
 Stopped early (Ctrl-C or SIGTERM), it checkpoints and still writes the JSON; run it again to continue.
 
 Writes results/learn_check_lift.json: {"Lift": {"steps": [...], "success_rate": [...], "return": [...],
-"wall_s": ..., "config": {...}}}. It goes through the same `train()` as `wsa-robot train`.
+"wall_s": ..., "config": {...}}}; other tasks already in the --out file are kept. It goes through the same
+`train()` as `wsa-robot train`. The curve goes beside --out: learn_check_lift.png, learn_check_fetch_reach.png.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -43,7 +48,8 @@ def main() -> None:
     if not args.report_only:
         train(cfg, run, resume=resume, progress=True)
     evals = run.read_evals()
-    write_json(args.out, {cfg.task: {
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    results[cfg.task] = {
         "steps": [e["step"] for e in evals],
         "success_rate": [e["success_rate"] for e in evals],
         "return": [e["mean_return"] for e in evals],
@@ -52,11 +58,15 @@ def main() -> None:
         "steps_done": run.read_state()["num_timesteps"],  # less than total_steps if it was stopped early
         "eval_episodes": cfg.eval_episodes,
         "config": cfg.model_dump(),
-    }})
+    }
+    write_json(args.out, results)
     if evals:
         from wsa_robot.eval.plots import plot_curve
 
-        plot_curve([e["step"] for e in evals], [e["mean_return"] for e in evals], args.out.with_suffix(".png"),
+        name = cfg.task.rsplit("/", 1)[-1].lower()  # results/learn_check_lift.png, learn_check_fetch_reach.png
+        png = args.out.with_suffix(".png") if args.out.stem.endswith(name) else \
+            args.out.with_name(f"{args.out.stem}_{name}.png")
+        plot_curve([e["step"] for e in evals], [e["mean_return"] for e in evals], png,
                    ylabel="eval return (deterministic)", title=f"WSA-SAC on {cfg.task}")
     for e in evals:
         print(f"step {e['step']:>7}  success {e['success_rate']:.2f}  return {e['mean_return']:8.2f}")

@@ -68,7 +68,8 @@ def evaluate(
         "freeze:CAM:p=P (CAM may be all); also runs the episodes without faults to compare"),
     variation: Optional[str] = typer.Option(
         None, "--variation", help="run under a named visual variation, NAME or NAME:SEED (robot tasks: "
-        "table_color, lighting_dim, camera_shift, ...; an unknown name lists them all)"),
+        "table_color, lighting_dim, camera_shift, ...; Atari: the game's HackAtari modifications, e.g. "
+        "color_all_blocks_blue; an unknown name lists them all)"),
     variations: Optional[str] = typer.Option(
         None, "--variations", help="'all' or a comma list of variations: the episodes intact first, then "
         "under each; one table, written to RUN/variations.json"),
@@ -91,7 +92,8 @@ def evaluate(
 def pretrain(
     task: str = typer.Option("Lift", "--task"),
     skill: str = typer.Option("autoencoder", "--skill",
-                              help="what to pretrain: autoencoder, depth, segmentation, contrastive, keypoints"),
+                              help="what to pretrain: autoencoder, depth, segmentation, contrastive, keypoints, "
+                                   "stdim (ST-DIM, Atari)"),
     frames: int = typer.Option(3000, "--frames", min=100, help="frames per camera from a random policy"),
     steps: int = typer.Option(4000, "--steps", min=1, help="gradient steps"),
     out: Optional[Path] = typer.Option(None, "--out", help="assets folder to write (default: the project's)"),

@@ -19,8 +19,9 @@ def tasks_table() -> Table:
     for name in task_files():
         t = load_task(name)
         table.add_row(name, t.backend, "\n".join(t.cameras), str(t.horizon), t.success or "-", t.description)
-    table.caption = ("horizon: control steps (robosuite), ALE frames (atari); "
-                     "any other ALE game trains as atari/<Game>, e.g. atari/Seaquest")
+    table.caption = ("horizon: control steps (robosuite, gym_robotics), ALE frames (atari); "
+                     "any other ALE game trains as atari/<Game>, e.g. atari/Seaquest; any FrankaKitchen subset as "
+                     "kitchen/<subtask>[+<subtask>...] or kitchen/all, e.g. kitchen/kettle+light_switch")
     return table
 
 

@@ -13,6 +13,18 @@ from wsa_robot.errors import UserError
 from wsa_robot.resources import data_dir
 
 
+class FreeCamera(BaseModel):
+    """A camera the task places itself (the model has no good one there): fixed, looking at `lookat`, or
+    following the body `track_body`. Distances in metres, angles in degrees, as MuJoCo's viewer."""
+    model_config = ConfigDict(extra="forbid")
+
+    distance: float
+    azimuth: float
+    elevation: float
+    lookat: list[float] | None = None
+    track_body: str | None = None
+
+
 class TaskSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -30,6 +42,10 @@ class TaskSpec(BaseModel):
     description: str = ""
     env_kwargs: dict[str, Any] = {}  # extra keyword arguments for the backend's env (atari: gym.make)
     config: dict[str, Any] = {}  # run-config defaults for this task; the user's key=value overrides win
+    # goal-conditioned: the observation holds `achieved_goal` and `desired_goal` vectors and the env a
+    # compute_reward (gymnasium-robotics Fetch); SAC then learns with HER (stable-baselines3's HerReplayBuffer)
+    goal: bool = False
+    free_cameras: dict[str, FreeCamera] = {}  # cameras placed by the task, beside the model's own
 
 
 def task_files() -> dict[str, Path]:
@@ -39,11 +55,16 @@ def task_files() -> dict[str, Path]:
 
 
 def _generated(name: str) -> TaskSpec | None:
-    """Tasks made on the fly from a prefix: `atari/<Game>` for any ALE game without its own YAML."""
+    """Tasks made on the fly from a prefix: `atari/<Game>` for any ALE game without its own YAML,
+    `kitchen/<subtask>[+<subtask>...]` / `kitchen/all` for any FrankaKitchen subset (envs/gym_robotics.py)."""
     if name.startswith("atari/"):
         from wsa_robot.envs.atari import game_task
 
         return game_task(name.split("/", 1)[1])
+    if name.startswith("kitchen/"):
+        from wsa_robot.envs.gym_robotics import kitchen_task
+
+        return kitchen_task(name.split("/", 1)[1])
     return None
 
 

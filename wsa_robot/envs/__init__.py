@@ -43,7 +43,8 @@ def make_env(task: TaskSpec, cameras: list[str], image_size: int, depth: bool = 
     if task.backend == "atari":
         from wsa_robot.envs.atari import make_atari_env
 
-        return make_atari_env(task, image_size, training=training, seed=seed, horizon=horizon)
+        return make_atari_env(task, image_size, training=training, seed=seed, horizon=horizon,
+                              variation=variation)
     if task.backend == "gym_robotics":
         from wsa_robot.envs.gym_robotics import GymRoboticsEnv
 

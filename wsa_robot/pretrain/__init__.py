@@ -11,7 +11,7 @@ from wsa_robot.errors import UserError
 from wsa_robot.resources import data_dir
 from wsa_robot.tasks import check_cameras, load_task
 
-SKILL_NAMES = ("autoencoder", "depth", "segmentation", "contrastive", "keypoints")
+SKILL_NAMES = ("autoencoder", "depth", "segmentation", "contrastive", "keypoints", "stdim")
 
 
 def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, steps: int = 3000,

@@ -1,5 +1,5 @@
 """Frames for pretraining: a random policy in the task, every camera, with depth and segmentation labels where
-the backend renders them (robosuite; Atari screens have neither).
+the backend renders them (robosuite, gymnasium-robotics; Atari screens have neither).
 
 Frames are stored in time order, all cameras of one step side by side, so the frame of the same camera k
 steps later is `k * len(cameras)` further on (the time-contrastive skill relies on it). A collection is
@@ -20,8 +20,9 @@ from wsa_robot.atomic import atomic_path
 from wsa_robot.tasks import TaskSpec
 
 CACHE = Path("data/frames")
-LABELS = {"robosuite": ("depth", "segmentation")}  # per-pixel labels each backend renders beside the images
-DEFAULT_EPISODE = {"robosuite": 100}  # steps per collected episode; absent: whole episodes (Atari games)
+# per-pixel labels each backend renders beside the images
+LABELS = {"robosuite": ("depth", "segmentation"), "gym_robotics": ("depth", "segmentation")}
+DEFAULT_EPISODE = {"robosuite": 100}  # steps per collected episode; absent: whole episodes (Atari, Fetch's 50)
 
 
 @dataclass
@@ -51,6 +52,11 @@ def _make_env(task: TaskSpec, cameras: list[str], image_size: int, seed: int, ep
 
         return RobosuiteEnv(task, cameras, image_size, depth=True, seed=seed, horizon=episode_length,
                             segmentation=True)
+    if task.backend == "gym_robotics":
+        from wsa_robot.envs.gym_robotics import GymRoboticsEnv
+
+        return GymRoboticsEnv(task, cameras, image_size, depth=True, seed=seed, horizon=episode_length,
+                              segmentation=True)
     from wsa_robot.envs import make_env
 
     return make_env(task, cameras, image_size, seed=seed, training=False)  # whole games, real frames
