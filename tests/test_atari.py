@@ -152,17 +152,6 @@ def test_an_rgb_encoder_on_the_screen_stack_is_a_user_error():
         make_vec_env(cfg, plan(cfg, "cpu"), 1, 0)
 
 
-@pytest.fixture
-def tmp_home(tmp_path, monkeypatch):
-    """The project's tasks and configs with an empty assets folder, so pretraining writes nowhere real."""
-    for name in ("tasks", "configs"):
-        (tmp_path / name).symlink_to(ROOT / name)
-    (tmp_path / "assets").mkdir()
-    monkeypatch.setenv("WSA_ROBOT_HOME", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def test_depth_and_segmentation_skills_say_atari_has_no_labels(tmp_home):
     from wsa_robot.pretrain import pretrain
 

@@ -19,17 +19,6 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture
-def tmp_home(tmp_path, monkeypatch):
-    """The project's tasks and configs with an empty assets folder, so pretraining writes nowhere real."""
-    for name in ("tasks", "configs"):
-        (tmp_path / name).symlink_to(ROOT / name)
-    (tmp_path / "assets").mkdir()
-    monkeypatch.setenv("WSA_ROBOT_HOME", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def test_stdim_reads_the_newest_frame_untransposed_and_scores_every_position():
     model = STDIM(image_size=84, in_channels=4)
     x = torch.rand(5, 4, 84, 84)

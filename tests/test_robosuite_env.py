@@ -83,7 +83,7 @@ def test_steps_report_success_and_truncate_at_horizon():
 
 
 def test_segmentation_labels_the_cube_gripper_and_table():
-    from wsa_robot.envs.robosuite_env import SEGMENT_CLASSES
+    from wsa_robot.envs.spaces import SEGMENT_CLASSES
 
     from wsa_robot.envs.robosuite_env import RobosuiteEnv
 

@@ -36,8 +36,8 @@ ensure_headless_gl()
 import mujoco  # noqa: E402  (reads MUJOCO_GL at import)
 
 from wsa_robot.envs.renderer import CameraRenderer, free_camera  # noqa: E402
+from wsa_robot.envs.spaces import camera_spaces  # noqa: E402
 
-SEGMENT_CLASSES = ("background", "arena", "robot", "gripper", "object")  # as robosuite_env.SEGMENT_CLASSES
 
 # Fetch's `observation`: these pieces in this order; without an object (Reach) the object pieces are empty
 FETCH_PARTS = {"grip_pos": 3, "object_pos": 3, "object_rel_pos": 3, "gripper_state": 2, "object_rot": 3,
@@ -130,14 +130,7 @@ class GymRoboticsEnv(gym.Env):
         self._geom_class = self._geom_classes(model) if segmentation else None
         self._proprio_index = self._proprio_layout()
         raw, _ = self._env.reset(seed=seed)  # seeds the env's generator; later resets go on from it
-        obs_spaces: dict[str, spaces.Space] = {c: spaces.Box(0, 255, (image_size, image_size, 3), np.uint8)
-                                               for c in self.cameras}
-        if depth:
-            obs_spaces.update({f"{c}_depth": spaces.Box(0, np.inf, (image_size, image_size, 1), np.float32)
-                               for c in self.cameras})
-        if segmentation:
-            obs_spaces.update({f"{c}_seg": spaces.Box(0, len(SEGMENT_CLASSES) - 1, (image_size, image_size, 1),
-                                                      np.uint8) for c in self.cameras})
+        obs_spaces = camera_spaces(self.cameras, image_size, depth, segmentation)
         obs_spaces["proprio"] = spaces.Box(-np.inf, np.inf, (len(self._proprio_index),), np.float32)
         if task.goal:
             for key in GOAL_KEYS:

@@ -23,9 +23,9 @@ logging.disable(logging.NOTSET)
 import mujoco  # noqa: E402
 
 from wsa_robot.envs.renderer import CameraRenderer  # noqa: E402
+from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: E402,F401  (SEGMENT_CLASSES: re-exported)
 from wsa_robot.envs.variations import INTACT, ModelVariations, canonical, resolve, robosuite_scene  # noqa: E402
 
-SEGMENT_CLASSES = ("background", "arena", "robot", "gripper", "object")
 
 logging.getLogger("robosuite_logs").setLevel(logging.ERROR)
 for _handler in logging.getLogger("robosuite_logs").handlers:
@@ -66,14 +66,7 @@ class RobosuiteEnv(gym.Env):
         self.set_variation(variation)
         raw = self._env.reset()
         proprio = self._proprio(raw)
-        obs_spaces: dict[str, spaces.Space] = {c: spaces.Box(0, 255, (image_size, image_size, 3), np.uint8)
-                                               for c in self.cameras}
-        if depth:
-            obs_spaces.update({f"{c}_depth": spaces.Box(0, np.inf, (image_size, image_size, 1), np.float32)
-                               for c in self.cameras})
-        if segmentation:
-            obs_spaces.update({f"{c}_seg": spaces.Box(0, len(SEGMENT_CLASSES) - 1, (image_size, image_size, 1),
-                                                      np.uint8) for c in self.cameras})
+        obs_spaces = camera_spaces(self.cameras, image_size, depth, segmentation)
         obs_spaces["proprio"] = spaces.Box(-np.inf, np.inf, proprio.shape, np.float32)
         self.observation_space = spaces.Dict(obs_spaces)
         low, high = self._env.action_spec

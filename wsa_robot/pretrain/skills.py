@@ -21,7 +21,7 @@ from wsa_robot.encoders.transporter import Transporter
 from wsa_robot.pretrain.collect import Frames
 
 MAX_DEPTH = 3.0          # metres; depth targets are clipped here (the table top is within 2 m of every camera)
-N_CLASSES = 5            # wsa_robot.envs.robosuite_env.SEGMENT_CLASSES
+N_CLASSES = 5            # wsa_robot.envs.spaces.SEGMENT_CLASSES
 POSITIVE_WITHIN = 3      # time-contrastive: a positive is the same camera 1..3 steps later
 TRANSPORT_WITHIN = 10    # keypoints: the target frame is the same camera 1..10 steps from the source
 TEMPERATURE = 0.1
