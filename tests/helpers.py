@@ -1,4 +1,5 @@
-"""Small things several test files need: polling for a condition, a parameter-free encoder."""
+"""Small things several test files need: polling for a condition, a parameter-free encoder, and the check
+that a user mistake gives one line and exit code 2."""
 
 import time
 
@@ -21,3 +22,15 @@ class MeanColour(FrozenEncoder):
 
     def encode(self, x):
         return x.mean(dim=(2, 3))
+
+
+def one_line_error(capsys, argv: list[str], match: str) -> str:
+    """Run the CLI; assert exit code 2 and one stderr line (no traceback) containing `match`; return it."""
+    from wsa_robot.cli import main
+
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert match in err, err
+    return err

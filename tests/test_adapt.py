@@ -23,6 +23,8 @@ from wsa_robot.encoders.vec_env import MASK_KEY, EmbeddingVecEnv
 from wsa_robot.errors import NonFiniteError
 from wsa_robot.fusion import extractor_kwargs
 
+from helpers import one_line_error
+
 CAMS = ["left", "right"]
 
 
@@ -274,9 +276,7 @@ def test_token_edits_a_user_gets_wrong_are_one_line_and_exit_2(in_tmp, capsys, a
     run.mkdir()
     config = dump_config(load_config())
     (run / "config.yaml").write_text(config)
-    code = main(["train", "--resume", str(run), *argv])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and len(err.splitlines()) == 1 and match in err, err
+    one_line_error(capsys, ["train", "--resume", str(run), *argv], match)
     assert not (run / "events.json").exists() and (run / "config.yaml").read_text() == config
 
 

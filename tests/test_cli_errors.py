@@ -8,14 +8,7 @@ import pytest
 
 from wsa_robot.cli import main
 
-
-def one_line_error(capsys, argv, match):
-    code = main(argv)
-    err = capsys.readouterr().err.strip()
-    assert code == 2, err
-    assert len(err.splitlines()) == 1 and "Traceback" not in err
-    assert match in err, err
-    return err
+from helpers import one_line_error
 
 
 @pytest.mark.parametrize("argv, match", [

@@ -8,10 +8,11 @@ import mujoco
 import numpy as np
 import pytest
 
-from wsa_robot.cli import main
 from wsa_robot.config import load_config
 from wsa_robot.envs import make_env, supports_depth
 from wsa_robot.tasks import load_task
+
+from helpers import one_line_error
 
 ROOT = Path(__file__).resolve().parent.parent
 FETCH = ["fetch/Reach", "fetch/Push", "fetch/PickAndPlace", "fetch/Slide"]
@@ -247,14 +248,6 @@ def test_a_her_run_resumes_with_its_replay_buffer(in_her_home):
     train(cfg.model_copy(update={"total_steps": 180, "eval_every": 0}), run, resume=True, progress=False)
     buffer = load_from_pkl(run.replay_file)  # HER relabelled from the restored buffer during those 20 steps
     assert isinstance(buffer, HerReplayBuffer) and buffer.pos == 180 and run.read_state()["num_timesteps"] == 180
-
-
-def one_line_error(capsys, argv, match):
-    code = main(argv)
-    err = capsys.readouterr().err.strip()
-    assert code == 2, err
-    assert len(err.splitlines()) == 1 and "Traceback" not in err
-    assert match in err, err
 
 
 @pytest.mark.parametrize("argv, match", [

@@ -15,6 +15,8 @@ import pytest
 
 from wsa_robot.cli import main
 
+from helpers import one_line_error
+
 TINY = """
 name: tiny
 base:
@@ -186,9 +188,7 @@ metric: mean_return
 ])
 def test_bad_sweep_files_are_one_line_exit_2(in_tmp, capsys, sweep, match):
     Path("tiny.yaml").write_text(f"name: tiny\n{sweep}\n")
-    assert main(["sweep", "tiny.yaml", "--dry-run"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err and match in err, err
+    one_line_error(capsys, ["sweep", "tiny.yaml", "--dry-run"], match)
 
 
 def test_local_ray_sizes_do_not_go_with_a_cluster(in_tmp, capsys):
