@@ -247,6 +247,7 @@ def bench_train_sb3_pixels(s: Settings, seed: int) -> float:
     env = GymWrapper(stock_robosuite_env(task, cameras, cfg.image_size, seed), flatten_obs=False)
     hp = cfg.sac.model_dump()
     net_arch = hp.pop("net_arch")
+    hp.pop("overlap")  # ours, not SB3's: stock SAC steps then updates
     try:
         model = SAC("MultiInputPolicy", env, policy_kwargs={"net_arch": net_arch}, seed=seed,
                     device=resolve_device(cfg.device), verbose=0, **hp)

@@ -60,3 +60,38 @@ def test_stdim_on_pong_trains_and_its_frozen_encoder_drives_a_run(tmp_home):
         assert tokens and tokens[0].shape[-1] == 512 and np.isfinite(tokens[0]).all()
     finally:
         venv.close()
+
+
+def test_vos_warps_frame_t_minus_1_along_mask_weighted_translations():
+    from wsa_robot.encoders.vos import MOTION_GAIN, VOS, VOSEncoder
+
+    model = VOS(n_masks=3, image_size=84, in_channels=4)
+    x = torch.rand(2, 4, 84, 84)
+    older = x.clone()
+    older[:, :2] = 0.0
+    assert torch.equal(model.masks(x), model.masks(older))  # only the newest two frames are read
+    with torch.no_grad():  # no motion: the rebuilt frame is frame t-1 itself
+        model.motion.weight.zero_()
+        model.motion.bias.zero_()
+        warped, masks = model.rebuild(x[:, 2:])
+        assert torch.allclose(warped, x[:, 2:3], atol=1e-5) and masks.shape == (2, 3, 84, 84)
+        # a camera translation of one pixel to the right: frame t(x) = frame t-1(x + 1 pixel)
+        step = 2.0 / 83
+        model.motion.bias[-2] = torch.atanh(torch.tensor(step / model.config["max_shift"])) / MOTION_GAIN
+        warped, _ = model.rebuild(x[:, 2:])
+        assert torch.allclose(warped[..., :-1], x[:, 2:3, :, 1:], atol=1e-4)
+    tokens = VOSEncoder(model).freeze()(torch.randint(0, 256, (2, 84, 84, 4), dtype=torch.uint8))
+    assert tokens.shape == (2, 3, 11, 11) and 0.0 <= tokens.min() and tokens.max() <= 1.0
+
+
+def test_vos_on_pong_trains_and_registers_its_masks(tmp_home):
+    from wsa_robot.encoders.registry import build_encoder
+    from wsa_robot.pretrain import pretrain
+
+    entry = pretrain("atari/Pong", "vos", frames_per_camera=96, steps=3, batch_size=8, episode_length=24,
+                     out_dir=tmp_home / "assets", cache=tmp_home / "frames")
+    assert entry["encoder"] == "vos_atari_pong" and entry["output_shape"] == [20, 11, 11]
+    assert entry["metric"] == "val_motion_explained" and np.isfinite(entry["val_motion_explained"])
+    enc = build_encoder("vos_atari_pong")
+    with torch.inference_mode():
+        assert enc(torch.zeros(2, 84, 84, 4, dtype=torch.uint8)).shape == (2, 20, 11, 11)

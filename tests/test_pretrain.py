@@ -6,7 +6,8 @@ import torch
 
 from wsa_robot.assets import read_manifest
 from wsa_robot.pretrain import SKILL_NAMES, pretrain
-from wsa_robot.pretrain.collect import collect_frames, split_by_episode
+from wsa_robot.pretrain.collect import collect_frames
+from wsa_robot.pretrain.frames import split_by_episode
 from wsa_robot.pretrain.skills import SKILLS, positives
 from wsa_robot.tasks import load_task
 
@@ -38,7 +39,7 @@ def test_positives_are_the_same_camera_a_few_steps_away_in_the_same_episode(fram
     assert (gap % f.n_cameras == 0).all() and (gap >= 2).all() and (gap <= 6).all()
 
 
-@pytest.mark.parametrize("skill", SKILL_NAMES)
+@pytest.mark.parametrize("skill", [s for s in SKILL_NAMES if "stack" not in SKILLS[s].needs])
 def test_each_skill_trains_saves_and_loads_as_a_frozen_encoder(skill, frames, tmp_path):
     f, cache = frames
     entry = pretrain("Lift", skill, frames_per_camera=40, steps=3, out_dir=tmp_path, batch_size=8,
@@ -52,9 +53,23 @@ def test_each_skill_trains_saves_and_loads_as_a_frozen_encoder(skill, frames, tm
     with torch.inference_mode():
         out = enc(torch.from_numpy(f.images[:4]))
     assert out.shape == (4, *entry["output_shape"]) and not any(p.requires_grad for p in enc.parameters())
-    if skill == "keypoints":  # 8 keypoints, (x, y) each, inside the image
+    if skill == "keypoints":  # 8 keypoints, (x, y) each, inside the image; its features and maps as tokens too
         assert out.shape == (4, 16) and out.abs().max() <= 1.0
+        with torch.inference_mode():
+            features = build_encoder("kp_features", tmp_path)(torch.from_numpy(f.images[:4]))
+            maps = build_encoder("kp_maps", tmp_path)(torch.from_numpy(f.images[:4]))
+        assert features.shape == (4, 64, 11, 11) and maps.shape == (4, 8, 11, 11)
+        assert 0.0 <= maps.min() and maps.max() <= 1.0 and (maps.flatten(2).max(-1).values > 0.5).all()
     elif skill == "stdim":  # ST-DIM's NatureCNN global code
         assert out.shape == (4, 512)
     else:
         assert out.shape == (4, 128)
+
+
+def test_video_object_segmentation_needs_a_frame_stack(frames, tmp_path):
+    from wsa_robot.errors import UserError
+
+    _, cache = frames
+    with pytest.raises(UserError, match="skill vos learns from a frame stack .* task Lift"):
+        pretrain("Lift", "vos", frames_per_camera=40, steps=3, out_dir=tmp_path, episode_length=10, cache=cache)
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -93,7 +94,7 @@ def pretrain(
     task: str = typer.Option("Lift", "--task"),
     skill: str = typer.Option("autoencoder", "--skill",
                               help="what to pretrain: autoencoder, depth, segmentation, contrastive, keypoints, "
-                                   "stdim (ST-DIM, Atari)"),
+                                   "stdim (ST-DIM, Atari), vos (video object segmentation, Atari)"),
     frames: int = typer.Option(3000, "--frames", min=100, help="frames per camera from a random policy"),
     steps: int = typer.Option(4000, "--steps", min=1, help="gradient steps"),
     out: Optional[Path] = typer.Option(None, "--out", help="assets folder to write (default: the project's)"),
@@ -142,6 +143,47 @@ def sweep(
                          dry_run=dry_run, console=console)
     if code:
         raise typer.Exit(code)
+
+
+@app.command()
+def bench(
+    task: str = typer.Option("atari/Pong", "--task", help="an Atari game, atari/<Game>"),
+    steps: int = typer.Option(1_000_000, "--steps", min=1, help="agent steps per run"),
+    seeds: str = typer.Option("1", "--seeds", help="comma-separated seeds"),
+    fusions: str = typer.Option("wsa,e2e", "--fusions", help="comma-separated fusions to compare"),
+    eval_every: int = typer.Option(40_000, "--eval-every", min=1, help="agent steps between curve points"),
+    final_episodes: int = typer.Option(30, "--final-episodes", min=1, help="whole games for the final score"),
+    deadline_min: Optional[float] = typer.Option(None, "--deadline-min", help="stop training after this many "
+                                                 "minutes (checkpoint) and score what is there"),
+    out: Optional[Path] = typer.Option(None, "--out", help="results JSON (default results/atari_<game>.json)"),
+    report_only: bool = typer.Option(False, "--report-only", help="score the run dirs as they are; no training"),
+) -> None:
+    """Train WSA and E2E (or any fusions) side by side on one Atari game, then write the learning curves, the
+    final score over whole games, wall time and agent-steps/s to results/atari_<game>.json and a PNG."""
+    from wsa_robot.benchmark import BenchSpec, benchmark
+    from wsa_robot.fusion import FUSIONS
+    from wsa_robot.tasks import load_task
+
+    spec_task = load_task(task)
+    if spec_task.backend != "atari":
+        raise UserError(f"bench compares fusions on Atari games; got {task} ({spec_task.backend}); "
+                        "use --task atari/<Game>, e.g. atari/Pong")
+    names = [f.strip() for f in fusions.split(",") if f.strip()]
+    unknown = [f for f in names if f not in FUSIONS]
+    if unknown or not names:
+        raise UserError(f"unknown fusion {unknown[0] if unknown else fusions!r}; choose from: {', '.join(FUSIONS)}")
+    try:
+        seed_list = [int(x) for x in seeds.split(",") if x.strip()]
+    except ValueError:
+        raise UserError(f"--seeds takes comma-separated integers, e.g. 1,2,3; got {seeds!r}") from None
+    game = spec_task.name.split("/", 1)[1]
+    spec = BenchSpec(game, steps, seed_list, names, eval_every=eval_every, final_episodes=final_episodes,
+                     deadline_min=deadline_min,
+                     threads_per_run=max(1, (os.cpu_count() or 1) // (len(names) * len(seed_list))))
+    result = benchmark(spec, out or Path("results") / f"atari_{game.lower()}.json", train=not report_only)
+    for row in result["runs"]:
+        console.print(f"{row['fusion']:>4} seed {row['seed']}: {row['steps']} steps, final {row['final_mean']:.1f} "
+                      f"± {row['final_std']:.1f} over {row['episodes']} games, {row['agent_steps_per_s']} steps/s")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,6 +55,7 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
     tokens, context = run_tokens(cfg, cameras), context_key(cfg)
     removed = check_removed(cfg.removed_tokens, tokens, context)
     active = [n for n in cfg.encoders if any(token_key(n, c) not in removed for c in cameras)]
+    active += context_only_encoder(context, cfg.encoders)
     encoders = [build_encoder(name, weights_dir=cfg.weights_dir) for name in active]
     idle = idle_shapes([n for n in cfg.encoders if n not in active], cameras, cfg.weights_dir)
     from wsa_robot.envs import supports_depth
@@ -69,6 +70,13 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
     if context not in contexts:
         raise UserError(f"context {context!r} is not a token of this run; use one of: {', '.join(contexts)}")
     return Pipeline(task, cameras, tokens, context, bank, removed, idle)
+
+
+def context_only_encoder(context: str, encoders: list[str]) -> list[str]:
+    """`[NAME]` when the context is `NAME@camera` of an encoder that is not a token (the reference's context: a
+    conv autoencoder the fusion reads but never weighs); the bank runs it beside the token encoders."""
+    name = context.rpartition("@")[0]
+    return [name] if name and name not in encoders else []
 
 
 def idle_shapes(names: list[str], cameras: list[str], weights_dir: str | None) -> dict[str, tuple[int, ...]]:

@@ -17,25 +17,36 @@ from wsa_robot.resources import data_dir
 __all__ = ["EncoderEntry", "build_encoder", "registry"]
 
 
-def _skill_entry(meta: dict, assets: Path) -> EncoderEntry:
-    """One of the project's own pretrained skills (`wsa-robot pretrain`), from its manifest entry."""
+def _skill_entries(meta: dict, assets: Path) -> list[EncoderEntry]:
+    """The tokens of one of the project's pretrained skills (`wsa-robot pretrain`), from its manifest entry:
+    one per checkpoint, three for a Transporter (keypoint coordinates, `_features`, `_maps`)."""
     path = assets / meta["file"]
-
-    def build() -> FrozenEncoder:
-        from wsa_robot.encoders.autoencoder import AutoencoderEncoder
-        from wsa_robot.encoders.stdim import STDIM, STDIMEncoder
-        from wsa_robot.encoders.transporter import KeypointEncoder, Transporter
-        from wsa_robot.pretrain.checkpoint import load_model
-
-        model = load_model(verified_file(meta, assets))
-        wrap = KeypointEncoder if isinstance(model, Transporter) else \
-            STDIMEncoder if isinstance(model, STDIM) else AutoencoderEncoder
-        return wrap(model, name=meta["encoder"]).freeze()
-
     size, channels = meta.get("image_size", 84), meta.get("in_channels", 3)
     kind = "RGB" if channels == 3 else f"{channels}-channel"
-    return EncoderEntry(meta["encoder"], meta["skill"], f"own {meta['skill']}, assets/{meta['file']} ({meta['task']})",
-                        f"{kind} {size}x{size}", tuple(meta["output_shape"]), path, path.exists(), build)
+    source = f"own {meta['skill']}, assets/{meta['file']} ({meta['task']})"
+    if meta["skill"] != "keypoints":
+        return [EncoderEntry(meta["encoder"], meta["skill"], source, f"{kind} {size}x{size}",
+                             tuple(meta["output_shape"]), path, path.exists(), lambda: _build_skill(meta, assets))]
+    grid = (size + 7) // 8
+    shapes = {"": tuple(meta["output_shape"]), "_features": (meta.get("channels", 64), grid, grid),
+              "_maps": (meta["output_shape"][0] // 2, grid, grid)}
+    return [EncoderEntry(meta["encoder"] + suffix, meta["skill"], source + (f", {suffix[1:]}" if suffix else ""),
+                         f"{kind} {size}x{size}", shape, path, path.exists(),
+                         lambda suffix=suffix: _build_skill(meta, assets, suffix))
+            for suffix, shape in shapes.items()]
+
+
+def _build_skill(meta: dict, assets: Path, suffix: str = "") -> FrozenEncoder:
+    from wsa_robot.encoders.autoencoder import AutoencoderEncoder
+    from wsa_robot.encoders.stdim import STDIM, STDIMEncoder
+    from wsa_robot.encoders.transporter import TRANSPORTER_TOKENS, Transporter
+    from wsa_robot.encoders.vos import VOS, VOSEncoder
+    from wsa_robot.pretrain.checkpoint import load_model
+
+    model = load_model(verified_file(meta, assets))
+    wrap = TRANSPORTER_TOKENS[suffix] if isinstance(model, Transporter) else \
+        STDIMEncoder if isinstance(model, STDIM) else VOSEncoder if isinstance(model, VOS) else AutoencoderEncoder
+    return wrap(model, name=meta["encoder"] + suffix).freeze()
 
 
 def _sim_depth_entry() -> EncoderEntry:
@@ -55,8 +66,7 @@ def registry(assets: Path | None = None, weights_dir: str | Path | None = None) 
     entries = {"sim_depth": _sim_depth_entry(), **zoo_entries(weights_dir)}
     for meta in read_manifest(assets).values():
         if meta.get("skill") in SKILL_NAMES:
-            entry = _skill_entry(meta, assets)
-            entries[entry.name] = entry
+            entries.update((entry.name, entry) for entry in _skill_entries(meta, assets))
     return entries
 
 

@@ -77,5 +77,44 @@ class KeypointEncoder(FrozenEncoder):
         return spatial_softmax(self.keynet(x)).flatten(1)
 
 
+class KeypointFeatureEncoder(FrozenEncoder):
+    """The feature map a trained Transporter moves around: [channels, grid, grid] per image (the reference's
+    first Transporter token)."""
+
+    def __init__(self, model: Transporter, name: str = "kp_features") -> None:
+        super().__init__()
+        self.name = name
+        self.features = model.features
+        self.input_size = model.config["image_size"]
+        self.in_channels = model.config.get("in_channels", 3)
+        grid = (self.input_size + 7) // 8
+        self.output_shape = (model.config["channels"], grid, grid)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)
+
+
+class KeypointMapEncoder(FrozenEncoder):
+    """The keypoints of a trained Transporter drawn as K Gaussian maps on the feature grid (the reference's
+    second Transporter token): where things are, in the same layout as the other spatial tokens."""
+
+    def __init__(self, model: Transporter, name: str = "kp_maps") -> None:
+        super().__init__()
+        self.name = name
+        self.keynet = model.keynet
+        self.input_size = model.config["image_size"]
+        self.in_channels = model.config.get("in_channels", 3)
+        grid = (self.input_size + 7) // 8
+        self.output_shape = (model.config["n_keypoints"], grid, grid)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return gaussian_maps(spatial_softmax(self.keynet(x)), *self.output_shape[1:])
+
+
+# the tokens a Transporter checkpoint offers: registry name suffix -> wrapper
+TRANSPORTER_TOKENS: dict[str, type[FrozenEncoder]] = {"": KeypointEncoder, "_features": KeypointFeatureEncoder,
+                                                      "_maps": KeypointMapEncoder}
+
+
 def transporter_loss(model: Transporter, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(model(source, target), target)

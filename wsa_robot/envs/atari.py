@@ -58,7 +58,8 @@ def game_task(game: str) -> TaskSpec:
     data = yaml.safe_load((data_dir("tasks") / "atari" / f"{TEMPLATE_GAME}.yaml").read_text())
     data.update(name=f"atari/{game}", env_id=f"ALE/{game}-v5", description=f"{game} (ALE), reference PPO setup")
     config = data.setdefault("config", {})
-    config.update(encoders=[own_encoder(game)], context=f"{own_encoder(game)}@{SCREEN}")
+    # no skills are shipped for this game: the pixel baseline, until `wsa-robot pretrain` trains some
+    config.update(fusion="e2e", encoders=[own_encoder(game)], context=f"{own_encoder(game)}@{SCREEN}")
     return TaskSpec(**data)
 
 

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from wsa_robot.atomic import atomic_path  # noqa: E402
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -29,7 +29,7 @@ def plot_weights(weights: np.ndarray, token_keys: list[str], path: Path, title: 
     ax.set(xlabel="step", ylabel="WSA weight", ylim=(0, 1), title=title)
     ax.legend(loc="upper right", fontsize=8)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_curve(steps: Sequence[float], values: Sequence[float], path: Path, ylabel: str, title: str = "") -> Path:
@@ -37,4 +37,4 @@ def plot_curve(steps: Sequence[float], values: Sequence[float], path: Path, ylab
     ax.plot(steps, values, marker="o")
     ax.set(xlabel="environment steps", ylabel=ylabel, title=title)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -9,9 +9,8 @@ from typing import Any
 from wsa_robot.assets import add_to_manifest
 from wsa_robot.errors import UserError
 from wsa_robot.resources import data_dir
-from wsa_robot.tasks import check_cameras, load_task
 
-SKILL_NAMES = ("autoencoder", "depth", "segmentation", "contrastive", "keypoints", "stdim")
+SKILL_NAMES = ("autoencoder", "depth", "segmentation", "contrastive", "keypoints", "stdim", "vos")
 
 
 def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, steps: int = 3000,
@@ -21,38 +20,57 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
     `episode_length`: random-policy steps per episode (default: 100 for robosuite, whole games for Atari)."""
     if skill_name not in SKILL_NAMES:
         raise UserError(f"unknown skill {skill_name!r}; choose one of: {', '.join(SKILL_NAMES)}")
+    from wsa_robot.tasks import check_cameras, load_task  # here: the skills themselves need no simulator
+
     task = load_task(task_name)
     cameras = check_cameras(task, cameras or task.cameras)
-    from wsa_robot.pretrain.checkpoint import save_model
-    from wsa_robot.pretrain.collect import collect_frames, labels, split_by_episode
-    from wsa_robot.pretrain.skills import SKILLS, skill_output_shape
-    from wsa_robot.pretrain.trainer import train_skill
+    from wsa_robot.pretrain.collect import collect_frames, labels
+    from wsa_robot.pretrain.skills import SKILLS
 
     skill = SKILLS[skill_name]
     missing = [label for label in skill.needs if label not in labels(task)]
     if missing:
         usable = [s.name for s in SKILLS.values() if all(label in labels(task) for label in s.needs)]
-        raise UserError(f"skill {skill.name} learns from {missing[0]} labels, which task {task.name} "
-                        f"({task.backend}) does not render; choose one of: {', '.join(usable)}")
+        what = "a frame stack (two consecutive frames)" if missing[0] == "stack" else f"{missing[0]} labels"
+        raise UserError(f"skill {skill.name} learns from {what}, which task {task.name} "
+                        f"({task.backend}) does not give; choose one of: {', '.join(usable)}")
     frames = collect_frames(task, cameras, frames_per_camera, episode_length=episode_length, seed=seed,
                             cache=cache)
+    return train_and_save(skill.name, frames, task.name, cameras, steps, out_dir, seed, batch_size)
+
+
+def train_and_save(skill_name: str, frames: Any, task_name: str, cameras: list[str], steps: int,
+                   out_dir: Path | None = None, seed: int = 0, batch_size: int = 32, device: str = "cpu",
+                   provenance: str = "random-policy frames, `wsa-robot pretrain`") -> dict[str, Any]:
+    """Train a skill on collected Frames, save its weights and manifest entry in `out_dir` (default assets/).
+    Needs no simulator: scripts/pretrain_atari.py runs it on frames collected elsewhere."""
+    from wsa_robot.pretrain.checkpoint import save_model
+    from wsa_robot.pretrain.frames import split_by_episode
+    from wsa_robot.pretrain.skills import SKILLS, skill_output_shape
+    from wsa_robot.pretrain.trainer import train_skill
+
+    skill = SKILLS[skill_name]
     train_idx, val_idx = split_by_episode(frames.episode)
     if not len(val_idx):
-        raise UserError(f"the {len(frames)} frames of {task.name} hold a single episode, none is left to "
+        raise UserError(f"the {len(frames)} frames of {task_name} hold a single episode, none is left to "
                         "validate on; collect more frames (--frames)")
-    model, metrics = train_skill(skill, frames, train_idx, val_idx, steps=steps, seed=seed, batch_size=batch_size)
-    suffix = task.name.lower().replace("/", "_")
-    key = f"{skill.encoder}_{suffix}"
+    model, metrics = train_skill(skill, frames, train_idx, val_idx, steps=steps, seed=seed, batch_size=batch_size,
+                                 device=device)
+    key = asset_key(skill.encoder, task_name)
     weights = (out_dir or data_dir("assets")) / f"{key}.pt"
     save_model(model, weights)
     entry = {
-        "encoder": skill.encoder if task.name == "Lift" else key, "skill": skill.name, "task": task.name,
+        "encoder": skill.encoder if task_name == "Lift" else key, "skill": skill.name, "task": task_name,
         "cameras": cameras, "image_size": model.config["image_size"], "in_channels": frames.channels,
         "output_shape": list(skill_output_shape(model)),
         "frames": int(len(frames)), "train_frames": int(len(train_idx)), "val_frames": int(len(val_idx)),
-        "steps": steps, "batch_size": batch_size, "metric": skill.metric,
+        "steps": steps, "batch_size": batch_size, "lr": skill.lr, "metric": skill.metric,
         **{k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()},
-        "seed": seed, "created": time.strftime("%Y-%m-%d"),
-        "provenance": "random-policy frames, `wsa-robot pretrain`",
+        "seed": seed, "created": time.strftime("%Y-%m-%d"), "provenance": provenance,
     }
     return add_to_manifest(key, weights, entry, out_dir)
+
+
+def asset_key(encoder: str, task_name: str) -> str:
+    """`ae` + `atari/Pong` -> `ae_atari_pong`: the weights' file stem and manifest key."""
+    return f"{encoder}_{task_name.lower().replace('/', '_')}"

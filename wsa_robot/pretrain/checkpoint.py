@@ -11,10 +11,11 @@ from wsa_robot.atomic import atomic_path
 from wsa_robot.encoders.autoencoder import ConvAutoencoder
 from wsa_robot.encoders.stdim import STDIM
 from wsa_robot.encoders.transporter import Transporter
+from wsa_robot.encoders.vos import VOS
 
 CHECKPOINT_FORMAT = "wsa-robot/autoencoder/v1"  # the name predates the other skills; the format is shared
 KINDS: dict[str, type[nn.Module]] = {"conv_autoencoder": ConvAutoencoder, "transporter": Transporter,
-                                     "stdim": STDIM}
+                                     "stdim": STDIM, "vos": VOS}
 
 
 def save_model(model: nn.Module, path: Path) -> None:

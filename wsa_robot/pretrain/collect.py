@@ -8,7 +8,6 @@ cached under data/frames/ so that several skills train on the same frames withou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
@@ -16,29 +15,13 @@ import numpy as np
 from gymnasium import spaces
 from rich.progress import Progress
 
-from wsa_robot.atomic import atomic_path
+from wsa_robot.pretrain.frames import Frames, load_frames, save_frames
 from wsa_robot.tasks import TaskSpec
 
 CACHE = Path("data/frames")
-# per-pixel labels each backend renders beside the images
-LABELS = {"robosuite": ("depth", "segmentation"), "gym_robotics": ("depth", "segmentation")}
+# what each backend's frames come with: per-pixel labels rendered beside the images, or a frame stack
+LABELS = {"robosuite": ("depth", "segmentation"), "gym_robotics": ("depth", "segmentation"), "atari": ("stack",)}
 DEFAULT_EPISODE = {"robosuite": 100}  # steps per collected episode; absent: whole episodes (Atari, Fetch's 50)
-
-
-@dataclass
-class Frames:
-    images: np.ndarray          # uint8 [N, H, W, C]: RGB (C=3), or an Atari 4-frame grey stack (C=4)
-    depth: np.ndarray | None    # float32 [N, H, W, 1], metres; None where the backend has no depth
-    seg: np.ndarray | None      # uint8 [N, H, W, 1], index into SEGMENT_CLASSES; None without segmentation
-    episode: np.ndarray         # int [N]
-    n_cameras: int
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    @property
-    def channels(self) -> int:
-        return self.images.shape[-1]
 
 
 def labels(task: TaskSpec) -> tuple[str, ...]:
@@ -107,19 +90,7 @@ def collect_frames(task: TaskSpec, cameras: list[str], frames_per_camera: int, i
            f"ep{episode_length or 'full'}-seed{seed}.npz"
     path = (cache or CACHE) / name
     if path.exists():
-        with np.load(path) as z:
-            return Frames(z["rgb"], z["depth"] if "depth" in z.files else None,
-                          z["seg"] if "seg" in z.files else None, z["episode"], int(z["n_cameras"]))
+        return load_frames(path)
     frames = _rollout(task, cameras, frames_per_camera, image_size, episode_length, seed)
-    arrays = {"rgb": frames.images, "episode": frames.episode, "n_cameras": frames.n_cameras}  # "rgb": older caches
-    arrays.update({k: v for k, v in (("depth", frames.depth), ("seg", frames.seg)) if v is not None})
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, **arrays)
+    save_frames(path, frames)
     return frames
-
-
-def split_by_episode(episodes: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of train and validation frames; validation = the last episodes, never seen in training."""
-    cut = np.quantile(np.unique(episodes), 1.0 - val_fraction)
-    val = episodes >= max(cut, 1)
-    return np.flatnonzero(~val), np.flatnonzero(val)

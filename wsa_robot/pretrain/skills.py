@@ -18,7 +18,8 @@ from torch import nn
 from wsa_robot.encoders.autoencoder import ConvAutoencoder
 from wsa_robot.encoders.stdim import STDIM
 from wsa_robot.encoders.transporter import Transporter
-from wsa_robot.pretrain.collect import Frames
+from wsa_robot.encoders.vos import VOS
+from wsa_robot.pretrain.frames import Frames
 
 MAX_DEPTH = 3.0          # metres; depth targets are clipped here (the table top is within 2 m of every camera)
 N_CLASSES = 5            # wsa_robot.envs.spaces.SEGMENT_CLASSES
@@ -28,11 +29,12 @@ TEMPERATURE = 0.1
 
 
 def images(frames: Frames, idx: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(frames.images[idx]).permute(0, 3, 1, 2).float().div_(255.0)
+    x = torch.from_numpy(frames.images[idx]).to(frames.device, non_blocking=True)
+    return x.permute(0, 3, 1, 2).float().div_(255.0)
 
 
-def _maps(array: np.ndarray, idx: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(array[idx]).permute(0, 3, 1, 2)
+def _maps(frames: Frames, array: np.ndarray, idx: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(array[idx]).to(frames.device).permute(0, 3, 1, 2)
 
 
 # --- autoencoder: reconstruct the image (every channel: the whole frame stack on Atari) --------------------------------------------------------------------
@@ -41,14 +43,21 @@ def ae_loss(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, rng: np.ran
     return F.mse_loss(torch.sigmoid(model(x)), x)
 
 
+def in_batches(metric: Callable[[np.ndarray], float], idx: np.ndarray, batch: int = 256) -> float:
+    """The mean of a per-batch mean metric over all of `idx`, weighted by batch size (bounded memory)."""
+    return sum(metric(idx[i:i + batch]) * len(idx[i:i + batch]) for i in range(0, len(idx), batch)) / len(idx)
+
+
 def ae_metric(model: ConvAutoencoder, frames: Frames, idx: np.ndarray) -> float:
-    x = images(frames, idx)
-    return F.mse_loss(torch.sigmoid(model(x)), x).item()
+    def mse(part: np.ndarray) -> float:
+        x = images(frames, part)
+        return F.mse_loss(torch.sigmoid(model(x)), x).item()
+    return in_batches(mse, idx)
 
 
 # --- depth from RGB, supervised by the simulator's depth render ------------------------------------------
 def _depth_target(frames: Frames, idx: np.ndarray) -> torch.Tensor:
-    return _maps(frames.depth, idx).float().clamp(1e-3, MAX_DEPTH)
+    return _maps(frames, frames.depth, idx).float().clamp(1e-3, MAX_DEPTH)
 
 
 def depth_loss(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
@@ -72,13 +81,14 @@ def class_weights(frames: Frames, idx: np.ndarray) -> torch.Tensor:
 
 def seg_loss(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, rng: np.random.Generator,
              weights: torch.Tensor | None = None) -> torch.Tensor:
-    target = _maps(frames.seg, idx)[:, 0].long()
-    return F.cross_entropy(model(images(frames, idx)), target, weight=weights)
+    target = _maps(frames, frames.seg, idx)[:, 0].long()
+    return F.cross_entropy(model(images(frames, idx)), target,
+                           weight=None if weights is None else weights.to(target.device))
 
 
 def seg_miou(model: ConvAutoencoder, frames: Frames, idx: np.ndarray) -> float:
     """Mean intersection over union over the classes present in the held-out labels (higher is better)."""
-    target = _maps(frames.seg, idx)[:, 0].long()
+    target = _maps(frames, frames.seg, idx)[:, 0].long()
     pred = model(images(frames, idx)).argmax(1)
     ious = []
     for c in range(N_CLASSES):
@@ -107,7 +117,7 @@ def _contrastive_logits(model: ConvAutoencoder, frames: Frames, idx: np.ndarray,
 
 def tcn_loss(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
     logits = _contrastive_logits(model, frames, idx, rng)
-    return F.cross_entropy(logits, torch.arange(len(idx)))
+    return F.cross_entropy(logits, torch.arange(len(idx), device=logits.device))
 
 
 def tcn_accuracy(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, batch: int = 64) -> float:
@@ -119,7 +129,7 @@ def tcn_accuracy(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, batch:
     hits, total = 0, 0
     for i in range(0, len(idx) - batch + 1, batch):
         logits = _contrastive_logits(model, frames, idx[i:i + batch], rng)
-        hits += (logits.argmax(1) == torch.arange(batch)).sum().item()
+        hits += (logits.argmax(1) == torch.arange(batch, device=logits.device)).sum().item()
         total += batch
     return hits / max(total, 1)
 
@@ -132,7 +142,8 @@ def kp_loss(model: Transporter, frames: Frames, idx: np.ndarray, rng: np.random.
 
 def kp_metric(model: Transporter, frames: Frames, idx: np.ndarray) -> float:
     """Reconstruction MSE of held-out targets (lower is better)."""
-    return kp_loss(model, frames, idx, np.random.default_rng(0)).item()
+    rng = np.random.default_rng(0)
+    return in_batches(lambda part: kp_loss(model, frames, part, rng).item(), idx)
 
 
 # --- ST-DIM (Anand et al. 2019): InfoNCE between consecutive frames, global-local and local-local --------
@@ -154,9 +165,47 @@ def stdim_accuracy(model: STDIM, frames: Frames, idx: np.ndarray, batch: int = 3
     hits, total = 0, 0
     for i in range(0, len(idx) - batch + 1, batch):
         gl, _ = model.scores(*_next_pair(frames, idx[i:i + batch], rng))
-        hits += (gl.mean(0).argmax(1) == torch.arange(batch)).sum().item()
+        hits += (gl.mean(0).argmax(1) == torch.arange(batch, device=gl.device)).sum().item()
         total += batch
     return hits / max(total, 1)
+
+
+# --- video object segmentation (Goel et al. 2018): masks and translations that rebuild frame t from t-1 ------
+MASK_SPARSITY = 1e-4  # a small push towards empty masks, so static background is left to no mask
+VOS_BLURS = (1, 5, 9)  # box-blur widths the rebuilt frame is compared at
+
+
+def _stack_pairs(frames: Frames, idx: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+    """[B, 2, S, S]: two consecutive frames of each stack, at a random place in it (every pair is a real step)."""
+    x = images(frames, idx)
+    start = torch.as_tensor(rng.integers(0, x.shape[1] - 1, len(idx)), device=x.device)
+    rows = torch.arange(len(idx), device=x.device)
+    return torch.stack([x[rows, start], x[rows, start + 1]], dim=1)
+
+
+def vos_loss(model: VOS, frames: Frames, idx: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+    """L1 of the rebuilt frame at several blurs: a sharp 2-pixel ball that moved 6 pixels gives a bilinear warp
+    no gradient, its blurred copy does (the coarse-to-fine of optical flow, in one loss)."""
+    pair = _stack_pairs(frames, idx, rng)
+    loss = 0.0
+    for width in VOS_BLURS:
+        blurred = pair if width == 1 else F.avg_pool2d(pair, width, stride=1, padding=width // 2)
+        warped, masks = model.rebuild(pair, blurred[:, :1])
+        loss = loss + F.l1_loss(warped, blurred[:, 1:])
+    return loss + MASK_SPARSITY * masks.mean()
+
+
+def vos_motion_explained(model: VOS, frames: Frames, idx: np.ndarray, batch: int = 64) -> float:
+    """1 - |rebuilt - frame t| / |frame t-1 - frame t| on held-out pairs (the newest two frames of each stack):
+    the fraction of the change between frames that the masks and their motion explain (0: none, 1: all)."""
+    err, change = 0.0, 0.0
+    for i in range(0, len(idx), batch):
+        x = images(frames, idx[i:i + batch])
+        pair = x[:, -2:]
+        warped, _ = model.rebuild(pair)
+        err += (warped - pair[:, 1:]).abs().sum().item()
+        change += (pair[:, :1] - pair[:, 1:]).abs().sum().item()
+    return 1.0 - err / max(change, 1e-8)
 
 
 @dataclass(frozen=True)
@@ -168,7 +217,8 @@ class Skill:
     metric: str
     evaluate: Callable[[nn.Module, Frames, np.ndarray], float]
     higher_is_better: bool
-    needs: tuple[str, ...] = ()  # per-pixel labels it learns from (wsa_robot.pretrain.collect.labels)
+    needs: tuple[str, ...] = ()  # what its frames must come with (wsa_robot.pretrain.collect.labels)
+    lr: float = 1e-3             # Adam's learning rate
 
 
 def _conv(out_channels: int | None) -> Callable[[int, int], nn.Module]:
@@ -186,11 +236,17 @@ SKILLS: dict[str, Skill] = {s.name: s for s in [
           kp_metric, False),
     Skill("stdim", "stdim", lambda size, c: STDIM(image_size=size, in_channels=c), stdim_loss, "val_accuracy",
           stdim_accuracy, True),
+    # the reference trains VOS with Adam 1e-4 over 1M frames; 1e-3 (stable: the motion head starts at rest)
+    # fits the project's budgets of a few thousand steps
+    Skill("vos", "vos", lambda size, c: VOS(image_size=size, in_channels=c), vos_loss, "val_motion_explained",
+          vos_motion_explained, True, ("stack",)),
 ]}
 
 
 def skill_output_shape(model: nn.Module) -> tuple[int, ...]:
-    """The shape of the frozen token the trained model gives: its latent, or 2 coordinates per keypoint."""
+    """The shape of the frozen token the trained model gives: its latent, 2 coordinates per keypoint, or masks."""
     if isinstance(model, Transporter):
         return (2 * model.config["n_keypoints"],)
+    if isinstance(model, VOS):
+        return (model.config["n_masks"], model.grid, model.grid)
     return (model.config["latent_dim"],)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from typing import Any
@@ -11,20 +12,21 @@ import torch
 from rich.progress import Progress
 from torch import nn
 
-from wsa_robot.pretrain.collect import Frames
+from wsa_robot.pretrain.frames import Frames
 from wsa_robot.pretrain.skills import Skill, class_weights
 
 
 def train_skill(skill: Skill, frames: Frames, train_idx: np.ndarray, val_idx: np.ndarray, steps: int,
-                batch_size: int = 32, lr: float = 1e-3, seed: int = 0) -> tuple[nn.Module, dict[str, Any]]:
-    """Batch 32 and Adam 1e-3 as the reference trains its autoencoder; returns the model and its metrics."""
+                batch_size: int = 32, seed: int = 0, device: str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+    """Adam at the skill's learning rate on random batches; returns the model (on the CPU) and its metrics."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = skill.build(frames.images.shape[1], frames.channels)
+    frames = dataclasses.replace(frames, device=device)
+    model = skill.build(frames.images.shape[1], frames.channels).to(device)
     loss_fn = skill.loss
     if skill.name == "segmentation":
         loss_fn = functools.partial(loss_fn, weights=class_weights(frames, train_idx))
-    optim = torch.optim.Adam(model.parameters(), lr=lr)
+    optim = torch.optim.Adam(model.parameters(), lr=skill.lr)
     start = time.time()
     with Progress() as bar:
         job = bar.add_task(f"training {skill.name}", total=steps)
@@ -38,5 +40,5 @@ def train_skill(skill: Skill, frames: Frames, train_idx: np.ndarray, val_idx: np
     model.eval()
     with torch.inference_mode():
         metric = skill.evaluate(model, frames, val_idx)
-    return model, {skill.metric: metric, "final_train_loss": float(loss.item()),
+    return model.cpu(), {skill.metric: metric, "final_train_loss": float(loss.item()),
                    "train_seconds": round(time.time() - start, 1)}

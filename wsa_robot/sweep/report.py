@@ -160,7 +160,7 @@ def write_markdown(table: list[Cell], name: str, metric: str, path: Path, last: 
 
 def plot_cell(cell: Cell, path: Path) -> Path | None:
     """Eval return (and success, when the task has it) over steps: mean over seeds, shaded ± std."""
-    from wsa_robot.eval.plots import _save, plt  # Agg backend, atomic PNG writes
+    from wsa_robot.eval.plots import save_figure, plt  # Agg backend, atomic PNG writes
 
     panels = [m for m in ("mean_return", "success_rate") if len(cell.curve(m)[0])]
     if not panels:
@@ -176,7 +176,7 @@ def plot_cell(cell: Cell, path: Path) -> Path | None:
         ax.grid(alpha=0.3)
     n = len(cell.finished)
     fig.suptitle(f"{cell.id}  (mean ± std over {n} seed{'s' if n != 1 else ''})", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def rich_table(table: list[Cell], name: str, metric: str, last: int = 3) -> Table:

@@ -1,0 +1,160 @@
+"""`wsa-robot bench --task atari/<Game>`: WSA against E2E (or any fusions) on one game, for a step budget and
+seeds, as the paper's Atari comparison. Writes results/atari_<game>.json and a PNG of the learning curves.
+
+Each (fusion, seed) is an ordinary run dir under `runs_root`, trained by `wsa-robot train` in its own process
+(the runs of one call train side by side, so they share the machine alike); a run already finished is kept and
+an unfinished one resumes. `deadline_min` stops every run still training at that time with SIGTERM (a
+checkpoint, then exit) and benchmarks what is there. The final score is `final_episodes` whole games
+(deterministic policy, real scores: no life loss, no reward clipping) on 8 envs, from the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wsa_robot.atomic import write_json
+from wsa_robot.run_dir import RunDir
+
+
+@dataclass
+class BenchSpec:
+    game: str
+    steps: int
+    seeds: list[int]
+    fusions: list[str]
+    eval_every: int = 40_000
+    eval_episodes: int = 5
+    final_episodes: int = 30
+    runs_root: Path = Path("runs/bench")
+    deadline_min: float | None = None
+    threads_per_run: int = 1
+
+    @property
+    def task(self) -> str:
+        return f"atari/{self.game}"
+
+
+def run_path(spec: BenchSpec, fusion: str, seed: int) -> Path:
+    return spec.runs_root / f"{spec.game.lower()}-{fusion}-seed{seed}"
+
+
+def _train_command(spec: BenchSpec, fusion: str, seed: int) -> list[str]:
+    path = run_path(spec, fusion, seed)
+    base = [sys.executable, "-m", "wsa_robot.cli", "train", "--no-progress"]
+    if (path / "checkpoints").exists():
+        return base + ["--resume", str(path), f"total_steps={spec.steps}"]
+    return base + ["--task", spec.task, f"fusion={fusion}", f"seed={seed}", f"total_steps={spec.steps}",
+                   f"eval_every={spec.eval_every}", f"eval_episodes={spec.eval_episodes}",
+                   f"torch_threads={spec.threads_per_run}", f"run_dir={path}"]
+
+
+def train_all(spec: BenchSpec, log_dir: Path) -> dict[str, float]:
+    """Train every (fusion, seed) side by side; returns this call's training seconds per run name."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    procs: dict[str, tuple[subprocess.Popen, float]] = {}
+    for fusion in spec.fusions:
+        for seed in spec.seeds:
+            name = run_path(spec, fusion, seed).name
+            log = open(log_dir / f"{name}.log", "a")
+            procs[name] = (subprocess.Popen(_train_command(spec, fusion, seed), stdout=log, stderr=subprocess.STDOUT,
+                                            env={**os.environ, "PYTHONUNBUFFERED": "1"}), time.time())
+    deadline = time.time() + 60 * spec.deadline_min if spec.deadline_min else None
+    seconds: dict[str, float] = {}
+    while len(seconds) < len(procs):
+        for name, (proc, began) in procs.items():
+            if name not in seconds and proc.poll() is not None:
+                seconds[name] = time.time() - began
+                if proc.returncode != 0:
+                    raise RuntimeError(f"training {name} failed (exit {proc.returncode}); see {log_dir / name}.log")
+        if deadline and time.time() > deadline:
+            for name, (proc, _) in procs.items():
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)  # checkpoint, then stop
+            deadline = None
+        time.sleep(2)
+    return seconds
+
+
+def final_scores(path: Path, episodes: int, n_envs: int = 8) -> list[float]:
+    """Real game scores of `episodes` whole deterministic games from the run's last checkpoint."""
+    from wsa_robot.agents import load_agent
+    from wsa_robot.pipeline import make_vec_env, plan
+
+    run = RunDir(path)
+    cfg = run.read_config()
+    venv = make_vec_env(cfg, plan(cfg), n_envs, cfg.seed + 30_000, training=False)
+    try:
+        model = load_agent(cfg, run.checked_model_file(), None)
+        scores: list[float] = []
+        obs = venv.reset()
+        while len(scores) < episodes:
+            action, _ = model.predict(obs, deterministic=True)
+            obs, _, dones, infos = venv.step(action)
+            scores += [float(info["episode"]["r"]) for done, info in zip(dones, infos) if done and "episode" in info]
+        return scores[:episodes]
+    finally:
+        venv.close()
+
+
+WALL_FILE = "bench_wall.json"  # a run's training seconds over every bench call that trained it
+
+
+def add_wall(path: Path, seconds: float) -> None:
+    file = path / WALL_FILE
+    before = float(json.loads(file.read_text())["train_wall_s"]) if file.exists() else 0.0
+    write_json(file, {"train_wall_s": round(before + seconds, 1)})
+
+
+def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
+    """One run's row: eval curve, final score over whole games, training wall time (start-up and the periodic
+    evals included) and agent steps per second of it."""
+    run = RunDir(run_path(spec, fusion, seed))
+    evals = run.read_evals()
+    steps = run.checkpoint_step() or 0
+    wall_file = run.path / WALL_FILE
+    wall = float(json.loads(wall_file.read_text())["train_wall_s"]) if wall_file.exists() else None
+    scores = final_scores(run.path, spec.final_episodes)
+    return {"fusion": fusion, "seed": seed, "steps": int(steps), "run": str(run.path),
+            "curve": [[int(r["step"]), round(float(r["mean_return"]), 2)] for r in evals],
+            "final_mean": round(float(np.mean(scores)), 2), "final_std": round(float(np.std(scores)), 2),
+            "episodes": len(scores), "wall_s": wall,
+            "agent_steps_per_s": round(steps / wall, 1) if wall else None}
+
+
+def plot(result: dict, path: Path) -> Path:
+    """Eval return against agent steps, one line per run."""
+    from wsa_robot.eval.plots import plt, save_figure
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for row in result["runs"]:
+        if row["curve"]:
+            steps, values = zip(*row["curve"])
+            ax.plot(steps, values, marker=".", label=f"{row['fusion'].upper()} seed {row['seed']} "
+                                                     f"(final {row['final_mean']:.1f} ± {row['final_std']:.1f})")
+    ax.set(xlabel="agent steps", ylabel="eval return (whole games)", title=f"{result['game']}: WSA vs E2E")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return save_figure(fig, path)
+
+
+def benchmark(spec: BenchSpec, out: Path, train: bool = True) -> dict:
+    """Train (unless `train` is False: report the runs as they are), score, write `out` and its PNG."""
+    if train:
+        for name, seconds in train_all(spec, out.parent / "logs").items():
+            add_wall(spec.runs_root / name, seconds)
+    result = {"game": spec.game, "task": spec.task, "budget_steps": spec.steps,
+              "machine": {"cpu_count": os.cpu_count(), "threads_per_run": spec.threads_per_run,
+                          "runs_side_by_side": len(spec.fusions) * len(spec.seeds)},
+              "runs": [run_result(spec, f, s) for f in spec.fusions for s in spec.seeds]}
+    write_json(out, result)
+    plot(result, out.with_suffix(".png"))
+    return result
