@@ -26,8 +26,10 @@ Every round runs each selected configuration once, in a fixed order (A B C A B C
 env/agent whose construction and warm-up steps are not timed. Per configuration: every run, the median, min
 and max. `memory` compares the bytes SB3's DictReplayBuffer allocates per transition for the raw-pixel
 observation and for ours (embeddings + proprio + token_mask), and measures the peak RSS of a fresh process that
-fills our buffer. Ratios use medians; the Atari ratios stay null until an Atari backend exists.
---only takes configuration names and/or the groups env, vec, train, sb3, memory.
+fills our buffer. Ratios use medians. The Atari configurations (scripts/_bench_atari.py) time PPO on Pong:
+atari_wsa_ppo (four frozen skills, run once per env step), atari_e2e_ppo (NatureCNN) and atari_reference_ppo
+(the reference's extractor, rerunning the skills in every PPO minibatch).
+--only takes configuration names and/or the groups env, vec, train, sb3, atari, memory.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from wsa_robot.envs.gl import ensure_headless_gl
 ensure_headless_gl()  # MUJOCO_GL must be set before anything imports mujoco
 import wsa_robot.envs.robosuite_env  # noqa: E402, F401  (imports robosuite with its import-time warnings muted)
 
+from _bench_atari import bench_ppo, bench_reference  # noqa: E402
 from _bench_util import (describe, machine_info, measure_filled_buffer_rss,  # noqa: E402
                          replay_bytes_per_transition, space_spec, summarize)
 from rich.console import Console  # noqa: E402
@@ -72,13 +75,14 @@ class Settings:
     sb3_train_steps: int = 30     # timed learning steps per train_sb3_pixels run (~1 s each on 2 cores)
     learning_starts: int = 100
     memory_transitions: int = 100_000
+    atari_iterations: int = 3     # timed PPO iterations (8 envs x 128 steps + 4 epochs) per Atari run
     task: str = "Lift"
     seed: int = 0
 
 
 FULL = Settings()
 QUICK = Settings(repeats=1, env_steps=30, warmup_steps=2, train_steps=20, sb3_train_steps=4, learning_starts=24,
-                 memory_transitions=10_000)
+                 memory_transitions=10_000, atari_iterations=1)
 
 
 # ---------------------------------------------------------------- building the things we time
@@ -277,12 +281,16 @@ CONFIGS: dict[str, Callable[[Settings, int], float]] = {
     "train_wsa_sac": bench_train_wsa,
     "train_wsa_sac_strict": bench_train_wsa_strict,
     "train_sb3_pixels": bench_train_sb3_pixels,
+    "atari_wsa_ppo": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations),
+    "atari_e2e_ppo": lambda s, seed: bench_ppo("e2e", seed, s.atari_iterations),
+    "atari_reference_ppo": lambda s, seed: bench_reference(seed, s.atari_iterations),
 }
 GROUPS: dict[str, list[str]] = {
     "env": ["env_ours", "env_stock_robosuite"],
     "vec": ["pipeline_1env", "pipeline_2env"],
     "train": ["train_wsa_sac", "train_wsa_sac_strict", "pipeline_1env"],
     "sb3": ["train_wsa_sac", "train_sb3_pixels"],
+    "atari": ["atari_wsa_ppo", "atari_e2e_ppo", "atari_reference_ppo"],
     "memory": [],
 }
 RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator config)
@@ -291,9 +299,11 @@ RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator
     "train_vs_env": ("train_wsa_sac", "pipeline_1env"),
     "train_strict_vs_env": ("train_wsa_sac_strict", "pipeline_1env"),  # SB3's order, for comparison
     "train_vs_sb3_pixels": ("train_wsa_sac", "train_sb3_pixels"),
+    "atari_wsa_vs_e2e": ("atari_wsa_ppo", "atari_e2e_ppo"),
+    "atari_wsa_vs_reference": ("atari_wsa_ppo", "atari_reference_ppo"),
 }
 GOALS = {"env_vs_stock_robosuite": 3.0, "two_envs_vs_one": 1.7, "train_vs_env": 0.8, "train_vs_sb3_pixels": 10.0,
-         "memory_sb3_vs_wsa": 8.0, "atari_wsa_vs_e2e": None, "atari_wsa_vs_reference": None}
+         "memory_sb3_vs_wsa": 8.0, "atari_wsa_vs_e2e": 0.7, "atari_wsa_vs_reference": 2.0}
 
 
 # ---------------------------------------------------------------- memory
@@ -343,8 +353,6 @@ def ratios(configs: dict[str, dict], memory: dict | None) -> dict[str, float | N
         out[name] = round(configs[num]["median"] / configs[den]["median"], 3) \
             if num in configs and den in configs else None
     out["memory_sb3_vs_wsa"] = round(memory["sb3_pixels"]["total"] / memory["wsa"]["total"], 2) if memory else None
-    out["atari_wsa_vs_e2e"] = None  # no Atari backend yet
-    out["atari_wsa_vs_reference"] = None
     return out
 
 
@@ -402,7 +410,7 @@ def main() -> None:
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="torch.set_num_threads for everything timed (0: torch's default, as torch_threads=0)")
     parser.add_argument("--out", type=Path, default=Path("results/throughput.json"))
-    parser.add_argument("--only", help="comma-separated configurations and/or groups (env, vec, train, sb3, memory)")
+    parser.add_argument("--only", help="comma-separated configurations and/or groups (env, vec, train, sb3, atari, memory)")
     args = parser.parse_args()
     s = QUICK if args.quick else FULL
     overrides = {"repeats": args.repeats, "env_steps": args.steps, "train_steps": args.train_steps,
