@@ -98,7 +98,7 @@ def test_rewards_are_clipped_for_training_and_real_for_eval():
 def test_atari_tasks_carry_the_reference_ppo_and_the_user_overrides_it():
     cfg = load_config(["task=atari/Pong"])
     ppo = cfg.ppo
-    assert (cfg.algo, cfg.fusion, cfg.n_envs, cfg.proprio, cfg.vec_env) == ("ppo", "e2e", 8, "none", "dummy")
+    assert (cfg.algo, cfg.fusion, cfg.n_envs, cfg.proprio, cfg.vec_env) == ("ppo", "wsa", 8, "none", "dummy")
     assert (ppo.n_steps, ppo.n_epochs, ppo.batch_size, ppo.learning_rate, ppo.clip_range) == (128, 4, 256, 2.5e-4, 0.1)
     assert (ppo.ent_coef, ppo.vf_coef, ppo.net_arch, ppo.linear_decay) == (0.01, 0.5, [256], True)
     mine = load_config(["task=atari/Breakout", "ppo.learning_rate=0.001", "n_envs=2", "ppo.linear_decay=false"])
@@ -130,7 +130,7 @@ def test_ppo_e2e_learns_through_the_pipeline():
     from wsa_robot.agents import build_agent
     from wsa_robot.pipeline import make_vec_env, plan
 
-    cfg = load_config(["task=atari/Pong", "n_envs=2", "device=cpu", "total_steps=256"])
+    cfg = load_config(["task=atari/Pong", "fusion=e2e", "n_envs=2", "device=cpu", "total_steps=256"])
     pipe = plan(cfg)
     venv = make_vec_env(cfg, pipe, cfg.n_envs, cfg.seed, training=True)
     try:
@@ -175,8 +175,8 @@ def test_pretrained_atari_autoencoder_drives_a_wsa_run(tmp_home):
     with torch.inference_mode():
         assert enc(torch.zeros(2, 84, 84, 4, dtype=torch.uint8)).shape == (2, 128)
 
-    # the task's own defaults name this encoder and its context token: fusion=wsa is all it takes
-    cfg = load_config(["task=atari/Pong", "fusion=wsa", "n_envs=2", "device=cpu", "total_steps=256",
+    # the autoencoder as the one token and the context of a WSA-PPO run
+    cfg = load_config(["task=atari/Pong", "encoders=[ae_atari_pong]", "n_envs=2", "device=cpu", "total_steps=256",
                        "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "eval_every=128",
                        "eval_episodes=1", "horizon=200", "checkpoint_every=100000"])
     run = train(cfg, RunDir(tmp_home / "run"), progress=False)

@@ -95,3 +95,40 @@ def test_vos_on_pong_trains_and_registers_its_masks(tmp_home):
     enc = build_encoder("vos_atari_pong")
     with torch.inference_mode():
         assert enc(torch.zeros(2, 84, 84, 4, dtype=torch.uint8)).shape == (2, 20, 11, 11)
+
+
+@pytest.mark.parametrize("game", ["pong", "breakout", "mspacman"])
+def test_shipped_atari_skills_load_verified_and_give_their_manifest_shapes(game):
+    from wsa_robot.assets import read_manifest
+    from wsa_robot.encoders.registry import build_encoder, registry
+
+    entries, manifest = registry(), read_manifest()
+    names = [f"{s}_atari_{game}" for s in ("ae", "stdim", "kp", "vos")] + \
+        [f"kp_atari_{game}_features", f"kp_atari_{game}_maps"]
+    screen = torch.randint(0, 256, (2, 84, 84, 4), dtype=torch.uint8)
+    for name in names:
+        enc = build_encoder(name)  # checks the weights' sha256 against the manifest
+        with torch.inference_mode():
+            out = enc(screen)
+        assert out.shape == (2, *entries[name].output_shape) and torch.isfinite(out).all(), name
+    assert manifest[f"stdim_atari_{game}"]["val_accuracy"] > 10 / 32  # chance: 1 in 32 frames
+    assert manifest[f"ae_atari_{game}"]["steps"] == 4000
+
+
+def test_atari_default_is_wsa_over_four_skills_with_the_autoencoder_as_context_only():
+    from wsa_robot.config import load_config
+    from wsa_robot.pipeline import make_vec_env, plan
+
+    cfg = load_config(["task=atari/Pong", "n_envs=2", "device=cpu"])
+    assert cfg.fusion == "wsa" and cfg.algo == "ppo" and cfg.context == "ae_atari_pong@screen"
+    pipe = plan(cfg, "cpu")
+    assert pipe.token_keys == ["stdim_atari_pong@screen", "kp_atari_pong_features@screen",
+                               "kp_atari_pong_maps@screen", "vos_atari_pong@screen"]
+    venv = make_vec_env(cfg, pipe, 2, 0, training=True)
+    try:
+        obs = venv.reset()
+        assert obs["ae_atari_pong@screen"].shape == (2, 128)  # the context is observed, never weighed
+        assert obs["token_mask"].shape == (2, 4)
+        assert obs["kp_atari_pong_maps@screen"].shape == (2, 8, 11, 11)
+    finally:
+        venv.close()

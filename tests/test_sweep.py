@@ -209,7 +209,8 @@ def test_shipped_sweeps_validate(in_tmp, capsys):
     assert main(["sweep", "lift_encoders", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "18 trials" in out and "encoders=ae+seg+depth_rgb+tcn+kp,seed=2" in out
-    # The Atari skills are not shipped: validation says which, and how to make them, in one line.
+    # Where a game's skills are missing (deleted, or a game without shipped skills), validation says which, and
+    # how to make them, in one line.
     missing = [e for e in ("ae_atari_pong", "ae_atari_breakout", "ae_atari_mspacman") if e not in registry()]
     code = main(["sweep", "paper_atari", "--dry-run"])
     captured = capsys.readouterr()

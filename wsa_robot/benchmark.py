@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from wsa_robot.atomic import write_json
+from wsa_robot.errors import UserError
 from wsa_robot.run_dir import RunDir
 
 
@@ -37,10 +38,37 @@ class BenchSpec:
     runs_root: Path = Path("runs/bench")
     deadline_min: float | None = None
     threads_per_run: int = 1
+    overrides: tuple[str, ...] = ()  # more `key=value` for every run, e.g. horizon=4000 for short games
 
     @property
     def task(self) -> str:
         return f"atari/{self.game}"
+
+
+def bench_spec(task: str, steps: int, seeds: str, fusions: str, eval_every: int, eval_episodes: int,
+               final_episodes: int, deadline_min: float | None, runs_root: Path, overrides: list[str]) -> BenchSpec:
+    """The spec of `wsa-robot bench`, after checking every argument (a UserError names the fix)."""
+    from wsa_robot.config import load_config
+    from wsa_robot.fusion import FUSIONS
+    from wsa_robot.tasks import load_task
+
+    spec_task = load_task(task)
+    if spec_task.backend != "atari":
+        raise UserError(f"bench compares fusions on Atari games; got {task} ({spec_task.backend}); "
+                        "use --task atari/<Game>, e.g. atari/Pong")
+    names = [f.strip() for f in fusions.split(",") if f.strip()]
+    unknown = [f for f in names if f not in FUSIONS]
+    if unknown or not names:
+        raise UserError(f"unknown fusion {unknown[0] if unknown else fusions!r}; choose from: {', '.join(FUSIONS)}")
+    try:
+        seed_list = [int(x) for x in seeds.split(",") if x.strip()]
+    except ValueError:
+        raise UserError(f"--seeds takes comma-separated integers, e.g. 1,2,3; got {seeds!r}") from None
+    load_config([f"task={task}", *overrides])  # a bad override fails here, not in every run's process
+    return BenchSpec(spec_task.name.split("/", 1)[1], steps, seed_list, names, eval_every, eval_episodes,
+                     final_episodes, runs_root, deadline_min,
+                     threads_per_run=max(1, (os.cpu_count() or 1) // (len(names) * len(seed_list))),
+                     overrides=tuple(overrides))
 
 
 def run_path(spec: BenchSpec, fusion: str, seed: int) -> Path:
@@ -54,7 +82,7 @@ def _train_command(spec: BenchSpec, fusion: str, seed: int) -> list[str]:
         return base + ["--resume", str(path), f"total_steps={spec.steps}"]
     return base + ["--task", spec.task, f"fusion={fusion}", f"seed={seed}", f"total_steps={spec.steps}",
                    f"eval_every={spec.eval_every}", f"eval_episodes={spec.eval_episodes}",
-                   f"torch_threads={spec.threads_per_run}", f"run_dir={path}"]
+                   f"torch_threads={spec.threads_per_run}", f"run_dir={path}", *spec.overrides]
 
 
 def train_all(spec: BenchSpec, log_dir: Path) -> dict[str, float]:
@@ -118,6 +146,8 @@ def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
     """One run's row: eval curve, final score over whole games, training wall time (start-up and the periodic
     evals included) and agent steps per second of it."""
     run = RunDir(run_path(spec, fusion, seed))
+    if not run.config_file.exists():
+        raise UserError(f"no run at {run.path} to report; run `wsa-robot bench` without --report-only first")
     evals = run.read_evals()
     steps = run.checkpoint_step() or 0
     wall_file = run.path / WALL_FILE

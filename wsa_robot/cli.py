@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -152,35 +151,22 @@ def bench(
     seeds: str = typer.Option("1", "--seeds", help="comma-separated seeds"),
     fusions: str = typer.Option("wsa,e2e", "--fusions", help="comma-separated fusions to compare"),
     eval_every: int = typer.Option(40_000, "--eval-every", min=1, help="agent steps between curve points"),
+    eval_episodes: int = typer.Option(5, "--eval-episodes", min=1, help="games per curve point"),
     final_episodes: int = typer.Option(30, "--final-episodes", min=1, help="whole games for the final score"),
     deadline_min: Optional[float] = typer.Option(None, "--deadline-min", help="stop training after this many "
                                                  "minutes (checkpoint) and score what is there"),
     out: Optional[Path] = typer.Option(None, "--out", help="results JSON (default results/atari_<game>.json)"),
     report_only: bool = typer.Option(False, "--report-only", help="score the run dirs as they are; no training"),
+    runs_root: Path = typer.Option(Path("runs/bench"), "--runs-root", help="where the run dirs go"),
+    overrides: Optional[list[str]] = typer.Argument(None, help="key=value overrides for every run, e.g. horizon=4000"),
 ) -> None:
     """Train WSA and E2E (or any fusions) side by side on one Atari game, then write the learning curves, the
     final score over whole games, wall time and agent-steps/s to results/atari_<game>.json and a PNG."""
-    from wsa_robot.benchmark import BenchSpec, benchmark
-    from wsa_robot.fusion import FUSIONS
-    from wsa_robot.tasks import load_task
+    from wsa_robot.benchmark import bench_spec, benchmark
 
-    spec_task = load_task(task)
-    if spec_task.backend != "atari":
-        raise UserError(f"bench compares fusions on Atari games; got {task} ({spec_task.backend}); "
-                        "use --task atari/<Game>, e.g. atari/Pong")
-    names = [f.strip() for f in fusions.split(",") if f.strip()]
-    unknown = [f for f in names if f not in FUSIONS]
-    if unknown or not names:
-        raise UserError(f"unknown fusion {unknown[0] if unknown else fusions!r}; choose from: {', '.join(FUSIONS)}")
-    try:
-        seed_list = [int(x) for x in seeds.split(",") if x.strip()]
-    except ValueError:
-        raise UserError(f"--seeds takes comma-separated integers, e.g. 1,2,3; got {seeds!r}") from None
-    game = spec_task.name.split("/", 1)[1]
-    spec = BenchSpec(game, steps, seed_list, names, eval_every=eval_every, final_episodes=final_episodes,
-                     deadline_min=deadline_min,
-                     threads_per_run=max(1, (os.cpu_count() or 1) // (len(names) * len(seed_list))))
-    result = benchmark(spec, out or Path("results") / f"atari_{game.lower()}.json", train=not report_only)
+    spec = bench_spec(task, steps, seeds, fusions, eval_every, eval_episodes, final_episodes, deadline_min,
+                      runs_root, list(overrides or []))
+    result = benchmark(spec, out or Path("results") / f"atari_{spec.game.lower()}.json", train=not report_only)
     for row in result["runs"]:
         console.print(f"{row['fusion']:>4} seed {row['seed']}: {row['steps']} steps, final {row['final_mean']:.1f} "
                       f"± {row['final_std']:.1f} over {row['episodes']} games, {row['agent_steps_per_s']} steps/s")

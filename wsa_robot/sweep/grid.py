@@ -151,7 +151,9 @@ def _pretrain_hint(name: str, task: str) -> str | None:
 
     suffix = task.lower().replace("/", "_")
     for skill in SKILLS.values():
-        if name == (skill.encoder if task == "Lift" else f"{skill.encoder}_{suffix}"):
+        base = skill.encoder if task == "Lift" else f"{skill.encoder}_{suffix}"
+        tokens = [base] + ([f"{base}_features", f"{base}_maps"] if skill.name == "keypoints" else [])
+        if name in tokens:
             return f"`wsa-robot pretrain --task {task} --skill {skill.name}`"
     return None
 
@@ -162,6 +164,7 @@ def check_available(trials: list[Trial]) -> None:
     Hugging Face zoo encoders whose weights are absent pass when online (each worker fetches them)."""
     from wsa_robot.encoders.registry import registry
     from wsa_robot.encoders.weights import offline
+    from wsa_robot.pipeline import context_only_encoder
     from wsa_robot.encoders.zoo import CATALOGUE, HFSpec
     from wsa_robot.envs import supports_depth
     from wsa_robot.envs.faults import parse_faults
@@ -184,7 +187,9 @@ def check_available(trials: list[Trial]) -> None:
             registries[cfg.weights_dir] = registry(weights_dir=cfg.weights_dir)
         entries = registries[cfg.weights_dir]
         needed = set()
-        for name in cfg.encoders:
+        context = "proprio" if cfg.proprio in ("context", "both") else cfg.context
+        context_only = context_only_encoder(context, cfg.encoders)
+        for name in cfg.encoders + context_only:
             entry = entries.get(name)
             if entry is not None and entry.family == "simulator" and not supports_depth(task):
                 raise UserError(f"trial {t.id}: encoder {name} needs depth images, which task {task.name} does not "
@@ -200,12 +205,12 @@ def check_available(trials: list[Trial]) -> None:
                 missing[name] = how
         if needed:
             continue
-        tokens = [f"{e}@{c}" for e in cfg.encoders for c in cameras]
-        context = "proprio" if cfg.proprio in ("context", "both") else cfg.context
+        tokens = [f"{e}@{c}" for e in cfg.encoders + context_only for c in cameras]
         if context != "proprio" and context not in tokens:
             raise UserError(f"trial {t.id}: context {context!r} is not a token of this trial; use one of: "
                             f"{', '.join(tokens + ['proprio'])}")
     if missing:
-        needing = sum(1 for t in trials if t.cfg.fusion != "e2e" and set(t.cfg.encoders) & set(missing))
+        needing = sum(1 for t in trials if t.cfg.fusion != "e2e"
+                      and set(t.cfg.encoders + context_only_encoder(t.cfg.context, t.cfg.encoders)) & set(missing))
         parts = "; ".join(f"{name} ({how})" for name, how in missing.items())
         raise UserError(f"{needing} of {len(trials)} trials need encoders that are not available: {parts}")

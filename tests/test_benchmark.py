@@ -1,0 +1,43 @@
+"""`wsa-robot bench`: WSA and E2E trained side by side on an Atari game, scored over whole games, written as
+results JSON + PNG (short games: horizon=2000 ALE frames, one PPO iteration)."""
+
+import json
+
+import pytest
+
+from helpers import one_line_error
+
+
+def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, capsys):
+    from wsa_robot.cli import main
+
+    out = tmp_path / "results" / "atari_pong.json"
+    argv = ["bench", "--task", "atari/Pong", "--steps", "1024", "--eval-every", "1024", "--eval-episodes", "1",
+            "--final-episodes", "3", "--runs-root", str(tmp_path / "runs"), "--out", str(out), "horizon=2000"]
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    assert result["game"] == "Pong" and [r["fusion"] for r in result["runs"]] == ["wsa", "e2e"]
+    for row in result["runs"]:
+        assert row["steps"] == 1024 and row["episodes"] == 3 and row["seed"] == 1
+        assert row["curve"] and row["curve"][-1][0] == 1024
+        assert -21 <= row["final_mean"] <= 21 and row["final_std"] >= 0
+        assert row["wall_s"] > 0 and row["agent_steps_per_s"] > 0
+    assert out.with_suffix(".png").stat().st_size > 1000
+    # finished runs are kept, not retrained; --report-only scores them again
+    walls = [r["wall_s"] for r in result["runs"]]
+    assert main(argv[:1] + ["--report-only"] + argv[1:]) == 0
+    assert [r["wall_s"] for r in json.loads(out.read_text())["runs"]] == walls
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["bench", "--task", "Lift"], "bench compares fusions on Atari games"),
+    (["bench", "--fusions", "wsa,attention"], "unknown fusion 'attention'"),
+    (["bench", "--seeds", "1,two"], "--seeds takes comma-separated integers"),
+    (["bench", "no_such_key=1"], "no_such_key"),
+])
+def test_bench_arguments_a_user_can_get_wrong_are_one_line(capsys, argv, match):
+    one_line_error(capsys, argv, match)
+
+
+def test_report_only_without_runs_says_what_to_do(capsys, tmp_path):
+    one_line_error(capsys, ["bench", "--report-only", "--runs-root", str(tmp_path)], "without --report-only first")
