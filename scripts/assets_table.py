@@ -11,7 +11,9 @@ from wsa_robot.resources import data_dir
 
 BEGIN, END = "<!-- table:begin -->", "<!-- table:end -->"
 METRICS = {"val_mse": "reconstruction MSE (lower is better)", "val_abs_rel": "depth abs-rel (lower is better)",
-           "val_miou": "segmentation mIoU (higher is better)", "val_accuracy": "contrastive top-1 of 64 (higher)"}
+           "val_miou": "segmentation mIoU (higher is better)", "val_accuracy": "contrastive top-1 of 64 (higher)",
+           "val_motion_explained": "frame change explained (higher; 0: none)"}
+SKILL_METRICS = {"stdim": "next-frame top-1 of 32 (higher)"}  # the same key, another test
 
 
 def table() -> str:
@@ -19,7 +21,8 @@ def table() -> str:
             "|---|---|---|---|---|---|---|---|---|"]
     for key, m in read_manifest().items():
         rows.append(f"| `{m['encoder']}` | {m['skill']} | {m['task']} | {', '.join(m['cameras'])} | "
-                    f"{m['train_frames']}/{m['val_frames']} | {m['steps']} | {METRICS.get(m['metric'], m['metric'])} | "
+                    f"{m['train_frames']}/{m['val_frames']} | {m['steps']} | "
+                    f"{SKILL_METRICS.get(m['skill'], METRICS.get(m['metric'], m['metric']))} | "
                     f"{m[m['metric']]:.4g} | {m['train_seconds']:.0f} |")
     return "\n".join(rows)
 
