@@ -62,53 +62,54 @@ class Transporter(nn.Module):
         return torch.sigmoid(y)
 
 
-class KeypointEncoder(FrozenEncoder):
+class _TransporterToken(FrozenEncoder):
+    """A frozen part of a trained Transporter; subclasses keep the part they need and say their output shape."""
+
+    def __init__(self, model: Transporter, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.features, self.keynet = model.features, model.keynet
+        self.input_size = model.config["image_size"]
+        self.in_channels = model.config.get("in_channels", 3)
+        self.grid = (self.input_size + 7) // 8  # the feature map's side: 84 -> 11
+
+
+class KeypointEncoder(_TransporterToken):
     """The keypoint net of a trained Transporter: K (x, y) coordinates per image, flattened to [2K]."""
 
     def __init__(self, model: Transporter, name: str = "kp") -> None:
-        super().__init__()
-        self.name = name
-        self.keynet = model.keynet
-        self.input_size = model.config["image_size"]
-        self.in_channels = model.config.get("in_channels", 3)
+        super().__init__(model, name)
+        del self.features
         self.output_shape = (2 * model.config["n_keypoints"],)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return spatial_softmax(self.keynet(x)).flatten(1)
 
 
-class KeypointFeatureEncoder(FrozenEncoder):
+class KeypointFeatureEncoder(_TransporterToken):
     """The feature map a trained Transporter moves around: [channels, grid, grid] per image (the reference's
     first Transporter token)."""
 
     def __init__(self, model: Transporter, name: str = "kp_features") -> None:
-        super().__init__()
-        self.name = name
-        self.features = model.features
-        self.input_size = model.config["image_size"]
-        self.in_channels = model.config.get("in_channels", 3)
-        grid = (self.input_size + 7) // 8
-        self.output_shape = (model.config["channels"], grid, grid)
+        super().__init__(model, name)
+        del self.keynet
+        self.output_shape = (model.config["channels"], self.grid, self.grid)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
 
 
-class KeypointMapEncoder(FrozenEncoder):
+class KeypointMapEncoder(_TransporterToken):
     """The keypoints of a trained Transporter drawn as K Gaussian maps on the feature grid (the reference's
     second Transporter token): where things are, in the same layout as the other spatial tokens."""
 
     def __init__(self, model: Transporter, name: str = "kp_maps") -> None:
-        super().__init__()
-        self.name = name
-        self.keynet = model.keynet
-        self.input_size = model.config["image_size"]
-        self.in_channels = model.config.get("in_channels", 3)
-        grid = (self.input_size + 7) // 8
-        self.output_shape = (model.config["n_keypoints"], grid, grid)
+        super().__init__(model, name)
+        del self.features
+        self.output_shape = (model.config["n_keypoints"], self.grid, self.grid)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return gaussian_maps(spatial_softmax(self.keynet(x)), *self.output_shape[1:])
+        return gaussian_maps(spatial_softmax(self.keynet(x)), self.grid, self.grid)
 
 
 # the tokens a Transporter checkpoint offers: registry name suffix -> wrapper
