@@ -132,3 +132,26 @@ def test_atari_default_is_wsa_over_four_skills_with_the_autoencoder_as_context_o
         assert obs["kp_atari_pong_maps@screen"].shape == (2, 8, 11, 11)
     finally:
         venv.close()
+
+
+def test_frames_can_mix_in_episodes_played_by_a_trained_run(tmp_home):
+    from wsa_robot.config import load_config
+    from wsa_robot.pretrain import pretrain
+    from wsa_robot.pretrain.collect import collect_frames
+    from wsa_robot.run_dir import RunDir
+    from wsa_robot.tasks import load_task
+    from wsa_robot.train import train
+
+    cfg = load_config(["task=atari/Pong", "fusion=e2e", "n_envs=2", "device=cpu", "total_steps=128",
+                       "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "eval_every=0"])
+    run = train(cfg, RunDir(tmp_home / "agent"), progress=False)
+    task = load_task("atari/Pong")
+    played = collect_frames(task, ["screen"], 64, episode_length=16, cache=tmp_home / "frames",
+                            agent_run=run.path, agent_fraction=1.0)
+    random = collect_frames(task, ["screen"], 64, episode_length=16, cache=tmp_home / "frames")
+    assert played.images.shape == random.images.shape == (64, 84, 84, 4)
+    assert not np.array_equal(played.images, random.images)  # other actions, other frames
+    assert len(list((tmp_home / "frames").glob("*agent*"))) == 1  # cached apart from the random frames
+    entry = pretrain("atari/Pong", "autoencoder", frames_per_camera=64, steps=2, batch_size=8, episode_length=16,
+                     out_dir=tmp_home / "assets", cache=tmp_home / "frames", agent_run=run.path, agent_fraction=1.0)
+    assert "100% of episodes played by run" in entry["provenance"]

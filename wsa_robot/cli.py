@@ -98,11 +98,16 @@ def pretrain(
     steps: int = typer.Option(4000, "--steps", min=1, help="gradient steps"),
     out: Optional[Path] = typer.Option(None, "--out", help="assets folder to write (default: the project's)"),
     seed: int = typer.Option(0, "--seed"),
+    agent: Optional[Path] = typer.Option(None, "--agent", help="a trained run of this task that plays some of "
+                                         "the episodes (states a random policy never reaches)"),
+    agent_fraction: float = typer.Option(0.5, "--agent-fraction", min=0.0, max=1.0,
+                                         help="with --agent: the share of episodes it plays"),
 ) -> None:
     """Pretrain one of the project's own encoders on frames from the task's cameras (cached in data/frames/)."""
     from wsa_robot.pretrain import pretrain as run_pretrain
 
-    entry = run_pretrain(task, skill, frames_per_camera=frames, steps=steps, out_dir=out, seed=seed)
+    entry = run_pretrain(task, skill, frames_per_camera=frames, steps=steps, out_dir=out, seed=seed,
+                         agent_run=agent, agent_fraction=agent_fraction)
     console.print(entry)
 
 

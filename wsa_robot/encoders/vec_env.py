@@ -51,7 +51,8 @@ class EmbeddingVecEnv(VecEnvWrapper):
         obs_spaces[MASK_KEY] = spaces.Box(0.0, 1.0, (len(self.token_keys),), np.float32)
         super().__init__(venv, observation_space=spaces.Dict(obs_spaces))
 
-    def _embed(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def embed(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The embedded observation of a batch of raw ones (also for raw observations from elsewhere)."""
         out = self.bank.embed(obs)
         for key in self.vector_keys:
             out[key] = obs[key]
@@ -65,7 +66,7 @@ class EmbeddingVecEnv(VecEnvWrapper):
         return out
 
     def reset(self) -> dict[str, np.ndarray]:
-        return self._embed(self.venv.reset())
+        return self.embed(self.venv.reset())
 
     def step_wait(self):
         obs, rewards, dones, infos = self.venv.step_wait()
@@ -73,9 +74,9 @@ class EmbeddingVecEnv(VecEnvWrapper):
         if terminal:  # embed the final observations in the same batched call as the new ones
             stacked = {k: np.concatenate([obs[k], np.stack([infos[i]["terminal_observation"][k] for i in terminal])])
                        for k in obs}
-            embedded = self._embed(stacked)
+            embedded = self.embed(stacked)
             n = len(rewards)
             for j, i in enumerate(terminal):
                 infos[i]["terminal_observation"] = {k: v[n + j] for k, v in embedded.items()}
             return {k: v[:n] for k, v in embedded.items()}, rewards, dones, infos
-        return self._embed(obs), rewards, dones, infos
+        return self.embed(obs), rewards, dones, infos

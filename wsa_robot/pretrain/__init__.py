@@ -15,9 +15,11 @@ SKILL_NAMES = ("autoencoder", "depth", "segmentation", "contrastive", "keypoints
 
 def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, steps: int = 3000,
              cameras: list[str] | None = None, out_dir: Path | None = None, seed: int = 0,
-             batch_size: int = 32, episode_length: int | None = None, cache: Path | None = None) -> dict[str, Any]:
+             batch_size: int = 32, episode_length: int | None = None, cache: Path | None = None,
+             agent_run: Path | None = None, agent_fraction: float = 0.5) -> dict[str, Any]:
     """Collect frames with a random policy, train the skill, save weights + manifest entry; return the entry.
-    `episode_length`: random-policy steps per episode (default: 100 for robosuite, whole games for Atari)."""
+    `episode_length`: random-policy steps per episode (default: 100 for robosuite, whole games for Atari).
+    `agent_run`: a trained run of the task plays `agent_fraction` of the episodes instead."""
     if skill_name not in SKILL_NAMES:
         raise UserError(f"unknown skill {skill_name!r}; choose one of: {', '.join(SKILL_NAMES)}")
     from wsa_robot.tasks import check_cameras, load_task  # here: the skills themselves need no simulator
@@ -35,8 +37,11 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
         raise UserError(f"skill {skill.name} learns from {what}, which task {task.name} "
                         f"({task.backend}) does not give; choose one of: {', '.join(usable)}")
     frames = collect_frames(task, cameras, frames_per_camera, episode_length=episode_length, seed=seed,
-                            cache=cache)
-    return train_and_save(skill.name, frames, task.name, cameras, steps, out_dir, seed, batch_size)
+                            cache=cache, agent_run=agent_run, agent_fraction=agent_fraction)
+    provenance = "random-policy frames" + (f" mixed with {agent_fraction:.0%} of episodes played by run "
+                                            f"{agent_run}" if agent_run else "") + ", `wsa-robot pretrain`"
+    return train_and_save(skill.name, frames, task.name, cameras, steps, out_dir, seed, batch_size,
+                          provenance=provenance)
 
 
 def train_and_save(skill_name: str, frames: Any, task_name: str, cameras: list[str], steps: int,

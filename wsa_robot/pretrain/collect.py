@@ -8,6 +8,7 @@ cached under data/frames/ so that several skills train on the same frames withou
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import gymnasium as gym
@@ -15,6 +16,7 @@ import numpy as np
 from gymnasium import spaces
 from rich.progress import Progress
 
+from wsa_robot.pretrain.agent_policy import Policy, RunPolicy
 from wsa_robot.pretrain.frames import Frames, load_frames, save_frames
 from wsa_robot.tasks import TaskSpec
 
@@ -52,9 +54,12 @@ def _random_action(space: spaces.Space, rng: np.random.Generator) -> np.ndarray 
 
 
 def _rollout(task: TaskSpec, cameras: list[str], frames_per_camera: int, image_size: int,
-             episode_length: int | None, seed: int) -> Frames:
+             episode_length: int | None, seed: int, agent: Policy | None = None, agent_fraction: float = 0.0
+             ) -> Frames:
+    """`agent` plays each episode with probability `agent_fraction`; the random policy plays the others."""
     env = _make_env(task, cameras, image_size, seed, episode_length)
     rng = np.random.default_rng(seed)
+    by_agent = agent is not None and rng.random() < agent_fraction
     images, depth, seg, episodes = [], [], [], []
     try:
         with Progress() as bar:
@@ -68,11 +73,13 @@ def _rollout(task: TaskSpec, cameras: list[str], frames_per_camera: int, image_s
                     if f"{c}_seg" in obs:
                         seg.append(obs[f"{c}_seg"])
                     episodes.append(episode)
-                obs, _, terminated, truncated, _ = env.step(_random_action(env.action_space, rng))
+                action = agent(obs) if by_agent else _random_action(env.action_space, rng)
+                obs, _, terminated, truncated, _ = env.step(action)
                 steps += 1
                 if terminated or truncated or (episode_length and steps >= episode_length):
                     episode, steps = episode + 1, 0
                     obs = env.reset()[0]
+                    by_agent = agent is not None and rng.random() < agent_fraction
                 bar.advance(job)
     finally:
         env.close()
@@ -80,17 +87,33 @@ def _rollout(task: TaskSpec, cameras: list[str], frames_per_camera: int, image_s
                   np.asarray(episodes), len(cameras))
 
 
+def _agent_tag(agent_run: Path) -> str:
+    """Names the run and its checkpoint step, so a cache made with an older checkpoint is not reused."""
+    from wsa_robot.run_dir import existing_run_dir
+
+    run = existing_run_dir(agent_run)
+    where = hashlib.sha1(str(run.path.resolve()).encode()).hexdigest()[:8]
+    return f"{where}at{run.checkpoint_step()}"
+
+
 def collect_frames(task: TaskSpec, cameras: list[str], frames_per_camera: int, image_size: int = 84,
-                   episode_length: int | None = None, seed: int = 0, cache: Path | None = None) -> Frames:
+                   episode_length: int | None = None, seed: int = 0, cache: Path | None = None,
+                   agent_run: Path | None = None, agent_fraction: float = 0.5) -> Frames:
     """Frames of every camera under a random policy, from the cache folder (default data/frames/) when the
     same collection is there. `episode_length`: steps per episode (default: 100 for robosuite, whole games
-    for Atari)."""
+    for Atari). `agent_run`: a trained run of this task plays `agent_fraction` of the episodes."""
     episode_length = episode_length or DEFAULT_EPISODE.get(task.backend)
+    mix = f"-agent{_agent_tag(agent_run)}x{agent_fraction:g}" if agent_run else ""
     name = f"{task.name.replace('/', '_')}-{'+'.join(cameras)}-{frames_per_camera}x{image_size}-" \
-           f"ep{episode_length or 'full'}-seed{seed}.npz"
+           f"ep{episode_length or 'full'}-seed{seed}{mix}.npz"
     path = (cache or CACHE) / name
     if path.exists():
         return load_frames(path)
-    frames = _rollout(task, cameras, frames_per_camera, image_size, episode_length, seed)
+    agent = RunPolicy(agent_run, task.name, seed) if agent_run else None
+    try:
+        frames = _rollout(task, cameras, frames_per_camera, image_size, episode_length, seed, agent, agent_fraction)
+    finally:
+        if agent is not None:
+            agent.close()
     save_frames(path, frames)
     return frames
