@@ -15,10 +15,10 @@ unless training; the unit is env steps per second, summed over envs):
                          its default render quality; horizon, reward shaping and control rate from the task spec
     pipeline_1env        make_vec_env(n_envs=1): env + frozen encoder bank -> embedding obs, no learning
     pipeline_2env        make_vec_env(n_envs=2): two SubprocVecEnv workers, one batched encoder call per step
-    train_wsa_sac        as train() builds it (default config: WSA, batch 256, 1 gradient step per env step,
-                         sac.overlap: the update runs while the env subprocess renders); timed over a window
-                         after learning_starts, so every step has an update
-    train_wsa_sac_strict the same with sac.overlap=false: SB3's strict step-then-update order, one process
+    train_wsa_sac        as train() builds it with sac.overlap=true (WSA, batch 256, 1 gradient step per env
+                         step; the update runs while the env subprocess renders); timed over a window after
+                         learning_starts, so every step has an update
+    train_wsa_sac_strict the default (sac.overlap=false): SB3's strict step-then-update order, one process
     train_sb3_pixels     SB3 SAC("MultiInputPolicy", NatureCNN per image) on the stock env through
                          robosuite.wrappers.GymWrapper(flatten_obs=False): uint8 images + proprio, same SAC settings
 
@@ -296,9 +296,9 @@ GROUPS: dict[str, list[str]] = {
 RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator config)
     "env_vs_stock_robosuite": ("env_ours", "env_stock_robosuite"),
     "two_envs_vs_one": ("pipeline_2env", "pipeline_1env"),
-    "train_vs_env": ("train_wsa_sac", "pipeline_1env"),
-    "train_strict_vs_env": ("train_wsa_sac_strict", "pipeline_1env"),  # SB3's order, for comparison
-    "train_vs_sb3_pixels": ("train_wsa_sac", "train_sb3_pixels"),
+    "train_vs_env": ("train_wsa_sac_strict", "pipeline_1env"),  # the default: SB3's order (sac.overlap=false)
+    "train_overlap_vs_env": ("train_wsa_sac", "pipeline_1env"),  # sac.overlap=true, for comparison
+    "train_vs_sb3_pixels": ("train_wsa_sac_strict", "train_sb3_pixels"),
     "atari_wsa_vs_e2e": ("atari_wsa_ppo", "atari_e2e_ppo"),
     "atari_wsa_vs_reference": ("atari_wsa_ppo", "atari_reference_ppo"),
 }

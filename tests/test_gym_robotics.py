@@ -171,8 +171,8 @@ def her_run(tmp_path_factory):
         entry = pretrain("fetch/Reach", "autoencoder", frames_per_camera=24, steps=2, batch_size=8,
                          episode_length=6, out_dir=home / "assets", cache=home / "frames")
         assert entry["encoder"] == "ae_fetch_reach" and entry["cameras"] == ["external_camera_0", "gripper"]
-        # the default SAC path: updates overlap env steps in a subprocess, so HER's rewards must not use its pipe
-        cfg = load_config(["task=fetch/Reach", "encoders=ae_fetch_reach", "context=ae_fetch_reach@external_camera_0",
+        # updates overlapping env steps in a subprocess: HER's rewards must not use its pipe
+        cfg = load_config(["task=fetch/Reach", "sac.overlap=true", "encoders=ae_fetch_reach", "context=ae_fetch_reach@external_camera_0",
                            "device=cpu", "total_steps=160", "sac.learning_starts=60", "sac.batch_size=32",
                            "sac.buffer_size=1000", "eval_every=160", "eval_episodes=1", "checkpoint_every=100000",
                            "horizon=10"])

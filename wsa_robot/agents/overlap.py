@@ -5,7 +5,12 @@ update (~50 ms at batch 256 on 2 CPU cores). Neither needs the other's result ri
 step t only reads the replay buffer, which already holds transition t. So the update is started when the
 next action has been sent to the env subprocess, and the new observation is awaited after it. Every update
 still sees exactly the data SB3 would give it; the only change is that action t+1 is chosen by the policy
-from before update t (one update, out of tens of thousands, stale). `sac.overlap=false` restores SB3's order.
+from before update t (one update, out of tens of thousands, stale).
+
+Off by default (`sac.overlap=true` turns it on): on 2 cores it measured 8-12% slower than SB3's order
+(scripts/bench_throughput.py, train_wsa_sac vs train_wsa_sac_strict), because Mesa's renderer and torch each
+use both cores already, so overlapping them only adds the subprocess round trip. It is meant for machines
+where the renderer and the learner have cores (or a GPU) of their own.
 """
 
 from __future__ import annotations
