@@ -20,7 +20,7 @@ from wsa_robot.config import RunConfig, load_config
 from wsa_robot.encoders.bank import token_key
 from wsa_robot.encoders.registry import build_encoder
 from wsa_robot.fusion.attention import WSAExtractor
-from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.pipeline import context_only_encoder, make_vec_env, plan
 
 GAME = "atari/Pong"
 
@@ -73,7 +73,8 @@ def bench_reference(seed: int, iterations: int) -> float:
     cfg = _config("e2e", seed, iterations)
     pipe = plan(cfg, "cpu")
     venv = make_vec_env(cfg, pipe, cfg.n_envs, seed, training=True)
-    kwargs = {"encoders": list(wsa.encoders), "context": wsa.context.rpartition("@")[0], "dim": wsa.fusion_dim}
+    [context] = context_only_encoder(wsa.context, wsa.encoders)  # the autoencoder, not a token
+    kwargs = {"encoders": list(wsa.encoders), "context": context, "dim": wsa.fusion_dim}
     try:
         model = PPO("MultiInputPolicy", venv, seed=seed, device="cpu", verbose=0,
                     policy_kwargs={"features_extractor_class": ReferenceWSAExtractor,

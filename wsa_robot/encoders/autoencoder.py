@@ -8,6 +8,11 @@ from torch import nn
 from wsa_robot.encoders.base import FrozenEncoder
 
 
+def feature_grid(image_size: int) -> int:
+    """The side of _conv_stack's output map: three stride-2 convs, 84 -> 11."""
+    return (image_size + 7) // 8
+
+
 def _conv_stack(channels: int, in_channels: int = 3) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(in_channels, channels // 2, 4, stride=2, padding=1), nn.ReLU(),  # 84 -> 42
@@ -38,7 +43,7 @@ class ConvAutoencoder(nn.Module):
         self.config = {"latent_dim": latent_dim, "channels": channels, "image_size": image_size,
                        "out_channels": out_channels, "in_channels": in_channels}
         self.conv = _conv_stack(channels, in_channels)
-        self.grid = (image_size + 7) // 8
+        self.grid = feature_grid(image_size)
         flat = channels * self.grid * self.grid
         self.to_latent = nn.Linear(flat, latent_dim)
         if out_channels:

@@ -7,6 +7,7 @@ import difflib
 from pathlib import Path
 
 from wsa_robot.assets import read_manifest, verified_file
+from wsa_robot.encoders.autoencoder import feature_grid
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.entry import EncoderEntry
 from wsa_robot.encoders.zoo import zoo_entries
@@ -27,7 +28,7 @@ def _skill_entries(meta: dict, assets: Path) -> list[EncoderEntry]:
     if meta["skill"] != "keypoints":
         return [EncoderEntry(meta["encoder"], meta["skill"], source, f"{kind} {size}x{size}",
                              tuple(meta["output_shape"]), path, path.exists(), lambda: _build_skill(meta, assets))]
-    grid = (size + 7) // 8
+    grid = feature_grid(size)
     shapes = {"": tuple(meta["output_shape"]), "_features": (meta.get("channels", 64), grid, grid),
               "_maps": (meta["output_shape"][0] // 2, grid, grid)}
     return [EncoderEntry(meta["encoder"] + suffix, meta["skill"], source + (f", {suffix[1:]}" if suffix else ""),

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsa_robot.encoders.autoencoder import _conv_stack, _deconv_stack
+from wsa_robot.encoders.autoencoder import _conv_stack, _deconv_stack, feature_grid
 from wsa_robot.encoders.base import FrozenEncoder
 
 
@@ -71,7 +71,7 @@ class _TransporterToken(FrozenEncoder):
         self.features, self.keynet = model.features, model.keynet
         self.input_size = model.config["image_size"]
         self.in_channels = model.config.get("in_channels", 3)
-        self.grid = (self.input_size + 7) // 8  # the feature map's side: 84 -> 11
+        self.grid = feature_grid(self.input_size)
 
 
 class KeypointEncoder(_TransporterToken):

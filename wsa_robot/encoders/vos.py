@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsa_robot.encoders.autoencoder import _conv_stack, _deconv_stack
+from wsa_robot.encoders.autoencoder import _conv_stack, _deconv_stack, feature_grid
 from wsa_robot.encoders.base import FrozenEncoder
 
 PAIR = 2  # frames the network reads
@@ -37,7 +37,7 @@ class VOS(nn.Module):
         self.config = {"n_masks": n_masks, "channels": channels, "image_size": image_size,
                        "in_channels": in_channels, "max_shift": max_shift}
         self.encoder = _conv_stack(channels, PAIR)
-        self.grid = (image_size + 7) // 8
+        self.grid = feature_grid(image_size)
         self.mask_decoder = _deconv_stack(channels, n_masks)
         self.motion = nn.Linear(channels * self.grid * self.grid, 2 * n_masks + 2)  # per mask + camera
         self.image_size = image_size

@@ -147,13 +147,13 @@ def check_resumable(trials: list[Trial]) -> None:
 
 def _pretrain_hint(name: str, task: str) -> str | None:
     """The `wsa-robot pretrain` command that registers encoder `name` for `task`, if it is one of ours."""
+    from wsa_robot.encoders.transporter import TRANSPORTER_TOKENS
+    from wsa_robot.pretrain import asset_key
     from wsa_robot.pretrain.skills import SKILLS
 
-    suffix = task.lower().replace("/", "_")
     for skill in SKILLS.values():
-        base = skill.encoder if task == "Lift" else f"{skill.encoder}_{suffix}"
-        tokens = [base] + ([f"{base}_features", f"{base}_maps"] if skill.name == "keypoints" else [])
-        if name in tokens:
+        base = skill.encoder if task == "Lift" else asset_key(skill.encoder, task)
+        if name in [base + suffix for suffix in (TRANSPORTER_TOKENS if skill.name == "keypoints" else [""])]:
             return f"`wsa-robot pretrain --task {task} --skill {skill.name}`"
     return None
 
@@ -165,6 +165,7 @@ def check_available(trials: list[Trial]) -> None:
     from wsa_robot.encoders.registry import registry
     from wsa_robot.encoders.weights import offline
     from wsa_robot.pipeline import context_only_encoder
+    from wsa_robot.tokens import context_key
     from wsa_robot.encoders.zoo import CATALOGUE, HFSpec
     from wsa_robot.envs import supports_depth
     from wsa_robot.envs.faults import parse_faults
@@ -187,7 +188,7 @@ def check_available(trials: list[Trial]) -> None:
             registries[cfg.weights_dir] = registry(weights_dir=cfg.weights_dir)
         entries = registries[cfg.weights_dir]
         needed = set()
-        context = "proprio" if cfg.proprio in ("context", "both") else cfg.context
+        context = context_key(cfg)
         context_only = context_only_encoder(context, cfg.encoders)
         for name in cfg.encoders + context_only:
             entry = entries.get(name)
@@ -211,6 +212,6 @@ def check_available(trials: list[Trial]) -> None:
                             f"{', '.join(tokens + ['proprio'])}")
     if missing:
         needing = sum(1 for t in trials if t.cfg.fusion != "e2e"
-                      and set(t.cfg.encoders + context_only_encoder(t.cfg.context, t.cfg.encoders)) & set(missing))
+                      and set(t.cfg.encoders + context_only_encoder(context_key(t.cfg), t.cfg.encoders)) & set(missing))
         parts = "; ".join(f"{name} ({how})" for name, how in missing.items())
         raise UserError(f"{needing} of {len(trials)} trials need encoders that are not available: {parts}")
