@@ -27,6 +27,8 @@ def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, 
     walls = [r["wall_s"] for r in result["runs"]]
     assert main(argv[:1] + ["--report-only"] + argv[1:]) == 0
     assert [r["wall_s"] for r in json.loads(out.read_text())["runs"]] == walls
+    assert main(argv) == 0  # the same call again: both runs reached the budget, neither is resumed
+    assert [r["wall_s"] for r in json.loads(out.read_text())["runs"]] == walls
 
 
 @pytest.mark.parametrize("argv, match", [

@@ -10,6 +10,7 @@ checkpoint, then exit) and benchmarks what is there. The final score is `final_e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -86,16 +87,33 @@ def _train_command(spec: BenchSpec, fusion: str, seed: int) -> list[str]:
 
 
 def train_all(spec: BenchSpec, log_dir: Path) -> dict[str, float]:
-    """Train every (fusion, seed) side by side; returns this call's training seconds per run name."""
+    """Train every (fusion, seed) side by side; returns this call's training seconds per run name. Runs whose
+    checkpoint already reached the budget are left alone (a resume would add its start-up to their wall time)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     procs: dict[str, tuple[subprocess.Popen, float]] = {}
-    for fusion in spec.fusions:
-        for seed in spec.seeds:
-            name = run_path(spec, fusion, seed).name
-            log = open(log_dir / f"{name}.log", "a")
-            procs[name] = (subprocess.Popen(_train_command(spec, fusion, seed), stdout=log, stderr=subprocess.STDOUT,
-                                            env={**os.environ, "PYTHONUNBUFFERED": "1"}), time.time())
-    deadline = time.time() + 60 * spec.deadline_min if spec.deadline_min else None
+    with contextlib.ExitStack() as logs:
+        for fusion in spec.fusions:
+            for seed in spec.seeds:
+                path = run_path(spec, fusion, seed)
+                if (RunDir(path).checkpoint_step() or 0) >= spec.steps:
+                    continue
+                log = logs.enter_context(open(log_dir / f"{path.name}.log", "a"))
+                procs[path.name] = (subprocess.Popen(_train_command(spec, fusion, seed), stdout=log,
+                                                     stderr=subprocess.STDOUT,
+                                                     env={**os.environ, "PYTHONUNBUFFERED": "1"}), time.time())
+        try:
+            return _wait(procs, spec.deadline_min, log_dir)
+        finally:
+            for proc, _ in procs.values():  # a failed run stops the others (SIGTERM: they checkpoint first)
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait()
+
+
+def _wait(procs: dict[str, tuple[subprocess.Popen, float]], deadline_min: float | None,
+          log_dir: Path) -> dict[str, float]:
+    """Seconds each process ran; at `deadline_min` every one still running gets SIGTERM (checkpoint, then stop)."""
+    deadline = time.time() + 60 * deadline_min if deadline_min else None
     seconds: dict[str, float] = {}
     while len(seconds) < len(procs):
         for name, (proc, began) in procs.items():
@@ -104,9 +122,9 @@ def train_all(spec: BenchSpec, log_dir: Path) -> dict[str, float]:
                 if proc.returncode != 0:
                     raise RuntimeError(f"training {name} failed (exit {proc.returncode}); see {log_dir / name}.log")
         if deadline and time.time() > deadline:
-            for name, (proc, _) in procs.items():
+            for proc, _ in procs.values():
                 if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)  # checkpoint, then stop
+                    proc.send_signal(signal.SIGTERM)
             deadline = None
         time.sleep(2)
     return seconds
@@ -136,10 +154,14 @@ def final_scores(path: Path, episodes: int, n_envs: int = 8) -> list[float]:
 WALL_FILE = "bench_wall.json"  # a run's training seconds over every bench call that trained it
 
 
-def add_wall(path: Path, seconds: float) -> None:
+def read_wall(path: Path) -> float | None:
+    """The run's training seconds over every bench call so far; None if no bench call trained it."""
     file = path / WALL_FILE
-    before = float(json.loads(file.read_text())["train_wall_s"]) if file.exists() else 0.0
-    write_json(file, {"train_wall_s": round(before + seconds, 1)})
+    return float(json.loads(file.read_text())["train_wall_s"]) if file.exists() else None
+
+
+def add_wall(path: Path, seconds: float) -> None:
+    write_json(path / WALL_FILE, {"train_wall_s": round((read_wall(path) or 0.0) + seconds, 1)})
 
 
 def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
@@ -150,8 +172,7 @@ def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
         raise UserError(f"no run at {run.path} to report; run `wsa-robot bench` without --report-only first")
     evals = run.read_evals()
     steps = run.checkpoint_step() or 0
-    wall_file = run.path / WALL_FILE
-    wall = float(json.loads(wall_file.read_text())["train_wall_s"]) if wall_file.exists() else None
+    wall = read_wall(run.path)
     scores = final_scores(run.path, spec.final_episodes)
     return {"fusion": fusion, "seed": seed, "steps": int(steps), "run": str(run.path),
             "curve": [[int(r["step"]), round(float(r["mean_return"]), 2)] for r in evals],
