@@ -15,10 +15,13 @@ unless training; the unit is env steps per second, summed over envs):
                          its default render quality; horizon, reward shaping and control rate from the task spec
     pipeline_1env        make_vec_env(n_envs=1): env + frozen encoder bank -> embedding obs, no learning
     pipeline_2env        make_vec_env(n_envs=2): two SubprocVecEnv workers, one batched encoder call per step
-    train_wsa_sac        as train() builds it with sac.overlap=true (WSA, batch 256, 1 gradient step per env
-                         step; the update runs while the env subprocess renders); timed over a window after
-                         learning_starts, so every step has an update
-    train_wsa_sac_strict the default (sac.overlap=false): SB3's strict step-then-update order, one process
+                         (torch threads as train() sets them for n_envs=2: the cores the workers leave, >= 1)
+    train_wsa_sac        the default, as train() builds it (WSA, batch 256, 1 gradient step per env step;
+                         sac.overlap: the update runs while the env subprocess renders, and torch gets the core
+                         the subprocess leaves); timed over a window after learning_starts, so every step has an
+                         update
+    train_wsa_sac_strict sac.overlap=false: SB3's strict step-then-update order, one process, torch's default
+                         threads
     train_sb3_pixels     SB3 SAC("MultiInputPolicy", NatureCNN per image) on the stock env through
                          robosuite.wrappers.GymWrapper(flatten_obs=False): uint8 images + proprio, same SAC settings
 
@@ -60,7 +63,8 @@ from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 
 from wsa_robot.atomic import write_json  # noqa: E402
 from wsa_robot.config import RunConfig, load_config  # noqa: E402
-from wsa_robot.pipeline import Pipeline, make_vec_env, plan  # noqa: E402
+from wsa_robot.agents.threads import set_learner_threads  # noqa: E402
+from wsa_robot.pipeline import Pipeline, make_vec_env, plan, use_subprocesses  # noqa: E402
 from wsa_robot.tasks import TaskSpec, check_cameras, load_task  # noqa: E402
 
 console = Console()
@@ -78,6 +82,7 @@ class Settings:
     atari_iterations: int = 3     # timed PPO iterations (8 envs x 128 steps + 4 epochs) per Atari run
     task: str = "Lift"
     seed: int = 0
+    torch_threads: int = 0        # the torch_threads config key: 0 = as train() chooses (agents/threads.py)
 
 
 FULL = Settings()
@@ -91,7 +96,7 @@ def run_config(s: Settings, seed: int) -> RunConfig:
     """The default run config, with a buffer just big enough for one timed training run."""
     buffer = s.learning_starts + s.warmup_steps + max(s.train_steps, s.sb3_train_steps) + 100
     return load_config([f"task={s.task}", f"seed={seed}", f"sac.learning_starts={s.learning_starts}",
-                        f"sac.buffer_size={buffer}", "eval_every=0"])
+                        f"sac.buffer_size={buffer}", "eval_every=0", f"torch_threads={s.torch_threads}"])
 
 
 def stock_robosuite_env(task: TaskSpec, cameras: list[str], size: int, seed: int):
@@ -193,6 +198,7 @@ def bench_env_stock(s: Settings, seed: int) -> float:
 
 def _bench_pipeline(s: Settings, seed: int, n_envs: int) -> float:
     cfg, pipe = _plan(s, seed)
+    previous = set_learner_threads(cfg, n_envs if use_subprocesses(cfg.vec_env, n_envs) else 0)
     venv = make_vec_env(cfg, pipe, n_envs, seed)
     rng = np.random.default_rng(seed)
     low, high = venv.action_space.low, venv.action_space.high
@@ -206,6 +212,7 @@ def _bench_pipeline(s: Settings, seed: int, n_envs: int) -> float:
         return timed_rate(step, s.env_steps * n_envs, s.warmup_steps)
     finally:
         venv.close()
+        torch.set_num_threads(previous)
 
 
 def bench_pipeline_1env(s: Settings, seed: int) -> float:
@@ -217,12 +224,13 @@ def bench_pipeline_2env(s: Settings, seed: int) -> float:
 
 
 def _bench_train_wsa(s: Settings, seed: int, overlap: bool) -> float:
-    """The env and agent as train() builds them (make_training_env, attach_learner)."""
+    """The env, agent and torch threads as train() builds them (make_training_env, attach_learner)."""
     from wsa_robot.agents import build_agent
-    from wsa_robot.agents.overlap import attach_learner, make_training_env
+    from wsa_robot.agents.overlap import attach_learner, make_training_env, training_env_subprocesses
 
     cfg, pipe = _plan(s, seed)
     cfg = cfg.model_copy(update={"sac": cfg.sac.model_copy(update={"overlap": overlap})})
+    previous = set_learner_threads(cfg, training_env_subprocesses(cfg))
     venv = make_training_env(cfg, pipe)
     try:
         model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, tensorboard_log=None)
@@ -230,6 +238,7 @@ def _bench_train_wsa(s: Settings, seed: int, overlap: bool) -> float:
         return timed_learning(model, s, s.train_steps)
     finally:
         venv.close()
+        torch.set_num_threads(previous)
 
 
 def bench_train_wsa(s: Settings, seed: int) -> float:
@@ -296,9 +305,9 @@ GROUPS: dict[str, list[str]] = {
 RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator config)
     "env_vs_stock_robosuite": ("env_ours", "env_stock_robosuite"),
     "two_envs_vs_one": ("pipeline_2env", "pipeline_1env"),
-    "train_vs_env": ("train_wsa_sac_strict", "pipeline_1env"),  # the default: SB3's order (sac.overlap=false)
-    "train_overlap_vs_env": ("train_wsa_sac", "pipeline_1env"),  # sac.overlap=true, for comparison
-    "train_vs_sb3_pixels": ("train_wsa_sac_strict", "train_sb3_pixels"),
+    "train_vs_env": ("train_wsa_sac", "pipeline_1env"),  # the default (sac.overlap=true)
+    "train_strict_vs_env": ("train_wsa_sac_strict", "pipeline_1env"),  # SB3's order (sac.overlap=false)
+    "train_vs_sb3_pixels": ("train_wsa_sac", "train_sb3_pixels"),
     "atari_wsa_vs_e2e": ("atari_wsa_ppo", "atari_e2e_ppo"),
     "atari_wsa_vs_reference": ("atari_wsa_ppo", "atari_reference_ppo"),
 }
@@ -408,14 +417,15 @@ def main() -> None:
     parser.add_argument("--train-steps", type=int, help="timed learning steps per WSA-SAC run (default 200)")
     parser.add_argument("--sb3-steps", type=int, help="timed learning steps per SB3 pixel run (default 30)")
     parser.add_argument("--torch-threads", type=int, default=0,
-                        help="torch.set_num_threads for everything timed (0: torch's default, as torch_threads=0)")
+                        help="torch.set_num_threads for everything timed, as the torch_threads config key "
+                             "(0: as train() chooses, agents/threads.py)")
     parser.add_argument("--out", type=Path, default=Path("results/throughput.json"))
     parser.add_argument("--only", help="comma-separated configurations and/or groups (env, vec, train, sb3, atari, memory)")
     args = parser.parse_args()
     s = QUICK if args.quick else FULL
     overrides = {"repeats": args.repeats, "env_steps": args.steps, "train_steps": args.train_steps,
                  "sb3_train_steps": args.sb3_steps}
-    s = replace(s, **{k: v for k, v in overrides.items() if v is not None})
+    s = replace(s, torch_threads=args.torch_threads, **{k: v for k, v in overrides.items() if v is not None})
     names, with_memory = selected(args.only)
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)  # as train() does for the torch_threads config key

@@ -37,7 +37,7 @@ class SACConfig(_Strict):
     gradient_steps: int
     ent_coef: Union[float, str]
     net_arch: list[int]
-    overlap: bool = False  # update while the env subprocess renders the next step (agents/overlap.py)
+    overlap: bool = True  # update while the env subprocess renders the next step (agents/overlap.py)
 
 
 class PPOConfig(_Strict):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import signal
 
 import numpy as np
-import torch
 from rich.console import Console
 from stable_baselines3.common.callbacks import CallbackList
 
 from wsa_robot.agents import build_agent
 from wsa_robot.agents.guard import FiniteGuard, check_parameters
-from wsa_robot.agents.overlap import attach_learner, make_training_env
+from wsa_robot.agents.overlap import attach_learner, make_training_env, training_env_subprocesses
+from wsa_robot.agents.threads import set_learner_threads
 from wsa_robot.agents.callbacks import (CheckpointCallback, EvalCallback, EventsCallback, ProgressCallback,
                                         WeightsCallback)
 from wsa_robot.config import RunConfig
@@ -49,8 +49,7 @@ def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = Tr
           events: list[dict] | None = None) -> RunDir:
     """`events`: token-set changes applied at this resume ({step, time, action, tokens}), logged to TensorBoard.
     A NaN/inf raises NonFiniteError and writes no checkpoint, so the last good one stays as it was."""
-    if cfg.torch_threads:
-        torch.set_num_threads(cfg.torch_threads)
+    set_learner_threads(cfg, training_env_subprocesses(cfg))  # leave the env subprocesses their cores
     pipe = plan(cfg)
     if not resume:
         run.write_config(cfg)

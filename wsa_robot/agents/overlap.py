@@ -1,16 +1,16 @@
 """SAC whose gradient steps run while the env subprocess renders the next frame.
 
-stable-baselines3 alternates strictly: step the env (render ~50 ms for 2 cameras on a software GL), then
-update (~50 ms at batch 256 on 2 CPU cores). Neither needs the other's result right away: the update after
+stable-baselines3 alternates strictly: step the env (render ~35 ms for 2 cameras on a software GL), then
+update (~22-30 ms at batch 256 on 2 CPU cores). Neither needs the other's result right away: the update after
 step t only reads the replay buffer, which already holds transition t. So the update is started when the
 next action has been sent to the env subprocess, and the new observation is awaited after it. Every update
 still sees exactly the data SB3 would give it; the only change is that action t+1 is chosen by the policy
 from before update t (one update, out of tens of thousands, stale).
 
-Off by default (`sac.overlap=true` turns it on): on 2 cores it measured 8-12% slower than SB3's order
-(scripts/bench_throughput.py, train_wsa_sac vs train_wsa_sac_strict), because Mesa's renderer and torch each
-use both cores already, so overlapping them only adds the subprocess round trip. It is meant for machines
-where the renderer and the learner have cores (or a GPU) of their own.
+On by default (`sac.overlap=false` restores SB3's order). It pays only when the learner leaves the renderer
+its core: train() gives torch the cores the env subprocesses do not use (agents/threads.py). On 2 cores,
+Lift with 2 cameras: 24.8 steps/s overlapped with 1 torch thread, 15.4 in SB3's order, 13.6 overlapped with
+torch's default 2 threads (scripts/bench_throughput.py).
 """
 
 from __future__ import annotations
@@ -83,11 +83,25 @@ def make_training_env(cfg, pipe, **kwargs) -> VecEnv:
     hands it the model."""
     from wsa_robot.pipeline import make_vec_env
 
-    if not overlaps(cfg):
-        return make_vec_env(cfg, pipe, cfg.n_envs, cfg.seed, training=True, **kwargs)
-    if cfg.vec_env == "auto":
-        cfg = cfg.model_copy(update={"vec_env": "subproc"})
-    return UpdateDuringStep(make_vec_env(cfg, pipe, cfg.n_envs, cfg.seed, training=True, **kwargs))
+    cfg = training_env_config(cfg)
+    venv = make_vec_env(cfg, pipe, cfg.n_envs, cfg.seed, training=True, **kwargs)
+    return UpdateDuringStep(venv) if overlaps(cfg) else venv
+
+
+def training_env_config(cfg):
+    """The config the training envs are built from: with overlapping updates `vec_env: auto` means a
+    subprocess even for one env, since the update can only run while a subprocess steps."""
+    if overlaps(cfg) and cfg.vec_env == "auto":
+        return cfg.model_copy(update={"vec_env": "subproc"})
+    return cfg
+
+
+def training_env_subprocesses(cfg) -> int:
+    """How many env subprocesses `make_training_env` starts (0: the envs step in this process)."""
+    from wsa_robot.pipeline import use_subprocesses
+
+    cfg = training_env_config(cfg)
+    return cfg.n_envs if use_subprocesses(cfg.vec_env, cfg.n_envs) else 0
 
 
 def attach_learner(venv: VecEnv, model) -> None:

@@ -1,0 +1,43 @@
+"""How many torch threads the learner's process gets while env subprocesses render beside it.
+
+A robosuite env renders on one core (Mesa's llvmpipe gains nothing from threads at 84x84: LP_NUM_THREADS 0, 1
+and 2 all gave 28-30 steps/s here). torch's default of one thread per core then fights the env subprocesses for
+the cores, and overlapping updates with renders was slower than not overlapping at all. Leaving the env
+subprocesses their cores reverses that: Lift, 2 cameras, WSA-SAC on 2 cores, one env subprocess (sac.overlap),
+24.8 steps/s with 1 torch thread against 13.6 with torch's default 2 (scripts/bench_throughput.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from wsa_robot.config import RunConfig
+
+
+def available_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def learner_threads(cfg: RunConfig, env_subprocesses: int) -> int | None:
+    """`torch_threads` when set; with env subprocesses, the cores they leave (at least 1); else None (torch's
+    default, which suits a single process that renders and learns in turn)."""
+    if cfg.torch_threads:
+        return cfg.torch_threads
+    if env_subprocesses == 0:
+        return None
+    return max(1, available_cores() - env_subprocesses)
+
+
+def set_learner_threads(cfg: RunConfig, env_subprocesses: int) -> int:
+    """Apply `learner_threads`; returns the previous count so a caller timing several setups can restore it."""
+    previous = torch.get_num_threads()
+    threads = learner_threads(cfg, env_subprocesses)
+    if threads:
+        torch.set_num_threads(threads)
+    return previous
