@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 
 import numpy as np
+import torch
 from rich.console import Console
 from stable_baselines3.common.callbacks import CallbackList
 
@@ -48,8 +49,16 @@ def _nonfinite_parameters(model) -> NonFiniteError | None:
 def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = True,
           events: list[dict] | None = None) -> RunDir:
     """`events`: token-set changes applied at this resume ({step, time, action, tokens}), logged to TensorBoard.
-    A NaN/inf raises NonFiniteError and writes no checkpoint, so the last good one stays as it was."""
-    set_learner_threads(cfg, training_env_subprocesses(cfg))  # leave the env subprocesses their cores
+    A NaN/inf raises NonFiniteError and writes no checkpoint, so the last good one stays as it was.
+    torch gets the cores the env subprocesses leave (agents/threads.py) while it runs."""
+    previous = set_learner_threads(cfg, training_env_subprocesses(cfg))
+    try:
+        return _train(cfg, run, resume, progress, events)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: list[dict] | None) -> RunDir:
     pipe = plan(cfg)
     if not resume:
         run.write_config(cfg)

@@ -1,0 +1,40 @@
+"""The learner's torch threads: the cores the env subprocesses leave, unless torch_threads says otherwise."""
+
+import pytest
+import torch
+
+from wsa_robot.agents import threads
+from wsa_robot.agents.overlap import training_env_subprocesses
+from wsa_robot.config import load_config
+
+
+@pytest.mark.parametrize("overrides, subprocesses", [
+    ([], 1),                                   # the default: overlapped updates need the env in a subprocess
+    (["sac.overlap=false"], 0),                # SB3's order: one process
+    (["sac.overlap=false", "n_envs=2"], 2),    # vec_env auto: a subprocess per env when there are several
+    (["vec_env=dummy"], 0),                    # asked for one process: the update simply runs before the step
+    (["algo=ppo", "n_envs=3"], 3),
+])
+def test_training_env_subprocesses(overrides, subprocesses):
+    assert training_env_subprocesses(load_config(["task=Lift", *overrides])) == subprocesses
+
+
+def test_learner_threads_leave_the_env_subprocesses_their_cores(monkeypatch):
+    monkeypatch.setattr(threads, "available_cores", lambda: 8)
+    cfg = load_config(["task=Lift"])
+    assert threads.learner_threads(cfg, 0) is None  # one process: torch's default
+    assert threads.learner_threads(cfg, 1) == 7
+    assert threads.learner_threads(cfg, 8) == 1 and threads.learner_threads(cfg, 12) == 1
+    assert threads.learner_threads(load_config(["task=Lift", "torch_threads=3"]), 1) == 3  # the user's choice wins
+
+
+def test_set_learner_threads_returns_the_previous_count(monkeypatch):
+    monkeypatch.setattr(threads, "available_cores", lambda: 3)
+    before = torch.get_num_threads()
+    try:
+        assert threads.set_learner_threads(load_config(["task=Lift"]), 1) == before
+        assert torch.get_num_threads() == 2
+        assert threads.set_learner_threads(load_config(["task=Lift", "sac.overlap=false"]), 0) == 2
+        assert torch.get_num_threads() == 2  # None: left as it was
+    finally:
+        torch.set_num_threads(before)
