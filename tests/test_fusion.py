@@ -71,6 +71,16 @@ def test_reference_relu_scorer_is_available():
     assert torch.allclose(ext.last_weights.sum(1), torch.ones(5))
 
 
+@pytest.mark.parametrize("scorer", ["linear", "relu"])
+def test_scores_are_the_shared_scorer_on_each_context_token_pair(scorer):
+    """WSA's s_k = w([c; z_k]), computed without concatenating the pairs, is the Linear(2d, 1) on them."""
+    torch.manual_seed(1)
+    ext = WSAExtractor(space(["t0", "t1", "t2"]), ["t0", "t1", "t2"], "ctx", dim=16, scorer=scorer)
+    c, z = torch.randn(5, 16), torch.randn(5, 3, 16)
+    pairs = torch.cat([c.unsqueeze(1).expand_as(z), z], dim=-1)
+    torch.testing.assert_close(ext.scores(c, z), ext.scorer(pairs).squeeze(-1))
+
+
 def test_all_tokens_masked_gives_zeros_not_nan():
     ext, sp = wsa(["t0", "t1"])
     obs = batch(sp)

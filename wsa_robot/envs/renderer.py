@@ -2,7 +2,8 @@
 
 robosuite refreshes camera observables on every physics substep and renders them upside down; this renderer
 is called once per control step by the env, with the quality switches that cost the most on a software GL
-(shadows, reflections, multisampling) off for training and on for videos.
+(shadows, reflections, multisampling) off for training and on for videos. Without shadows and reflections,
+geoms wholly out of view are left out of the render (envs/frustum.py): the same pixels, fewer vertices.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import atexit
 
 import mujoco
 import numpy as np
+
+from wsa_robot.envs.frustum import drop_outside_view
 
 
 class CameraRenderer:
@@ -21,6 +24,7 @@ class CameraRenderer:
         model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
         model.vis.global_.offheight = max(model.vis.global_.offheight, height)
         self.model, self.width, self.height = model, width, height
+        self.cull = not (shadows or reflections)  # out-of-view geoms can cast shadows or be mirrored into view
         self._gl = mujoco.GLContext(width, height)
         self._gl.make_current()
         self._scene = mujoco.MjvScene(model, maxgeom=10000)
@@ -50,6 +54,8 @@ class CameraRenderer:
             camera = self._camera
         mujoco.mjv_updateScene(self.model, data, self._option, None, camera, mujoco.mjtCatBit.mjCAT_ALL,
                                self._scene)
+        if self.cull:
+            drop_outside_view(self.model, data, self._scene, self.width / self.height)
 
     def render(self, data: mujoco.MjData, camera_id: int | mujoco.MjvCamera,
                depth: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
