@@ -32,8 +32,14 @@ class ActorLossCritic(ContinuousCritic):
         with torch.no_grad():
             features = self.extract_features(obs, self.features_extractor)
         q_input = torch.cat([features, actions], dim=1)
-        return tuple(torch.func.functional_call(q, {n: p.detach() for n, p in q.named_parameters()}, (q_input,))
-                     for q in self.q_networks)
+        weights = [p for q in self.q_networks for p in q.parameters() if p.requires_grad]
+        for p in weights:  # autograd records at each op whether a weight needs a gradient; these do not
+            p.requires_grad_(False)
+        try:
+            return tuple(q(q_input) for q in self.q_networks)
+        finally:
+            for p in weights:
+                p.requires_grad_(True)
 
 
 class CriticFusionSACPolicy(MultiInputPolicy):
