@@ -1,16 +1,16 @@
 """SAC whose gradient steps run while the env subprocess renders the next frame.
 
-stable-baselines3 alternates strictly: step the env (render ~35 ms for 2 cameras on a software GL), then
-update (~22-30 ms at batch 256 on 2 CPU cores). Neither needs the other's result right away: the update after
-step t only reads the replay buffer, which already holds transition t. So the update is started when the
-next action has been sent to the env subprocess, and the new observation is awaited after it. Every update
-still sees exactly the data SB3 would give it; the only change is that action t+1 is chosen by the policy
-from before update t (one update, out of tens of thousands, stale).
+stable-baselines3 alternates strictly: step the env (two renders and robosuite's physics, ~27 ms on a
+software GL), then update (~25 ms at batch 256 on one CPU core). Neither needs the other's result right away:
+the update after step t only reads the replay buffer, which already holds transition t. So the update is
+started when the next action has been sent to the env subprocess, and the new observation is awaited after
+it. Every update still sees exactly the data SB3 would give it; the only change is that action t+1 is chosen
+by the policy from before update t (one update, out of tens of thousands, stale).
 
 On by default (`sac.overlap=false` restores SB3's order). It pays only when the learner leaves the renderer
-its core: train() gives torch the cores the env subprocesses do not use (agents/threads.py). On 2 cores,
-Lift with 2 cameras: 24.8 steps/s overlapped with 1 torch thread, 15.4 in SB3's order, 13.6 overlapped with
-torch's default 2 threads (scripts/bench_throughput.py).
+its core: train() gives torch the cores the env subprocesses do not use (agents/threads.py). On 2 cores, Lift
+with 2 cameras: 27.4 steps/s overlapped against 20.4 in SB3's order (results/throughput.json); before the
+render got cheaper, overlapping with torch's default 2 threads was slower than not overlapping (13.6 vs 15.4).
 """
 
 from __future__ import annotations
