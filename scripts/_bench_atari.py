@@ -43,9 +43,10 @@ class ReferenceWSAExtractor(BaseFeaturesExtractor):
         return self.wsa(tokens)
 
 
-def _config(fusion: str, seed: int, iterations: int) -> RunConfig:
+def _config(fusion: str, seed: int, iterations: int, n_steps: int) -> RunConfig:
+    """`n_steps`: the task's 128, or fewer for a smoke check (--quick)."""
     return load_config([f"task={GAME}", f"fusion={fusion}", f"seed={seed}", "eval_every=0",
-                        f"total_steps={8 * 128 * (iterations + 1)}"])
+                        f"ppo.n_steps={n_steps}", f"total_steps={8 * n_steps * (iterations + 1)}"])
 
 
 def _rate(model: PPO, iterations: int) -> float:
@@ -56,9 +57,9 @@ def _rate(model: PPO, iterations: int) -> float:
     return per_iteration * iterations / (time.perf_counter() - start)
 
 
-def bench_ppo(fusion: str, seed: int, iterations: int) -> float:
+def bench_ppo(fusion: str, seed: int, iterations: int, n_steps: int = 128) -> float:
     """Agent steps/s of `wsa-robot train --task atari/Pong fusion=<fusion>` (wsa: the task's four skills)."""
-    cfg = _config(fusion, seed, iterations)
+    cfg = _config(fusion, seed, iterations, n_steps)
     pipe = plan(cfg, "cpu")
     venv = make_vec_env(cfg, pipe, cfg.n_envs, seed, training=True)
     try:
@@ -67,10 +68,10 @@ def bench_ppo(fusion: str, seed: int, iterations: int) -> float:
         venv.close()
 
 
-def bench_reference(seed: int, iterations: int) -> float:
+def bench_reference(seed: int, iterations: int, n_steps: int = 128) -> float:
     """The same PPO and WSA, with the skills inside the extractor (raw screens in the rollout buffer)."""
-    wsa = _config("wsa", seed, iterations)
-    cfg = _config("e2e", seed, iterations)
+    wsa = _config("wsa", seed, iterations, n_steps)
+    cfg = _config("e2e", seed, iterations, n_steps)
     pipe = plan(cfg, "cpu")
     venv = make_vec_env(cfg, pipe, cfg.n_envs, seed, training=True)
     [context] = context_only_encoder(wsa.context, wsa.encoders)  # the autoencoder, not a token

@@ -79,7 +79,8 @@ class Settings:
     sb3_train_steps: int = 30     # timed learning steps per train_sb3_pixels run (~1 s each on 2 cores)
     learning_starts: int = 100
     memory_transitions: int = 100_000
-    atari_iterations: int = 3     # timed PPO iterations (8 envs x 128 steps + 4 epochs) per Atari run
+    atari_iterations: int = 3     # timed PPO iterations (8 envs x n_steps + 4 epochs) per Atari run
+    atari_n_steps: int = 128      # PPO n_steps of the Atari runs: the task's 128 (quick: 32)
     task: str = "Lift"
     seed: int = 0
     torch_threads: int = 0        # the torch_threads config key: 0 = as train() chooses (agents/threads.py)
@@ -87,7 +88,7 @@ class Settings:
 
 FULL = Settings()
 QUICK = Settings(repeats=1, env_steps=30, warmup_steps=2, train_steps=20, sb3_train_steps=4, learning_starts=24,
-                 memory_transitions=10_000, atari_iterations=1)
+                 memory_transitions=10_000, atari_iterations=1, atari_n_steps=32)
 
 
 # ---------------------------------------------------------------- building the things we time
@@ -290,9 +291,9 @@ CONFIGS: dict[str, Callable[[Settings, int], float]] = {
     "train_wsa_sac": bench_train_wsa,
     "train_wsa_sac_strict": bench_train_wsa_strict,
     "train_sb3_pixels": bench_train_sb3_pixels,
-    "atari_wsa_ppo": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations),
-    "atari_e2e_ppo": lambda s, seed: bench_ppo("e2e", seed, s.atari_iterations),
-    "atari_reference_ppo": lambda s, seed: bench_reference(seed, s.atari_iterations),
+    "atari_wsa_ppo": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations, s.atari_n_steps),
+    "atari_e2e_ppo": lambda s, seed: bench_ppo("e2e", seed, s.atari_iterations, s.atari_n_steps),
+    "atari_reference_ppo": lambda s, seed: bench_reference(seed, s.atari_iterations, s.atari_n_steps),
 }
 GROUPS: dict[str, list[str]] = {
     "env": ["env_ours", "env_stock_robosuite"],
