@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass, field
 
 from stable_baselines3.common.env_util import is_wrapped
@@ -94,9 +95,12 @@ def idle_shapes(names: list[str], cameras: list[str], weights_dir: str | None) -
 
 def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, depth: bool,
                video_size: int | None, training: bool, faults: list[Fault] | None = None,
-               report_valid: bool = True, variation: str | None = None):
+               report_valid: bool = True, variation: str | None = None, worker: bool = False):
     def make():
         from wsa_robot.envs import make_env
+
+        if worker:  # Ctrl-C reaches the whole process group: the main process checkpoints, then closes its workers
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
         env = make_env(task, cameras, cfg.image_size, depth=depth, seed=seed, horizon=cfg.horizon,
                        reward_shaping=cfg.reward_shaping, quality=cfg.render.model_dump(),
@@ -133,10 +137,11 @@ def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_s
     depth = pipe.bank is not None and pipe.bank.needs_depth  # depth comes from the same render pass as RGB
     parsed = parse_faults(cfg.faults if faults is None else faults, pipe.cameras)
     mask_faults = cfg.mask_faults if mask_faults is None else mask_faults
+    workers = use_subprocesses(cfg.vec_env, n_envs)
     thunks = [_env_thunk(pipe.task, pipe.cameras, cfg, seed + i, depth, video_size, training, parsed,
-                         report_valid=pipe.bank is not None, variation=variation)
+                         report_valid=pipe.bank is not None, variation=variation, worker=workers)
               for i in range(n_envs)]
-    venv: VecEnv = SubprocVecEnv(thunks) if use_subprocesses(cfg.vec_env, n_envs) else DummyVecEnv(thunks)
+    venv: VecEnv = SubprocVecEnv(thunks) if workers else DummyVecEnv(thunks)
     if pipe.task.goal:  # HER's compute_reward, answered in this process (envs/goal.py)
         from wsa_robot.envs.goal import GoalRewardVecEnv
 
@@ -150,3 +155,14 @@ def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_s
     except Exception:
         venv.close()
         raise
+
+
+def close_envs(venv: VecEnv) -> None:
+    """`venv.close()`, also when an env subprocess is already gone (killed with the whole process group, e.g.
+    SIGTERM from a scheduler): its closed pipe is no reason to fail a run whose checkpoint is saved."""
+    try:
+        venv.close()
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        for process in getattr(venv.unwrapped, "processes", []):
+            process.terminate()
+            process.join(timeout=10)

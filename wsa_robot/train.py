@@ -19,7 +19,7 @@ from wsa_robot.config import RunConfig
 from wsa_robot.errors import NonFiniteError
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.eval.table import success_rate
-from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.pipeline import close_envs, make_vec_env, plan
 from wsa_robot.resume import resume_agent
 from wsa_robot.run_dir import RunDir
 
@@ -109,7 +109,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
             raise _fault(fault, run) from None
         console.print(f"run saved in {run.path} at step {model.num_timesteps}")
     finally:
-        venv.close()
+        close_envs(venv)
         if eval_env:
-            eval_env.close()
+            close_envs(eval_env)
     return run
