@@ -28,6 +28,10 @@ def test_config_round_trips_through_yaml(tmp_path):
     ("seed=abc", "bad value for seed"),
     ("algo=dqn", "bad value for algo"),
     ("render.shadows=maybe", "bad value for render.shadows"),
+    ("n_envs=0", "bad value for n_envs: .*greater than or equal to 1"),
+    ("torch_threads=-1", "bad value for torch_threads: .*greater than or equal to 0"),
+    ("sac.batch_size=0", "bad value for sac.batch_size"),
+    ("ppo.n_steps=0", "bad value for ppo.n_steps"),
 ])
 def test_bad_overrides_name_the_problem(item, expected):
     with pytest.raises(UserError, match=expected):

@@ -5,13 +5,17 @@ from __future__ import annotations
 import copy
 import difflib
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wsa_robot.errors import UserError
 from wsa_robot.resources import data_dir
+
+
+Count = Annotated[int, Field(ge=1)]        # n_envs=0 fails here, in one line, not deep inside SB3
+NonNegative = Annotated[int, Field(ge=0)]  # 0 where it means "off" or "as chosen" (eval_every, torch_threads)
 
 
 class _Strict(BaseModel):
@@ -28,12 +32,12 @@ class RenderConfig(_Strict):
 
 class SACConfig(_Strict):
     learning_rate: float
-    buffer_size: int
-    batch_size: int
-    learning_starts: int
+    buffer_size: Count
+    batch_size: Count
+    learning_starts: NonNegative
     tau: float
     gamma: float
-    train_freq: int
+    train_freq: Count
     gradient_steps: int
     ent_coef: Union[float, str]
     net_arch: list[int]
@@ -42,9 +46,9 @@ class SACConfig(_Strict):
 
 class PPOConfig(_Strict):
     learning_rate: float
-    n_steps: int
-    batch_size: int
-    n_epochs: int
+    n_steps: Count
+    batch_size: Count
+    n_epochs: Count
     gamma: float
     gae_lambda: float
     clip_range: float
@@ -65,23 +69,23 @@ class RunConfig(_Strict):
     encoder_precision: Literal["fp32", "fp16", "bf16"] = "fp32"  # frozen encoders' compute (autocast)
     encoder_compile: bool = False  # torch.compile each frozen encoder (GPU)
     cameras: list[str] | None
-    image_size: int
+    image_size: Count
     proprio: Literal["token", "context", "both", "none"]
     context: str
-    fusion_dim: int
+    fusion_dim: Count
     wsa_scorer: Literal["linear", "relu"]
     seed: int
-    total_steps: int
-    n_envs: int
+    total_steps: NonNegative
+    n_envs: Count
     vec_env: Literal["auto", "dummy", "subproc"] = "auto"  # auto: one subprocess per env when n_envs > 1
     device: str
-    torch_threads: int
+    torch_threads: NonNegative
     run_dir: str | None
     horizon: int | None
     reward_shaping: bool | None
-    checkpoint_every: int
-    eval_every: int
-    eval_episodes: int
+    checkpoint_every: NonNegative
+    eval_every: NonNegative
+    eval_episodes: Count
     faults: list[str] = []  # camera fault specs (wsa_robot/envs/faults.py) for the training and eval envs
     mask_faults: bool = True  # a camera's tokens get token_mask 0 while its frame is dropped or stale
     render: RenderConfig
