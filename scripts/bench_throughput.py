@@ -63,8 +63,8 @@ from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 
 from wsa_robot.atomic import write_json  # noqa: E402
 from wsa_robot.config import RunConfig, load_config  # noqa: E402
-from wsa_robot.agents.threads import set_learner_threads  # noqa: E402
-from wsa_robot.pipeline import Pipeline, make_vec_env, plan, use_subprocesses  # noqa: E402
+from wsa_robot.agents.threads import torch_threads_for  # noqa: E402
+from wsa_robot.pipeline import Pipeline, env_subprocesses, make_vec_env, plan  # noqa: E402
 from wsa_robot.tasks import TaskSpec, check_cameras, load_task  # noqa: E402
 
 console = Console()
@@ -199,8 +199,11 @@ def bench_env_stock(s: Settings, seed: int) -> float:
 
 def _bench_pipeline(s: Settings, seed: int, n_envs: int) -> float:
     cfg, pipe = _plan(s, seed)
-    previous = set_learner_threads(cfg, n_envs if use_subprocesses(cfg.vec_env, n_envs) else 0)
-    venv = make_vec_env(cfg, pipe, n_envs, seed)
+    with torch_threads_for(cfg, env_subprocesses(cfg.vec_env, n_envs)):
+        return _timed_pipeline(s, seed, make_vec_env(cfg, pipe, n_envs, seed), n_envs)
+
+
+def _timed_pipeline(s: Settings, seed: int, venv, n_envs: int) -> float:
     rng = np.random.default_rng(seed)
     low, high = venv.action_space.low, venv.action_space.high
     venv.reset()
@@ -213,7 +216,6 @@ def _bench_pipeline(s: Settings, seed: int, n_envs: int) -> float:
         return timed_rate(step, s.env_steps * n_envs, s.warmup_steps)
     finally:
         venv.close()
-        torch.set_num_threads(previous)
 
 
 def bench_pipeline_1env(s: Settings, seed: int) -> float:
@@ -231,15 +233,14 @@ def _bench_train_wsa(s: Settings, seed: int, overlap: bool) -> float:
 
     cfg, pipe = _plan(s, seed)
     cfg = cfg.model_copy(update={"sac": cfg.sac.model_copy(update={"overlap": overlap})})
-    previous = set_learner_threads(cfg, training_env_subprocesses(cfg))
-    venv = make_training_env(cfg, pipe)
-    try:
-        model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, tensorboard_log=None)
-        attach_learner(venv, model)
-        return timed_learning(model, s, s.train_steps)
-    finally:
-        venv.close()
-        torch.set_num_threads(previous)
+    with torch_threads_for(cfg, training_env_subprocesses(cfg)):
+        venv = make_training_env(cfg, pipe)
+        try:
+            model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, tensorboard_log=None)
+            attach_learner(venv, model)
+            return timed_learning(model, s, s.train_steps)
+        finally:
+            venv.close()
 
 
 def bench_train_wsa(s: Settings, seed: int) -> float:

@@ -28,13 +28,12 @@ def test_learner_threads_leave_the_env_subprocesses_their_cores(monkeypatch):
     assert threads.learner_threads(load_config(["task=Lift", "torch_threads=3"]), 1) == 3  # the user's choice wins
 
 
-def test_set_learner_threads_returns_the_previous_count(monkeypatch):
+def test_torch_threads_for_sets_the_count_inside_and_restores_it_after(monkeypatch):
     monkeypatch.setattr(threads, "available_cores", lambda: 3)
     before = torch.get_num_threads()
-    try:
-        assert threads.set_learner_threads(load_config(["task=Lift"]), 1) == before
+    with threads.torch_threads_for(load_config(["task=Lift"]), 1):
         assert torch.get_num_threads() == 2
-        assert threads.set_learner_threads(load_config(["task=Lift", "sac.overlap=false"]), 0) == 2
-        assert torch.get_num_threads() == 2  # None: left as it was
-    finally:
-        torch.set_num_threads(before)
+        with threads.torch_threads_for(load_config(["task=Lift", "sac.overlap=false"]), 0):
+            assert torch.get_num_threads() == 2  # None: left as it was
+        assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == before

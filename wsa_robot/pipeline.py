@@ -112,6 +112,11 @@ def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, de
     return make
 
 
+def env_subprocesses(vec_env: str, n_envs: int) -> int:
+    """How many subprocesses `make_vec_env` starts for n_envs envs (0: they step in this process)."""
+    return n_envs if use_subprocesses(vec_env, n_envs) else 0
+
+
 def use_subprocesses(vec_env: str, n_envs: int) -> bool:
     """`auto`: one subprocess per env when there are several (robosuite renders: ~30 steps/s per process).
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import signal
 
 import numpy as np
-import torch
 from rich.console import Console
 from stable_baselines3.common.callbacks import CallbackList
 
 from wsa_robot.agents import build_agent
 from wsa_robot.agents.guard import FiniteGuard, check_parameters
 from wsa_robot.agents.overlap import attach_learner, make_training_env, training_env_subprocesses
-from wsa_robot.agents.threads import set_learner_threads
+from wsa_robot.agents.threads import torch_threads_for
 from wsa_robot.agents.callbacks import (CheckpointCallback, EvalCallback, EventsCallback, ProgressCallback,
                                         WeightsCallback)
 from wsa_robot.config import RunConfig
@@ -51,11 +50,8 @@ def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = Tr
     """`events`: token-set changes applied at this resume ({step, time, action, tokens}), logged to TensorBoard.
     A NaN/inf raises NonFiniteError and writes no checkpoint, so the last good one stays as it was.
     torch gets the cores the env subprocesses leave (agents/threads.py) while it runs."""
-    previous = set_learner_threads(cfg, training_env_subprocesses(cfg))
-    try:
+    with torch_threads_for(cfg, training_env_subprocesses(cfg)):
         return _train(cfg, run, resume, progress, events)
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: list[dict] | None) -> RunDir:

@@ -98,10 +98,10 @@ def training_env_config(cfg):
 
 def training_env_subprocesses(cfg) -> int:
     """How many env subprocesses `make_training_env` starts (0: the envs step in this process)."""
-    from wsa_robot.pipeline import use_subprocesses
+    from wsa_robot.pipeline import env_subprocesses
 
     cfg = training_env_config(cfg)
-    return cfg.n_envs if use_subprocesses(cfg.vec_env, cfg.n_envs) else 0
+    return env_subprocesses(cfg.vec_env, cfg.n_envs)
 
 
 def attach_learner(venv: VecEnv, model) -> None:

@@ -12,6 +12,8 @@ with 1 thread, 1.49x with 2.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
@@ -36,10 +38,14 @@ def learner_threads(cfg: RunConfig, env_subprocesses: int) -> int | None:
     return max(1, available_cores() - env_subprocesses)
 
 
-def set_learner_threads(cfg: RunConfig, env_subprocesses: int) -> int:
-    """Apply `learner_threads`; returns the previous count so a caller timing several setups can restore it."""
+@contextmanager
+def torch_threads_for(cfg: RunConfig, env_subprocesses: int) -> Iterator[None]:
+    """`learner_threads` while the block runs; torch's previous count after it."""
     previous = torch.get_num_threads()
     threads = learner_threads(cfg, env_subprocesses)
     if threads:
         torch.set_num_threads(threads)
-    return previous
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

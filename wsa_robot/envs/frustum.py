@@ -34,16 +34,13 @@ def outside_view(model: mujoco.MjModel, data: mujoco.MjData, camera: mujoco.MjvG
     return out & (r > 0)  # rbound 0: a plane, unbounded
 
 
-def drop_outside_view(model: mujoco.MjModel, data: mujoco.MjData, scene: mujoco.MjvScene, aspect: float) -> int:
-    """Turn the scene's geoms that `outside_view` finds into mjGEOM_NONE, which mjr_render skips; returns how
-    many. mjv_updateScene rebuilds the scene, so nothing carries over to the next render."""
+def drop_outside_view(model: mujoco.MjModel, data: mujoco.MjData, scene: mujoco.MjvScene, aspect: float) -> None:
+    """Turn the scene's geoms that `outside_view` finds into mjGEOM_NONE, which mjr_render skips.
+    mjv_updateScene rebuilds the scene, so nothing carries over to the next render."""
     out = outside_view(model, data, scene.camera[0], aspect)
     if out is None or not out.any():
-        return 0
-    dropped = 0
+        return
     for i in range(scene.ngeom):
         g = scene.geoms[i]
         if g.objtype == mujoco.mjtObj.mjOBJ_GEOM and out[g.objid]:
             g.type = mujoco.mjtGeom.mjGEOM_NONE
-            dropped += 1
-    return dropped
