@@ -73,7 +73,7 @@ class RunConfig(_Strict):
     proprio: Literal["token", "context", "both", "none"]
     context: str
     fusion_dim: Count
-    wsa_scorer: Literal["linear", "relu"]
+    wsa_scorer: Literal["additive", "relu", "linear"]
     seed: int
     total_steps: NonNegative
     n_envs: Count

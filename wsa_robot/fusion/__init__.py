@@ -20,7 +20,7 @@ FUSIONS = tuple(EXTRACTORS)
 
 
 def extractor_kwargs(fusion: str, token_keys: list[str], context_key: str | None, dim: int = 256,
-                     wsa_scorer: str = "linear") -> tuple[type[BaseFeaturesExtractor], dict]:
+                     wsa_scorer: str = "additive") -> tuple[type[BaseFeaturesExtractor], dict]:
     """The class and `features_extractor_kwargs` for SB3's `policy_kwargs`."""
     if fusion not in EXTRACTORS:
         raise ValueError(f"unknown fusion {fusion!r}; choose one of: {', '.join(FUSIONS)}")

@@ -32,37 +32,56 @@ class _AttentionFusion(BaseFeaturesExtractor):
     def scores(self, c: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+    def attend(self, obs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The fused state h [B, d] and the token weights a [B, K] it was made with (both in the graph)."""
         z = self.tokens(obs)                                        # [B, K, d]
         c = self.context(obs[self.context_key].float())              # [B, d]
         mask = token_mask(obs, z.shape[1], z.shape[0], z.device)
         a = masked_softmax(self.scores(c, z), mask)                  # [B, K]
+        return (a.unsqueeze(-1) * z).sum(dim=1), a
+
+    def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        h, a = self.attend(obs)
         self.last_weights = a.detach().cpu()
-        return (a.unsqueeze(-1) * z).sum(dim=1)
+        return h
+
+
+SCORERS = ("additive", "relu", "linear")
 
 
 class WSAExtractor(_AttentionFusion):
-    """s_k = w([c; z_k]) with ONE scorer w = Linear(2d, 1) shared by all tokens.
+    """s_k = w([c; z_k]) with ONE scorer network w shared by all tokens (the paper's weight sharing).
 
-    The reference ends w with a ReLU (`scorer="relu"` reproduces it). When every pre-activation is negative
-    the scores are all 0, the weights stay uniform and no gradient reaches w again; on Lift this happened
-    within 300 SAC updates, so the default scorer is linear (softmax needs no non-negative scores).
+    scorer="additive" (the default): w = Linear(2d, d) + tanh + Linear(d, 1), i.e. additive attention
+    s_k = v . tanh(W_c c + W_z z_k + b). The score is non-linear in the pair, so the context changes the
+    weights, and tanh never stops passing gradient the way a ReLU can.
+    scorer="relu": the reference's Linear(2d, 1) + ReLU. Its context enters only through the ReLU, and when
+    every pre-activation is negative the scores are all 0, the weights stay uniform and no gradient reaches w
+    again (on Lift within 300 SAC updates).
+    scorer="linear": Linear(2d, 1), this project's default until the context bug was found: s_k = w_c.c +
+    w_z.z_k + b, and a softmax cancels the term that is the same for every k, so its weights never depend on
+    the context. Kept only so runs trained with it load, evaluate and resume as they were trained.
     """
 
     def __init__(self, observation_space: spaces.Dict, token_keys: list[str], context_key: str,
-                 dim: int = 256, scorer: str = "linear") -> None:
+                 dim: int = 256, scorer: str = "additive") -> None:
         super().__init__(observation_space, token_keys, context_key, dim)
-        if scorer not in ("linear", "relu"):
-            raise ValueError(f"scorer must be 'linear' or 'relu', not {scorer!r}")
-        self.scorer = nn.Sequential(nn.Linear(2 * dim, 1), *([nn.ReLU()] if scorer == "relu" else []))
+        if scorer not in SCORERS:
+            raise ValueError(f"scorer must be one of {', '.join(SCORERS)}, not {scorer!r}")
+        self.scorer_kind = scorer
+        if scorer == "additive":
+            self.scorer = nn.Sequential(nn.Linear(2 * dim, dim), nn.Tanh(), nn.Linear(dim, 1, bias=False))
+        else:
+            self.scorer = nn.Sequential(nn.Linear(2 * dim, 1), *([nn.ReLU()] if scorer == "relu" else []))
 
     def scores(self, c: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """w([c; z_k]) = w_c.c + w_z.z_k + b, without building the [B, K, 2d] pairs (an eighth of a SAC update
-        on CPU went to concatenating them); the parameters are those of Linear(2d, 1), as saved."""
-        linear = self.scorer[0]
+        """w([c; z_k]) for every k, without building the [B, K, 2d] pairs (an eighth of a SAC update on CPU
+        went to concatenating them): the first Linear splits into its context and token halves. The
+        parameters are those of the Sequential on the pairs, as saved."""
+        first = self.scorer[0]
         d = z.shape[-1]
-        s = F.linear(z, linear.weight[:, d:]) + F.linear(c, linear.weight[:, :d], linear.bias).unsqueeze(1)
-        return self.scorer[1:](s).squeeze(-1)  # [B, K]; the relu scorer's ReLU
+        s = F.linear(z, first.weight[:, d:]) + F.linear(c, first.weight[:, :d], first.bias).unsqueeze(1)
+        return self.scorer[1:](s).squeeze(-1)  # [B, K]
 
 
 class DPAExtractor(_AttentionFusion):
