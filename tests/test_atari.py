@@ -184,3 +184,39 @@ def test_pretrained_atari_autoencoder_drives_a_wsa_run(tmp_home):
     assert evals and evals[-1]["success_rate"] is None and np.isfinite(evals[-1]["mean_return"])
     rows = eval_run(run, 1, render=False)
     assert rows[0]["success"] is None and 0 < rows[0]["length"] <= 50  # 200 ALE frames: at most 50 steps
+
+
+def test_an_eval_game_with_no_progress_ends_and_says_it_stalled():
+    """A policy that never presses FIRE: after Breakout's first life is lost nothing happens again. The eval game
+    ends `stall_steps` agent steps later, marked stalled, its score so far reported by the Monitor."""
+    from wsa_robot.envs.atari import make_atari_env
+
+    env = make_atari_env(load_task("atari/Breakout"), training=False, seed=0, stall_steps=200)
+    env.reset()
+    for step in range(5000):
+        _, _, terminated, truncated, info = env.step(0)  # NOOP forever
+        if terminated or truncated:
+            break
+    assert truncated and not terminated and info.get("stalled") is True and "episode" in info
+    assert 200 <= step < 1500 and env.unwrapped.ale.lives() == 4  # one life lost, then 200 idle steps
+    env.close()
+
+
+def test_a_game_that_scores_is_never_cut_and_training_envs_have_no_stall_limit():
+    from wsa_robot.envs.atari import StallLimit, make_atari_env
+
+    env = make_atari_env(load_task("atari/Pong"), training=False, seed=0, stall_steps=200)
+    env.reset()
+    rng = np.random.default_rng(0)
+    for _ in range(1500):  # Pong's CPU scores on a random player every ~100 steps
+        _, _, terminated, truncated, info = env.step(int(rng.integers(env.action_space.n)))
+        assert not info.get("stalled")
+        if terminated or truncated:
+            break
+    env.close()
+
+    def wrappers(e):
+        while hasattr(e, "env"):
+            yield e
+            e = e.env
+    assert not any(isinstance(w, StallLimit) for w in wrappers(atari("Breakout", training=True)))

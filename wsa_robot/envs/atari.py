@@ -33,6 +33,9 @@ SCREEN = "screen"      # the one camera of an Atari task
 STACK = 4              # frames per observation
 FRAME_SKIP = 4         # ALE frames per agent step
 NOOP_MAX = 30          # random no-ops at reset
+STALL_STEPS = 2000     # eval games end after this many agent steps (8000 frames, 2.2 min of play) with no point
+                       # scored or lost and no life lost: a policy that never presses FIRE would otherwise play
+                       # to the 108k-frame limit; such a game is marked `stalled` in the results
 TEMPLATE_GAME = "Pong"  # tasks/atari/Pong.yaml is the setup every other ALE game gets (`--task atari/<Game>`)
 
 
@@ -80,10 +83,12 @@ class ScreenObservation(gym.ObservationWrapper):
 
 
 def make_atari_env(task: TaskSpec, image_size: int = 84, training: bool = False, seed: int | None = None,
-                   horizon: int | None = None, variation: str | None = None) -> gym.Env:
+                   horizon: int | None = None, variation: str | None = None,
+                   stall_steps: int = STALL_STEPS) -> gym.Env:
     """The game as a Dict-observation env. `horizon`: ALE frames per episode (default the task's, 108000 =
     30 minutes of play). `training`: episodic life and reward clipping (what PPO learns from); off for eval.
     `variation`: a HackAtari modification of the game (wsa_robot/envs/atari_variations.py); None: intact.
+    `stall_steps`: eval envs end a game that makes no progress for that many agent steps (StallLimit); 0: never.
 
     A Monitor sits under the life and clipping wrappers, so SB3's episode return is the real game score."""
     from wsa_robot.envs.variations import resolve
@@ -98,6 +103,8 @@ def make_atari_env(task: TaskSpec, image_size: int = 84, training: bool = False,
         kwargs.pop("frameskip")
         env = HackedAtari(task.env_id, found[0].name, **kwargs)
     env = AtariPreprocessing(env, noop_max=NOOP_MAX, frame_skip=FRAME_SKIP, screen_size=image_size)
+    if not training and stall_steps:
+        env = StallLimit(env, stall_steps)
     env = Monitor(env, allow_early_resets=True)
     if training:
         env = ClipRewardEnv(EpisodicLifeEnv(env))
@@ -106,6 +113,30 @@ def make_atari_env(task: TaskSpec, image_size: int = 84, training: bool = False,
         env = FireResetEnv(env)
     env = ScreenObservation(FrameStackObservation(env, STACK))
     return SeededOnce(env, seed)
+
+
+class StallLimit(gym.Wrapper):
+    """Truncates a game after `steps` agent steps with no reward (a point scored or lost) and no life lost, and
+    says so: the last step's info has `stalled: True`. It sits under the Monitor, so the game's score so far is
+    still reported as the episode's return."""
+
+    def __init__(self, env: gym.Env, steps: int) -> None:
+        super().__init__(env)
+        self.steps, self.idle, self.lives = steps, 0, 0
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        self.idle, self.lives = 0, self.unwrapped.ale.lives()
+        return obs, info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        lives = self.unwrapped.ale.lives()
+        self.idle = 0 if reward != 0 or lives != self.lives else self.idle + 1
+        self.lives = lives
+        if self.idle >= self.steps and not (terminated or truncated):
+            truncated, info = True, {**info, "stalled": True}
+        return obs, reward, terminated, truncated, info
 
 
 class SeededOnce(gym.Wrapper):
