@@ -43,3 +43,20 @@ def test_bench_arguments_a_user_can_get_wrong_are_one_line(capsys, argv, match):
 
 def test_report_only_without_runs_says_what_to_do(capsys, tmp_path):
     one_line_error(capsys, ["bench", "--report-only", "--runs-root", str(tmp_path)], "without --report-only first")
+
+
+def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path):
+    """--target: the bench stops a run whose periodic eval reaches the score (any Pong score reaches -21), the
+    results say where, and a second call leaves it alone although it is short of the step budget."""
+    from wsa_robot.cli import main
+
+    out = tmp_path / "pong.json"
+    argv = ["bench", "--task", "atari/Pong", "--steps", "4096", "--eval-every", "1024", "--eval-episodes", "1",
+            "--final-episodes", "1", "--fusions", "e2e", "--target", "-21", "--runs-root", str(tmp_path / "runs"),
+            "--out", str(out), "horizon=2000"]
+    assert main(argv) == 0
+    row = json.loads(out.read_text())["runs"][0]
+    assert row["stopped_at_target"]["step"] == 1024 and row["stopped_at_target"]["target"] == -21
+    assert 1024 <= row["steps"] < 4096
+    assert main(argv) == 0
+    assert json.loads(out.read_text())["runs"][0]["steps"] == row["steps"]

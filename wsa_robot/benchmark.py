@@ -4,7 +4,8 @@ seeds, as the paper's Atari comparison. Writes results/atari_<game>.json and a P
 Each (fusion, seed) is an ordinary run dir under `runs_root`, trained by `wsa-robot train` in its own process
 (the runs of one call train side by side, so they share the machine alike); a run already finished is kept and
 an unfinished one resumes. `deadline_min` stops every run still training at that time with SIGTERM (a
-checkpoint, then exit) and benchmarks what is there. The final score is `final_episodes` whole games
+checkpoint, then exit) and benchmarks what is there. `target` stops a run once a periodic eval's mean game
+score reaches it (SIGTERM: a checkpoint, then exit); the run is marked done there and never resumed. The final score is `final_episodes` whole games
 (deterministic policy, real scores: no life loss, no reward clipping) on 8 envs, from the last checkpoint.
 """
 
@@ -38,6 +39,7 @@ class BenchSpec:
     final_episodes: int = 30
     runs_root: Path = Path("runs/bench")
     deadline_min: float | None = None
+    target: float | None = None  # a run whose periodic eval mean reaches this stops (budget or target first)
     threads_per_run: int = 1
     overrides: tuple[str, ...] = ()  # more `key=value` for every run, e.g. horizon=4000 for short games
 
@@ -47,7 +49,8 @@ class BenchSpec:
 
 
 def bench_spec(task: str, steps: int, seeds: str, fusions: str, eval_every: int, eval_episodes: int,
-               final_episodes: int, deadline_min: float | None, runs_root: Path, overrides: list[str]) -> BenchSpec:
+               final_episodes: int, deadline_min: float | None, runs_root: Path, overrides: list[str],
+               target: float | None = None) -> BenchSpec:
     """The spec of `wsa-robot bench`, after checking every argument (a UserError names the fix)."""
     from wsa_robot.config import load_config
     from wsa_robot.fusion import FUSIONS
@@ -67,7 +70,7 @@ def bench_spec(task: str, steps: int, seeds: str, fusions: str, eval_every: int,
         raise UserError(f"--seeds takes comma-separated integers, e.g. 1,2,3; got {seeds!r}") from None
     load_config([f"task={task}", *overrides])  # a bad override fails here, not in every run's process
     return BenchSpec(spec_task.name.split("/", 1)[1], steps, seed_list, names, eval_every, eval_episodes,
-                     final_episodes, runs_root, deadline_min,
+                     final_episodes, runs_root, deadline_min, target,
                      threads_per_run=max(1, (os.cpu_count() or 1) // (len(names) * len(seed_list))),
                      overrides=tuple(overrides))
 
@@ -95,14 +98,14 @@ def train_all(spec: BenchSpec, log_dir: Path) -> dict[str, float]:
         for fusion in spec.fusions:
             for seed in spec.seeds:
                 path = run_path(spec, fusion, seed)
-                if (RunDir(path).checkpoint_step() or 0) >= spec.steps:
+                if (RunDir(path).checkpoint_step() or 0) >= spec.steps or read_target(path) is not None:
                     continue
                 log = logs.enter_context(open(log_dir / f"{path.name}.log", "a"))
                 procs[path.name] = (subprocess.Popen(_train_command(spec, fusion, seed), stdout=log,
                                                      stderr=subprocess.STDOUT,
                                                      env={**os.environ, "PYTHONUNBUFFERED": "1"}), time.time())
         try:
-            return _wait(procs, spec.deadline_min, log_dir)
+            return _wait(procs, spec.deadline_min, log_dir, spec)
         finally:
             for proc, _ in procs.values():  # a failed run stops the others (SIGTERM: they checkpoint first)
                 if proc.poll() is None:
@@ -111,12 +114,15 @@ def train_all(spec: BenchSpec, log_dir: Path) -> dict[str, float]:
 
 
 def _wait(procs: dict[str, tuple[subprocess.Popen, float]], deadline_min: float | None,
-          log_dir: Path) -> dict[str, float]:
-    """Seconds each process ran; at `deadline_min` every one still running gets SIGTERM (checkpoint, then stop)."""
+          log_dir: Path, spec: BenchSpec) -> dict[str, float]:
+    """Seconds each process ran; at `deadline_min` every one still running gets SIGTERM (checkpoint, then stop),
+    and so does a run whose latest periodic eval reached `spec.target`."""
     deadline = time.time() + 60 * deadline_min if deadline_min else None
     seconds: dict[str, float] = {}
     while len(seconds) < len(procs):
         for name, (proc, began) in procs.items():
+            if spec.target is not None and proc.poll() is None and read_target(spec.runs_root / name) is None:
+                _stop_at_target(spec.runs_root / name, proc, spec.target)
             if name not in seconds and proc.poll() is not None:
                 seconds[name] = time.time() - began
                 if proc.returncode != 0:
@@ -151,6 +157,23 @@ def final_scores(path: Path, episodes: int, n_envs: int = 8) -> list[float]:
         venv.close()
 
 
+TARGET_FILE = "bench_target.json"  # written when a run stopped because its periodic eval reached the target
+
+
+def read_target(path: Path) -> dict | None:
+    """{"step", "mean_return", "target"} of the eval that stopped the run at the target; None if none did."""
+    file = path / TARGET_FILE
+    return json.loads(file.read_text()) if file.exists() else None
+
+
+def _stop_at_target(path: Path, proc: subprocess.Popen, target: float) -> None:
+    evals = RunDir(path).read_evals()
+    if evals and float(evals[-1]["mean_return"]) >= target:
+        write_json(path / TARGET_FILE, {"step": int(evals[-1]["step"]), "mean_return": evals[-1]["mean_return"],
+                                        "target": target})
+        proc.send_signal(signal.SIGTERM)  # the run checkpoints, then exits 0
+
+
 WALL_FILE = "bench_wall.json"  # a run's training seconds over every bench call that trained it
 
 
@@ -177,7 +200,7 @@ def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
     return {"fusion": fusion, "seed": seed, "steps": int(steps), "run": str(run.path),
             "curve": [[int(r["step"]), round(float(r["mean_return"]), 2)] for r in evals],
             "final_mean": round(float(np.mean(scores)), 2), "final_std": round(float(np.std(scores)), 2),
-            "episodes": len(scores), "wall_s": wall,
+            "episodes": len(scores), "wall_s": wall, "stopped_at_target": read_target(run.path),
             "agent_steps_per_s": round(steps / wall, 1) if wall else None}
 
 
@@ -202,7 +225,7 @@ def benchmark(spec: BenchSpec, out: Path, train: bool = True) -> dict:
     if train:
         for name, seconds in train_all(spec, out.parent / "logs").items():
             add_wall(spec.runs_root / name, seconds)
-    result = {"game": spec.game, "task": spec.task, "budget_steps": spec.steps,
+    result = {"game": spec.game, "task": spec.task, "budget_steps": spec.steps, "target": spec.target,
               "machine": {"cpu_count": os.cpu_count(), "threads_per_run": spec.threads_per_run,
                           "runs_side_by_side": len(spec.fusions) * len(spec.seeds)},
               "runs": [run_result(spec, f, s) for f in spec.fusions for s in spec.seeds]}

@@ -163,6 +163,8 @@ def bench(
     out: Optional[Path] = typer.Option(None, "--out", help="results JSON (default results/atari_<game>.json)"),
     report_only: bool = typer.Option(False, "--report-only", help="score the run dirs as they are; no training"),
     runs_root: Path = typer.Option(Path("runs/bench"), "--runs-root", help="where the run dirs go"),
+    target: Optional[float] = typer.Option(None, "--target", help="stop a run once a periodic eval's mean score "
+                                           "reaches this (e.g. 18 for Pong); budget or target, whichever first"),
     overrides: Optional[list[str]] = typer.Argument(None, help="key=value overrides for every run, e.g. horizon=4000"),
 ) -> None:
     """Train WSA and E2E (or any fusions) side by side on one Atari game, then write the learning curves, the
@@ -170,7 +172,7 @@ def bench(
     from wsa_robot.benchmark import bench_spec, benchmark
 
     spec = bench_spec(task, steps, seeds, fusions, eval_every, eval_episodes, final_episodes, deadline_min,
-                      runs_root, list(overrides or []))
+                      runs_root, list(overrides or []), target)
     result = benchmark(spec, out or Path("results") / f"atari_{spec.game.lower()}.json", train=not report_only)
     for row in result["runs"]:
         console.print(f"{row['fusion']:>4} seed {row['seed']}: {row['steps']} steps, final {row['final_mean']:.1f} "
