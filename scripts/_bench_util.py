@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -30,16 +29,11 @@ def summarize(runs: list[float], unit: str = "steps/s") -> dict:
 
 
 def machine_info() -> dict:
-    """What the numbers depend on: platform, cores, library versions, GL backend, load when measured."""
-    import mujoco
-    import robosuite
-    import stable_baselines3
+    """The settings of this benchmark process that the shared provenance block (wsa_robot.provenance: date,
+    commit, command, CPU, GPU, load, package versions) does not hold: torch threads, the GL backend."""
     import torch
 
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpu_count": os.cpu_count(),
-            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-            "cuda": torch.cuda.is_available(), "mujoco": mujoco.__version__, "robosuite": robosuite.__version__,
-            "stable_baselines3": stable_baselines3.__version__, "MUJOCO_GL": os.environ.get("MUJOCO_GL"),
+    return {"torch_threads": torch.get_num_threads(), "MUJOCO_GL": os.environ.get("MUJOCO_GL"),
             "load_avg_1min_at_start": round(os.getloadavg()[0], 2)}
 
 

@@ -32,6 +32,7 @@ from torch import nn
 
 from wsa_robot.assets import read_manifest
 from wsa_robot.atomic import write_json
+from wsa_robot.provenance import cpu_model, provenance
 from wsa_robot.device import resolve_device
 from wsa_robot.encoders.bank import EncoderBank, check_precision
 from wsa_robot.encoders.base import FrozenEncoder
@@ -94,17 +95,23 @@ def _cached_hf_model(hub_id: str) -> nn.Module:
 
 
 def _random_zoo(spec: R3MSpec | HFSpec) -> FrozenEncoder:
+    """The released architecture with random weights, preprocessing as the run default (the authors' recipe)."""
+    enc: FrozenEncoder
     if isinstance(spec, R3MSpec):
         from wsa_robot.encoders.r3m import R3MEncoder
         from wsa_robot.encoders.resnet import ResNet
 
-        return R3MEncoder(ResNet(spec.depth), spec.name)
-    from wsa_robot.encoders.hf_models import DepthMapEncoder, ViTFeatureEncoder
+        enc = R3MEncoder(ResNet(spec.depth), spec.name)
+    else:
+        from wsa_robot.encoders.hf_models import DepthMapEncoder, ViTFeatureEncoder
 
-    model = _cached_hf_model(spec.hub_id)
-    if spec.kind == "depth":
-        return DepthMapEncoder(model, spec.name, spec.input_size, spec.grid, spec.mean, spec.std)
-    return ViTFeatureEncoder(model, spec.name, spec.mode, spec.input_size, spec.mean, spec.std)
+        model = _cached_hf_model(spec.hub_id)
+        if spec.kind == "depth":
+            enc = DepthMapEncoder(model, spec.name, spec.input_size, spec.grid, spec.mean, spec.std)
+        else:
+            enc = ViTFeatureEncoder(model, spec.name, spec.mode, spec.input_size, spec.mean, spec.std)
+    enc.recipe = spec.recipe
+    return enc
 
 
 def _random_own(entry: EncoderEntry, meta: dict[str, Any]) -> FrozenEncoder:
@@ -173,15 +180,6 @@ def bench_one(enc: FrozenEncoder, envs: list[int], args: argparse.Namespace) -> 
 
 
 # ---- machine, selection, output -----------------------------------------------------------------------------
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def machine(device: str) -> dict[str, Any]:
@@ -269,6 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     entries = registry(weights_dir=args.weights_dir)
     names = select(entries, args.encoders, args.quick)
     own_meta = {m["encoder"]: m for m in read_manifest(data_dir("assets")).values() if "encoder" in m}
+    prov = provenance()
     info = machine(args.device)
     results: dict[str, dict] = {}
     for name in names:
@@ -313,7 +312,8 @@ def main(argv: list[str] | None = None) -> None:
             raise UserError(f"--merge: {args.out} was measured with other envs/device; drop --merge or match them")
         results = {**{k: v for k, v in previous["encoders"].items() if k not in results}, **results}
         info = {**previous["machine"], "merged_runs": previous["machine"].get("merged_runs", []) + [info]}
-    write_json(args.out, {"machine": info, "settings": settings, "encoders": results})
+        prov = {**prov, "merged_into": previous.get("provenance", "unknown")}  # the rows kept from before
+    write_json(args.out, {"provenance": prov, "machine": info, "settings": settings, "encoders": results})
     print_table(results, args.envs, f"encoder bank, ms per env step ({args.device}, {args.precision}, "
                                     f"{info['torch_threads']} threads), median (p90)")
     print(f"wrote {args.out}")

@@ -62,6 +62,7 @@ from rich.table import Table  # noqa: E402
 from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 
 from wsa_robot.atomic import write_json  # noqa: E402
+from wsa_robot.provenance import provenance  # noqa: E402
 from wsa_robot.config import RunConfig, load_config  # noqa: E402
 from wsa_robot.agents.threads import torch_threads_for  # noqa: E402
 from wsa_robot.pipeline import Pipeline, env_subprocesses, make_vec_env, plan  # noqa: E402
@@ -368,10 +369,11 @@ def ratios(configs: dict[str, dict], memory: dict | None) -> dict[str, float | N
 
 
 def results(machine: dict, s: Settings, runs: dict[str, list[float]], memory: dict | None, complete: bool,
-            wall_s: float) -> dict:
+            wall_s: float, prov: dict | None = None) -> dict:
     configs = {name: summarize(r) for name, r in runs.items() if r}
     cfg = run_config(s, s.seed)
     return {
+        "provenance": prov or provenance(),
         "machine": machine,
         "settings": {**asdict(s), "cameras": "task default", "image_size": cfg.image_size,
                      "encoders": cfg.encoders, "fusion": cfg.fusion, "batch_size": cfg.sac.batch_size,
@@ -433,6 +435,7 @@ def main() -> None:
         torch.set_num_threads(args.torch_threads)  # as train() does for the torch_threads config key
 
     start = time.time()
+    prov = provenance()
     machine = machine_info()
     runs: dict[str, list[float]] = {name: [] for name in names}
     memory = None
@@ -447,9 +450,10 @@ def main() -> None:
             console.print(f"round {r + 1}/{s.repeats}  {name:<20} {rate:8.2f} steps/s  "
                           f"({time.time() - began:.0f} s with set-up)")
             gc.collect()
-        write_json(args.out, results(machine, s, runs, memory, complete=False, wall_s=time.time() - start))
+        write_json(args.out, results(machine, s, runs, memory, complete=False, wall_s=time.time() - start,
+                                     prov=prov))
     machine["load_avg_1min_at_end"] = round(os.getloadavg()[0], 2)
-    res = results(machine, s, runs, memory, complete=True, wall_s=time.time() - start)
+    res = results(machine, s, runs, memory, complete=True, wall_s=time.time() - start, prov=prov)
     write_json(args.out, res)
     print_report(res)
     console.print(f"wrote {args.out} in {res['wall_s']:.0f} s")

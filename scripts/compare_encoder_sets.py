@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from wsa_robot.atomic import write_json
+from wsa_robot.provenance import provenance
 
 DEFAULT_SETS = ["ae", "ae,seg", "ae,depth_rgb", "ae,tcn", "ae,kp", "ae,seg,depth_rgb,tcn,kp"]
 OUT_DIR = Path("results/encoder_sets")
@@ -66,9 +67,14 @@ def aggregate(sets: list[str], last: int) -> dict:
         path = OUT_DIR / f"{slug(spec)}.json"
         if not path.exists():
             continue
-        curve = json.loads(path.read_text())["Lift"]
+        data = json.loads(path.read_text())
+        curve = data["Lift"]
         returns = curve["return"]
-        rows[spec] = {"steps": curve["steps"], "return": returns, "success_rate": curve["success_rate"],
+        cfg = curve.get("config", {})
+        rows[spec] = {"budget_steps": cfg.get("total_steps", curve.get("total_steps")),
+                      "eval_every": cfg.get("eval_every"), "eval_episodes": curve.get("eval_episodes"),
+                      "provenance": curve.get("provenance", data.get("provenance", "unknown")),
+                      "steps": curve["steps"], "return": returns, "success_rate": curve["success_rate"],
                       "steps_done": curve["steps_done"], "wall_s": curve["wall_s"],
                       "score_last_mean_return": round(float(np.mean(returns[-last:])), 3) if returns else None,
                       "best_success_rate": max(curve["success_rate"]) if curve["success_rate"] else None}
@@ -88,13 +94,20 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=Path("results/encoder_sets_lift.json"))
     p.add_argument("overrides", nargs="*", help="key=value for every run")
     args = p.parse_args()
+    prov = provenance()
     if not args.report_only:
         run_all(args.sets, args)
     rows = aggregate(args.sets, args.last)
-    write_json(args.out, {"task": "Lift", "algo": "sac", "fusion": "wsa", "seed": args.seed,
-                          "budget_steps": args.steps, "eval_every": args.eval_every,
-                          "eval_episodes": args.eval_episodes, "score": f"mean eval return of the last {args.last} evals",
-                          "sets": rows})
+
+    def common(key: str):
+        """A setting as the runs recorded it (not this command's defaults: --report-only trains nothing)."""
+        values = {row[key] for row in rows.values()}
+        return values.pop() if len(values) == 1 else sorted(values, key=str) or None
+
+    write_json(args.out, {"provenance": prov, "task": "Lift", "algo": "sac", "fusion": "wsa", "seed": args.seed,
+                          "budget_steps": common("budget_steps"), "eval_every": common("eval_every"),
+                          "eval_episodes": common("eval_episodes"),
+                          "score": f"mean eval return of the last {args.last} evals", "sets": rows})
     for spec, row in sorted(rows.items(), key=lambda kv: -(kv[1]["score_last_mean_return"] or 0)):
         curve = " ".join(f"{r:.1f}" for r in row["return"])
         print(f"{spec:<28} score {row['score_last_mean_return']}  best success {row['best_success_rate']}  "

@@ -20,6 +20,7 @@ from pathlib import Path
 from rich.console import Console
 
 from wsa_robot.atomic import write_json
+from wsa_robot.provenance import provenance
 from wsa_robot.eval.conditions import EVAL_SEED_OFFSET, conditions_table, evaluate_run
 from wsa_robot.run_dir import existing_run_dir
 
@@ -59,7 +60,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=Path("results/faults_lift.json"))
     args = p.parse_args()
     t0 = time.time()
-    report: dict = {"episodes": args.episodes, "faults": args.faults, "variations": args.variations, "runs": {}}
+    report: dict = {"provenance": provenance(), "episodes": args.episodes, "faults": args.faults, "variations": args.variations, "runs": {}}
     for item in args.run:
         label, path = item.split("=", 1)
         run = existing_run_dir(path)

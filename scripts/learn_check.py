@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from wsa_robot.atomic import write_json
+from wsa_robot.provenance import provenance
 from wsa_robot.config import load_config
 from wsa_robot.run_dir import RunDir
 from wsa_robot.train import train
@@ -38,6 +39,7 @@ def main() -> None:
                         help="write the JSON from the run dir as it stands, without training")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
+    prov = provenance()
     run = RunDir(args.run_dir)
     resume = run.model_file.exists()
     cfg = run.read_config() if resume else load_config(
@@ -58,7 +60,9 @@ def main() -> None:
         "steps_done": run.read_state()["num_timesteps"],  # less than total_steps if it was stopped early
         "eval_episodes": cfg.eval_episodes,
         "config": cfg.model_dump(),
+        "provenance": prov,
     }
+    results["provenance"] = prov  # the file's latest writer; each task's entry keeps its own
     write_json(args.out, results)
     if evals:
         from wsa_robot.eval.plots import plot_curve

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from wsa_robot.atomic import write_json
+from wsa_robot.provenance import provenance
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.registry import build_encoder
 from wsa_robot.tasks import load_task
@@ -112,6 +113,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=Path("results/probe_lift.json"))
     args = p.parse_args()
     torch.manual_seed(0)
+    prov = provenance()
     t0 = time.time()
     images, targets, episodes = collect(args.task, args.steps, args.episode_length, args.seed)
     cameras = load_task(args.task).cameras
@@ -127,7 +129,7 @@ def main() -> None:
         results[spec] = row
         print(f"{spec:<28} dim {x.shape[1]:>5}  " + "  ".join(f"{t} {row[t]['r2']:.3f}" for t in TARGETS), flush=True)
     write_json(args.out, {
-        "task": args.task, "cameras": cameras, "steps": args.steps, "episodes": int(episodes.max() + 1),
+        "provenance": prov, "task": args.task, "cameras": cameras, "steps": args.steps, "episodes": int(episodes.max() + 1),
         "train_steps": int(len(train)), "test_steps": int(len(test)), "seed": args.seed,
         "policy": "uniform random actions", "probe": "ridge regression on standardised concatenated tokens",
         "targets": {"object_minus_gripper": "object position minus gripper site position (m)",

@@ -17,6 +17,9 @@ def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, 
     assert main(argv) == 0
     result = json.loads(out.read_text())
     assert result["game"] == "Pong" and [r["fusion"] for r in result["runs"]] == ["wsa", "e2e"]
+    from wsa_robot.provenance import valid
+
+    assert valid(result["provenance"]) == []  # the command is this process's (pytest) here
     for row in result["runs"]:
         assert row["steps"] == 1024 and row["episodes"] == 3 and row["seed"] == 1
         assert row["curve"] and row["curve"][-1][0] == 1024

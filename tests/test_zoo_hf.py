@@ -84,6 +84,7 @@ def weights(tmp_path_factory):
 def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("WSA_WEIGHTS_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the default weights folder: empty
     monkeypatch.setattr(weights_mod, "hf_cache_dir", lambda: tmp_path / "hf_cache")
 
 
@@ -102,8 +103,8 @@ def test_dino_v1_cls_mean_and_grid_match_a_manual_forward(weights):
     x = images(2, 224)
     with torch.inference_mode():
         tokens = ref_model(pixel_values=normalized(x)).last_hidden_state  # [2, 1 + 14 * 14, 32]
-        out = {name: build_encoder(name, weights_dir=weights)(x) for name in ("dino_s16", "dino_s16_mean",
-                                                                               "dino_s16_grid")}
+        out = {name: build_encoder(name, weights_dir=weights, zoo_preprocess="stretch")(x)
+               for name in ("dino_s16", "dino_s16_mean", "dino_s16_grid")}
     assert out["dino_s16"].shape == (2, 32) and out["dino_s16"].dtype == torch.float32
     torch.testing.assert_close(out["dino_s16"], tokens[:, 0], rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(out["dino_s16_mean"], tokens[:, 1:].mean(1), rtol=1e-4, atol=1e-4)
@@ -117,9 +118,10 @@ def test_dinov2_grid_is_16x16_at_224_and_matches_a_manual_forward(weights):
     x = images(1, 224, seed=3)
     with torch.inference_mode():
         tokens = ref_model(pixel_values=normalized(x)).last_hidden_state  # [1, 1 + 256, 32]
-        cls = build_encoder("dinov2_s", weights_dir=weights)(x)
-        mean = build_encoder("dinov2_s_mean", weights_dir=weights)(x)
-        grid = build_encoder("dinov2_s_grid", weights_dir=weights)(x)
+        # stretch: a 224 image goes in as it is (the authors' resize + crop is tested in test_zoo_preprocess.py)
+        cls = build_encoder("dinov2_s", weights_dir=weights, zoo_preprocess="stretch")(x)
+        mean = build_encoder("dinov2_s_mean", weights_dir=weights, zoo_preprocess="stretch")(x)
+        grid = build_encoder("dinov2_s_grid", weights_dir=weights, zoo_preprocess="stretch")(x)
     assert cls.shape == (1, 32) and mean.shape == (1, 32) and grid.shape == (1, 32, 16, 16)
     torch.testing.assert_close(cls, tokens[:, 0], rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(mean, tokens[:, 1:].mean(1), rtol=1e-4, atol=1e-4)
@@ -133,7 +135,7 @@ def test_dinov2_grid_is_16x16_at_224_and_matches_a_manual_forward(weights):
 def test_depth_models_give_a_pooled_map_in_0_1(weights, name, folder, size, stats):
     ref_model = transformers.AutoModelForDepthEstimation.from_pretrained(weights / folder).eval()
     x = images(1, size, seed=4)
-    enc = build_encoder(name, weights_dir=weights)
+    enc = build_encoder(name, weights_dir=weights, zoo_preprocess="stretch")
     assert enc.output_shape == (1, 8, 8) and enc.input_size == size
     with torch.inference_mode():
         out = enc(x)
@@ -201,8 +203,8 @@ def test_missing_weights_offline_say_what_and_where(tmp_path):
     msg = str(err.value)
     assert "\n" not in msg and "facebook/dinov2-small" in msg and f"{empty}/dinov2-small" in msg
     assert "HF_HUB_OFFLINE" in msg and "Hugging Face cache" in msg
-    with pytest.raises(UserError, match=r"\$WSA_WEIGHTS_DIR/dpt-hybrid-midas"):
-        build_encoder("dpt_hybrid")
+    with pytest.raises(UserError, match=r"hub id Intel/dpt-hybrid-midas .* in /.*/wsa-robot/weights/dpt-hybrid-midas/"):
+        build_encoder("dpt_hybrid")  # no folder set: the default one
 
 
 def test_broken_folders_are_user_errors(weights, tmp_path):

@@ -15,6 +15,8 @@ from wsa_robot.errors import UserError
 def no_outside_weights(monkeypatch, tmp_path):
     """Only the weights a test writes: no $WSA_WEIGHTS_DIR, and a home without ~/.r3m."""
     monkeypatch.delenv("WSA_WEIGHTS_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # test_zoo_hf sets it for the whole session
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
 
@@ -59,7 +61,7 @@ def test_resnet_matches_torchvision_layout():
 
 
 def test_official_checkpoint_loads_drops_language_keys_and_matches_reference(weights, resnet18):
-    enc = build_encoder("r3m18", weights_dir=weights)
+    enc = build_encoder("r3m18", weights_dir=weights, zoo_preprocess="stretch")  # 224 in: the image as it is
     assert enc.output_shape == (512,) and enc.input_size == 224
     assert not any("lang" in k for k in enc.state_dict())
     assert set(enc.convnet.state_dict()) == set(resnet18.state_dict())
@@ -75,7 +77,7 @@ def test_official_checkpoint_loads_drops_language_keys_and_matches_reference(wei
 
 
 def test_frozen_deterministic_and_resizes_any_input(weights):
-    enc = build_encoder("r3m18", weights_dir=weights)
+    enc = build_encoder("r3m18", weights_dir=weights, zoo_preprocess="stretch")
     assert all(not p.requires_grad for p in enc.parameters()) and not enc.training
     enc.train()
     assert not enc.training
@@ -123,8 +125,8 @@ def test_missing_weights_name_the_file_and_where_to_put_it(tmp_path):
         build_encoder("r3m50", weights_dir=empty)
     msg = str(err.value)
     assert "\n" not in msg and f"{empty}/r3m_50.pt" in msg and f"{empty}/r3m_50/model.pt" in msg
-    with pytest.raises(UserError, match=r"\$WSA_WEIGHTS_DIR/r3m_18.pt.*no weights folder is set"):
-        build_encoder("r3m18")
+    with pytest.raises(UserError, match=r"weights fetch r3m18`.*/home/.cache/wsa-robot/weights/r3m_18/model.pt"):
+        build_encoder("r3m18")  # no folder set: the default one
     with pytest.raises(UserError, match="does not exist"):
         build_encoder("r3m18", weights_dir=tmp_path / "typo")
 

@@ -222,10 +222,14 @@ def plot(result: dict, path: Path) -> Path:
 
 def benchmark(spec: BenchSpec, out: Path, train: bool = True) -> dict:
     """Train (unless `train` is False: report the runs as they are), score, write `out` and its PNG."""
+    from wsa_robot.provenance import provenance
+
+    prov = provenance()
     if train:
         for name, seconds in train_all(spec, out.parent / "logs").items():
             add_wall(spec.runs_root / name, seconds)
-    result = {"game": spec.game, "task": spec.task, "budget_steps": spec.steps, "target": spec.target,
+    result = {"provenance": prov, "game": spec.game, "task": spec.task, "budget_steps": spec.steps,
+              "target": spec.target,
               "machine": {"cpu_count": os.cpu_count(), "threads_per_run": spec.threads_per_run,
                           "runs_side_by_side": len(spec.fusions) * len(spec.seeds)},
               "runs": [run_result(spec, f, s) for f in spec.fusions for s in spec.seeds]}

@@ -179,6 +179,37 @@ def bench(
                       f"± {row['final_std']:.1f} over {row['episodes']} games, {row['agent_steps_per_s']} steps/s")
 
 
+weights_app = typer.Typer(no_args_is_help=True, help="Zoo encoder weights: where they come from, fetch them.")
+app.add_typer(weights_app, name="weights")
+
+
+@weights_app.command("list")
+def weights_list(
+    weights_dir: Optional[Path] = typer.Option(None, "--dir", help="weights folder (default $WSA_WEIGHTS_DIR, "
+                                                                  "then ~/.cache/wsa-robot/weights)"),
+) -> None:
+    """Every zoo encoder's weights: official source, where they go, whether they are here and checksummed."""
+    from wsa_robot.listing import weights_table
+
+    console.print(weights_table(weights_dir))
+
+
+@weights_app.command("fetch")
+def weights_fetch(
+    name: str = typer.Argument(..., help="a name from `wsa-robot weights list`, or all"),
+    weights_dir: Optional[Path] = typer.Option(None, "--dir", help="weights folder (default $WSA_WEIGHTS_DIR, "
+                                                                  "then ~/.cache/wsa-robot/weights)"),
+    offline: bool = typer.Option(False, "--offline", help="download nothing (as HF_HUB_OFFLINE=1): say what to "
+                                                          "download from where, and where to put it"),
+) -> None:
+    """Download zoo weights from their official source (R3M: its authors' Google Drive files; the others: the
+    Hugging Face hub), resumable, recording each file's sha256 in the folder's manifest.json."""
+    from wsa_robot.encoders.fetch import fetch
+
+    for path in fetch(name, weights_dir, offline=offline):
+        console.print(str(path))
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)

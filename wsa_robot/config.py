@@ -66,6 +66,8 @@ class RunConfig(_Strict):
     encoders: list[str]
     removed_tokens: list[str] = []  # tokens masked out of a running run (`train --resume RUN --remove-encoder`)
     weights_dir: str | None = None  # zoo weights folder; None: $WSA_WEIGHTS_DIR, then the model caches
+    # zoo encoders' resize/crop: the models' authors' recipe, or the whole frame stretched (encoders/preprocess.py)
+    zoo_preprocess: Literal["authors", "stretch"] = "authors"
     encoder_precision: Literal["fp32", "fp16", "bf16"] = "fp32"  # frozen encoders' compute (autocast)
     encoder_compile: bool = False  # torch.compile each frozen encoder (GPU)
     cameras: list[str] | None
@@ -172,5 +174,8 @@ def dump_config(cfg: RunConfig) -> str:
 
 
 def read_run_config(path: Path) -> RunConfig:
-    """A run's saved config; keys added to the schema since the run started take their defaults."""
-    return validate(_merged(_defaults(), yaml.safe_load(path.read_text())))
+    """A run's saved config; keys added to the schema since the run started take their defaults, except
+    zoo_preprocess: a run saved before it existed resized its zoo encoders' input the old way (stretch)."""
+    saved = yaml.safe_load(path.read_text())
+    saved.setdefault("zoo_preprocess", "stretch")
+    return validate(_merged(_defaults(), saved))

@@ -46,7 +46,36 @@ def encoders_table(weights_dir: str | Path | None = None) -> Table:
         present = "[green]present" if e.weights_present else "[red]missing"
         table.add_row(name, "x".join(map(str, e.output_shape)), e.input, _param_count(e), present, e.source)
     if not all(e.weights_present for e in entries.values()):
-        table.caption = (f"missing zoo weights: put r3m_<18|34|50>.pt and save_pretrained folders named after the "
-                         f"hub id (dinov2-small/, ...) in ${ENV_VAR} or the config key weights_dir, or the hub "
-                         f"snapshots in the Hugging Face cache; {searched_text(weights_dir)}")
+        table.caption = (f"missing zoo weights: `wsa-robot weights fetch NAME|all` downloads them (`wsa-robot "
+                         f"weights list`: sources), or put r3m_<18|34|50>.pt and save_pretrained folders named "
+                         f"after the hub id (dinov2-small/, ...) in ${ENV_VAR} or the config key weights_dir; "
+                         f"{searched_text(weights_dir)}")
+    return table
+
+
+def weights_table(weights_dir: str | Path | None = None) -> Table:
+    """`wsa-robot weights list`: one row per set of zoo weights (sources.py), where it is or would go."""
+    from wsa_robot.encoders.sources import SOURCES, HubSource
+    from wsa_robot.encoders.weights import (find_hf, find_r3m, hf_complete, read_manifest, searched_text,
+                                            target_dir)
+
+    table = Table(title="zoo weights")
+    for col in ("name", "status", "official source", "path"):
+        table.add_column(col, no_wrap=col in ("name", "status"), overflow="fold")
+    for name, src in SOURCES.items():
+        if isinstance(src, HubSource):
+            found = find_hf(src.hub_id, weights_dir)
+            found = found if found is not None and hf_complete(found) else None
+            files = [p for p in found.iterdir() if p.is_file()] if found else []
+        else:
+            found = find_r3m(int(src.folder.split("_")[1]), weights_dir)
+            files = [found] if found else []
+        path = found or target_dir(weights_dir) / src.folder
+        recorded = files and all(p.relative_to(p.parents[1]).as_posix() in read_manifest(p.parents[1])
+                                 for p in files)
+        status = ("[red]missing" if not files else "[green]fetched (sha256)" if recorded
+                  else "[yellow]present (no sha256)")
+        table.add_row(name, status, src.label, str(path))
+    table.caption = (f"`wsa-robot weights fetch NAME|all [--dir DIR]` downloads into "
+                     f"{target_dir(weights_dir)}; {searched_text(weights_dir)}")
     return table

@@ -57,7 +57,8 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
     removed = check_removed(cfg.removed_tokens, tokens, context)
     active = [n for n in cfg.encoders if any(token_key(n, c) not in removed for c in cameras)]
     active += context_only_encoder(context, cfg.encoders)
-    encoders = [build_encoder(name, weights_dir=cfg.weights_dir) for name in active]
+    encoders = [build_encoder(name, weights_dir=cfg.weights_dir, zoo_preprocess=cfg.zoo_preprocess)
+                for name in active]
     idle = idle_shapes([n for n in cfg.encoders if n not in active], cameras, cfg.weights_dir)
     from wsa_robot.envs import supports_depth
 

@@ -19,15 +19,22 @@ class FrozenEncoder(nn.Module):
     in_channels: int = 3   # channels of the images it takes (uint8 modality)
     input_size: int = 84
     output_shape: tuple[int, ...] = ()
+    recipe = None  # a preprocess.Recipe (zoo encoders: the authors' resize and crop); None: bilinear to input_size
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def prepare(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, H, W, C] -> float [B, C, S, S] in [0, 1] at input_size, as `encode` takes it."""
         x = images.permute(0, 3, 1, 2).float().div_(255.0)
+        if self.recipe is not None:
+            return self.recipe(x)
         if x.shape[-1] != self.input_size or x.shape[-2] != self.input_size:
             x = F.interpolate(x, size=(self.input_size, self.input_size), mode="bilinear", align_corners=False)
-        return self.encode(x.contiguous(memory_format=torch.channels_last))
+        return x
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.encode(self.prepare(images).contiguous(memory_format=torch.channels_last))
 
     def freeze(self) -> "FrozenEncoder":
         """Frozen means: requires_grad False, eval mode; callers run it under torch.inference_mode."""

@@ -60,20 +60,23 @@ def _sim_depth_entry() -> EncoderEntry:
                         "depth map (metres)", (1, 8, 8), None, True, build)
 
 
-def registry(assets: Path | None = None, weights_dir: str | Path | None = None) -> dict[str, EncoderEntry]:
+def registry(assets: Path | None = None, weights_dir: str | Path | None = None,
+             zoo_preprocess: str = "authors") -> dict[str, EncoderEntry]:
     """Encoders by name; `assets` defaults to the project's assets/ folder, `weights_dir` is where zoo
-    weights are looked for first (then $WSA_WEIGHTS_DIR, then the model's own cache)."""
+    weights are looked for first (then $WSA_WEIGHTS_DIR, then the model's own cache); `zoo_preprocess` is how
+    zoo encoders resize and crop (encoders/preprocess.py)."""
     assets = assets or data_dir("assets")
-    entries = {"sim_depth": _sim_depth_entry(), **zoo_entries(weights_dir)}
+    entries = {"sim_depth": _sim_depth_entry(), **zoo_entries(weights_dir, zoo_preprocess)}
     for meta in read_manifest(assets).values():
         if meta.get("skill") in SKILL_NAMES:
             entries.update((entry.name, entry) for entry in _skill_entries(meta, assets))
     return entries
 
 
-def build_encoder(name: str, assets: Path | None = None, weights_dir: str | Path | None = None) -> FrozenEncoder:
+def build_encoder(name: str, assets: Path | None = None, weights_dir: str | Path | None = None,
+                  zoo_preprocess: str = "authors") -> FrozenEncoder:
     """The frozen encoder registered as `name`; unknown names and missing weights raise UserError."""
-    entries = registry(assets, weights_dir)
+    entries = registry(assets, weights_dir, zoo_preprocess)
     if name not in entries:
         close = difflib.get_close_matches(name, entries, n=3) or sorted(entries)
         raise UserError(f"unknown encoder {name!r}; choose one of: {', '.join(close)} (see `wsa-robot encoders`)")

@@ -1,19 +1,31 @@
-"""Where zoo weights are found on this machine; nothing here downloads or imports a model library.
+"""Where zoo weights are found on this machine, and the manifest of checksums `wsa-robot weights fetch` records;
+nothing here downloads or imports a model library (fetch.py downloads).
 
-Search order: the run config's `weights_dir`, then $WSA_WEIGHTS_DIR, then the model's own cache
-(the Hugging Face hub cache by hub id; ~/.r3m for R3M, where the official loader puts it).
+Search order: the run config's `weights_dir`, then $WSA_WEIGHTS_DIR, then the default folder
+(~/.cache/wsa-robot/weights, where `wsa-robot weights fetch` puts them when neither is set), then the model's
+own cache (the Hugging Face hub cache by hub id; ~/.r3m for R3M, where the official loader puts it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
 from pathlib import Path
 
+from wsa_robot.errors import UserError
+
 ENV_VAR = "WSA_WEIGHTS_DIR"
+MANIFEST = "manifest.json"  # in a weights folder: {"r3m_18/model.pt": {"sha256": ..., "size": ..., "url": ...}}
 HF_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                    "pytorch_model.bin.index.json")
+
+
+def default_dir() -> Path:
+    """The weights folder used when neither the config key weights_dir nor $WSA_WEIGHTS_DIR is set."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "wsa-robot" / "weights"
 
 
 def search_dirs(weights_dir: str | Path | None) -> list[tuple[str, Path]]:
@@ -24,14 +36,24 @@ def search_dirs(weights_dir: str | Path | None) -> list[tuple[str, Path]]:
     env = os.environ.get(ENV_VAR)
     if env:
         out.append((ENV_VAR, Path(env).expanduser()))
+    if all(path != default_dir() for _, path in out):
+        out.append(("default", default_dir()))
     return out
+
+
+def target_dir(weights_dir: str | Path | None) -> Path:
+    """Where `wsa-robot weights fetch` writes: the first folder searched (weights_dir, $WSA_WEIGHTS_DIR, default)."""
+    return search_dirs(weights_dir)[0][1]
+
+
+def fetch_command(name: str, weights_dir: str | Path | None) -> str:
+    """The one command that downloads `name`'s weights to where this run looks first."""
+    return f"wsa-robot weights fetch {name}" + (f" --dir {weights_dir}" if weights_dir else "")
 
 
 def searched_text(weights_dir: str | Path | None) -> str:
     """A short phrase for messages: which folders were searched, flagging the ones that do not exist."""
     dirs = search_dirs(weights_dir)
-    if not dirs:
-        return f"no weights folder is set (config key weights_dir or ${ENV_VAR})"
     parts = [f"{label}={path}" + ("" if path.is_dir() else " (does not exist)") for label, path in dirs]
     return "searched " + ", ".join(parts)
 
@@ -40,6 +62,51 @@ def offline() -> bool:
     """Hugging Face's own offline switches, read now (not at import time, as huggingface_hub does)."""
     return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
                for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+# ---- checksums ------------------------------------------------------------------------------------------------
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_manifest(folder: Path) -> dict[str, dict]:
+    data = read_json(folder / MANIFEST)
+    return data if isinstance(data, dict) else {}
+
+
+def _recorded(path: Path) -> tuple[Path, str, dict] | None:
+    """(weights folder, key, entry) when a manifest in one of `path`'s two parents records `path`."""
+    for folder in list(path.parents)[:2]:
+        key = path.relative_to(folder).as_posix()
+        entry = read_manifest(folder).get(key)
+        if isinstance(entry, dict) and entry.get("sha256"):
+            return folder, key, entry
+    return None
+
+
+def check_recorded(path: Path) -> bool:
+    """Check a weights file against the sha256 that `weights fetch` recorded for it; False when none is recorded
+    (a file put there by hand). A mismatch (a changed or damaged file) is a UserError naming the fix."""
+    hit = _recorded(Path(path))
+    if hit is None:
+        return False
+    folder, key, entry = hit
+    actual = sha256_file(Path(path))
+    if actual != entry["sha256"]:
+        raise UserError(f"{path} does not match the sha256 recorded when it was fetched ({folder / MANIFEST}: "
+                        f"{entry['sha256'][:12]}..., file: {actual[:12]}...); delete it and fetch it again")
+    return True
+
+
+def check_recorded_folder(folder: Path) -> None:
+    """`check_recorded` for every file of a fetched model folder that the manifest records."""
+    for entry in sorted(p for p in folder.iterdir() if p.is_file()):
+        check_recorded(entry)
 
 
 # ---- R3M ------------------------------------------------------------------------------------------------------

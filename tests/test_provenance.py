@@ -1,0 +1,54 @@
+"""Every results file says where its numbers came from (wsa_robot/provenance.py), and the one helper that
+writes that block records what it claims to."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wsa_robot.provenance import REQUIRED, provenance, valid
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = sorted((ROOT / "results").rglob("*.json"))
+
+
+def test_the_block_holds_date_commit_command_machine_load_and_versions():
+    block = provenance()
+    assert valid(block) == [] and set(REQUIRED) <= set(block)
+    assert re.fullmatch(r"[0-9a-f]{40}", block["commit"]) and isinstance(block["dirty"], bool)
+    assert "pytest" in block["command"] and block["machine"]["cores"] == os.cpu_count()
+    assert block["machine"]["cpu"] and len(block["load_avg_start"]) == 3
+    import torch
+
+    assert block["versions"]["torch"] == torch.__version__ and "stable-baselines3" in block["versions"]
+    assert {"mujoco", "robosuite"} <= set(block["versions"])
+    assert valid({k: v for k, v in block.items() if k != "commit"}) == ["missing commit"]
+    assert valid({**block, "machine": {"cpu": "x"}}) == ["missing machine.cores", "missing machine.gpu"]
+    assert valid("unknown") == [] and valid(None)
+
+
+@pytest.mark.parametrize("path", RESULTS, ids=[str(p.relative_to(ROOT)) for p in RESULTS])
+def test_every_results_file_carries_provenance(path):
+    data = json.loads(path.read_text())
+    assert "provenance" in data, f"{path.name} has no provenance block (wsa_robot.provenance.provenance())"
+    assert valid(data["provenance"]) == []
+
+
+def test_encoder_sets_report_only_takes_its_settings_from_the_runs(tmp_path):
+    out = tmp_path / "sets.json"
+    proc = subprocess.run([sys.executable, "scripts/compare_encoder_sets.py", "--sets", "ae", "ae,kp",
+                           "--report-only", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    # the runs went 8000 steps with an eval every 2000; the script's defaults (10000, 2500) must not appear
+    assert data["budget_steps"] == 8000 and data["eval_every"] == 2000 and data["eval_episodes"] == 5
+    assert valid(data["provenance"]) == [] and "--report-only" in data["provenance"]["command"]
+    committed = json.loads((ROOT / "results" / "encoder_sets_lift.json").read_text())
+    assert (committed["budget_steps"], committed["eval_every"]) == (8000, 2000)
