@@ -172,5 +172,12 @@ def dump_config(cfg: RunConfig) -> str:
 
 
 def read_run_config(path: Path) -> RunConfig:
-    """A run's saved config; keys added to the schema since the run started take their defaults."""
-    return validate(_merged(_defaults(), yaml.safe_load(path.read_text())))
+    """A run's saved config; keys added to the schema since the run started take their defaults. A file that
+    is no YAML mapping or holds a bad value is a UserError naming the file."""
+    from wsa_robot.run_files import broken, read_yaml_mapping
+
+    data = read_yaml_mapping(path)
+    try:
+        return validate(_merged(_defaults(), data))
+    except UserError as e:
+        raise broken(path, str(e), "correct it in that file or restore it from a copy") from None
