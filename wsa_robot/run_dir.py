@@ -72,14 +72,16 @@ class RunDir:
         self.read_events()
         self.checkpoint_step()
 
-    def save_checkpoint(self, model: Any, with_replay: bool = True) -> None:
-        """Replay buffer, then model, then state.json: each renamed into place whole."""
+    def save_checkpoint(self, model: Any, with_replay: bool = True, wall_s: float | None = None) -> None:
+        """Replay buffer, then model, then state.json: each renamed into place whole. `wall_s`: training wall
+        time so far, over every resume (state.json keeps it for `wsa-robot runs` and the next resume)."""
         if with_replay and hasattr(model, "replay_buffer") and model.replay_buffer is not None:
             with atomic_path(self.replay_file) as tmp, open(tmp, "wb") as f:
                 model.save_replay_buffer(f)
         with atomic_path(self.model_file) as tmp, open(tmp, "wb") as f:
             model.save(f)
-        write_json(self.state_file, {"num_timesteps": int(model.num_timesteps), "saved_at": time.time()})
+        state = {"num_timesteps": int(model.num_timesteps), "saved_at": time.time()}
+        write_json(self.state_file, state if wall_s is None else {**state, "wall_s": round(wall_s, 1)})
 
     def checked_model_file(self) -> Path:
         """The checkpoint, after checking it exists and is a readable SB3 zip."""
@@ -109,6 +111,14 @@ class RunDir:
 
     def read_evals(self) -> list[dict]:
         return read_rows(self.evals_file, ("step", "mean_return")) if self.evals_file.exists() else []
+
+    def wall_s(self) -> float | None:
+        """Training wall time so far: state.json's (written with every checkpoint), else the last eval's."""
+        state = self.read_state() if self.state_file.exists() else {}
+        if isinstance(state.get("wall_s"), (int, float)):
+            return float(state["wall_s"])
+        evals = self.read_evals()
+        return float(evals[-1]["wall_s"]) if evals and isinstance(evals[-1].get("wall_s"), (int, float)) else None
 
     def append_eval(self, row: dict) -> None:
         write_json(self.evals_file, self.read_evals() + [row])
