@@ -154,3 +154,28 @@ def test_a_column_too_narrow_for_the_terminal_is_left_out_not_folded():
     out = assert_readable(table)
     assert "b" * 40 not in out and "left out at 80 columns: id" in out
     assert "b" * 40 in render(fitted_table("t", cols, [["a" * 30, "x", "b" * 40]], None), 200)
+
+
+def test_runs_command_json_and_order(in_tmp, capsys):
+    import os
+    import time
+
+    from wsa_robot.cli import main
+
+    old, new = make_run(Path("runs/Lift/old")), make_run(Path("runs/Lift/new"))
+    os.utime(old / "evals.json", (time.time() - 100, time.time() - 100))
+    for f in (old / "config.yaml", old / "checkpoints" / "model.zip", old / "checkpoints" / "state.json"):
+        os.utime(f, (time.time() - 100, time.time() - 100))
+    (new / "checkpoints" / "state.json").write_text(json.dumps({"num_timesteps": 10, "saved_at": 0, "wall_s": 75}))
+    assert main(["runs", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["run"] for r in rows] == ["runs/Lift/new", "runs/Lift/old"]
+    assert rows[0] | {"updated": None} == {
+        "run": "runs/Lift/new", "task": "Lift", "algo": "sac", "fusion": "wsa", "encoders": rows[0]["encoders"],
+        "seed": rows[0]["seed"], "steps": 10, "total_steps": 100, "finished": False, "eval_step": 10,
+        "eval_return": 1.0, "eval_success": 0.0, "wall_s": 75.0, "updated": None, "error": None}
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("Lift/new") < out.index("Lift/old") and "1m15s" not in out  # wall left out at 80
+    assert main(["runs", "--wide"]) == 0 and "1m15s" in capsys.readouterr().out
+    assert main(["runs", "no/such/dir"]) == 2

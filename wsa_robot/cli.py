@@ -150,7 +150,7 @@ def runs(
     from wsa_robot.run_dir import RUNS_ROOT
     from wsa_robot.runs_table import collect_runs, runs_json, runs_table
 
-    rows = collect_runs(root) if root or RUNS_ROOT.is_dir() else []  # no runs/ yet: no runs
+    rows = collect_runs(root or RUNS_ROOT) if root or RUNS_ROOT.is_dir() else []  # no runs/ yet: no runs
     root = root or RUNS_ROOT
     if as_json:
         print(json.dumps(runs_json(rows), indent=2))
