@@ -107,7 +107,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
                 raise
         finally:
             if bar:
-                bar.stop()  # before any message: a live line would be redrawn around it
+                bar.stop(erase=interrupted)  # before any message: a live line would be redrawn around it
             signal.signal(signal.SIGTERM, previous)
             if fault is None:
                 run.save_checkpoint(model, wall_s=wall())

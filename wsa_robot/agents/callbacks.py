@@ -158,7 +158,7 @@ class _LineColumn(ProgressColumn):
         self.console = console
 
     def render(self, task: Task) -> RenderableType:
-        width = self.console.width - 1
+        width = self.console.width - 3  # room for the "^C" a terminal echoes, so it never wraps a line
         text = fit_parts(task.fields.get("parts") or [(0, f"{int(task.completed)}/{int(task.total or 0)}")], width)
         room = width - len(text) - 1
         line = Text(text, no_wrap=True, overflow="ellipsis")
@@ -231,8 +231,9 @@ class ProgressCallback(BaseCallback):
             self.bar.update(self.job, completed=min(self.num_timesteps, self.total), parts=self.parts())
         self.stop()
 
-    def stop(self) -> None:
-        """End the live line (idempotent): after Ctrl-C, before the message, so nothing redraws it."""
+    def stop(self, erase: bool = False) -> None:
+        """End the live line (idempotent); `erase`: take it off the screen (Ctrl-C: the message says it all)."""
         if self.started:
             self.started = False
+            self.bar.live.transient = erase
             self.bar.stop()
