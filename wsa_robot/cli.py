@@ -111,20 +111,53 @@ def pretrain(
     console.print(entry)
 
 
+WIDE = typer.Option(False, "--wide", help="every column, however wide (for grep); default: what fits the terminal")
+
+
+def _print_table(table_for, wide: bool) -> None:
+    """`table_for(width)`: a listing fitted to the terminal (80 columns when piped), or every column."""
+    from wsa_robot.tables import print_wide
+
+    print_wide(console, table_for(None)) if wide else console.print(table_for(console.width))
+
+
 @app.command()
-def tasks() -> None:
+def tasks(wide: bool = WIDE) -> None:
     """List every task: backend, cameras, horizon, success signal."""
     from wsa_robot.listing import tasks_table
 
-    console.print(tasks_table())
+    _print_table(tasks_table, wide)
 
 
 @app.command()
-def encoders() -> None:
+def encoders(wide: bool = WIDE) -> None:
     """List every registered encoder: output shape, input, source, parameters, weights present."""
     from wsa_robot.listing import encoders_table
 
-    console.print(encoders_table())
+    _print_table(lambda width: encoders_table(width=width), wide)
+
+
+@app.command()
+def runs(
+    root: Optional[Path] = typer.Argument(None, help="a folder of run dirs (default runs/)"),
+    as_json: bool = typer.Option(False, "--json", help="a JSON list, one object per run, for scripts"),
+    wide: bool = WIDE,
+) -> None:
+    """List the runs under runs/ (or ROOT), most recently active first: task, algo, fusion, encoders, seed,
+    steps done of total, last eval return and success, wall time, finished or not."""
+    import json
+
+    from wsa_robot.run_dir import RUNS_ROOT
+    from wsa_robot.runs_table import collect_runs, runs_json, runs_table
+
+    rows = collect_runs(root or RUNS_ROOT) if root or RUNS_ROOT.is_dir() else []  # no runs/ yet: no runs
+    root = root or RUNS_ROOT
+    if as_json:
+        print(json.dumps(runs_json(rows), indent=2))
+    elif not rows:
+        console.print(f"no runs under {root}; train one with `wsa-robot train --task Lift`")
+    else:
+        _print_table(lambda width: runs_table(rows, root, width), wide)
 
 
 @app.command()
@@ -187,11 +220,12 @@ app.add_typer(weights_app, name="weights")
 def weights_list(
     weights_dir: Optional[Path] = typer.Option(None, "--dir", help="weights folder (default $WSA_WEIGHTS_DIR, "
                                                                   "then ~/.cache/wsa-robot/weights)"),
+    wide: bool = WIDE,
 ) -> None:
     """Every zoo encoder's weights: official source, where they go, whether they are here and checksummed."""
     from wsa_robot.listing import weights_table
 
-    console.print(weights_table(weights_dir))
+    _print_table(lambda width: weights_table(weights_dir, width=width), wide)
 
 
 @weights_app.command("fetch")

@@ -175,7 +175,13 @@ def dump_config(cfg: RunConfig) -> str:
 
 def read_run_config(path: Path) -> RunConfig:
     """A run's saved config; keys added to the schema since the run started take their defaults, except
-    zoo_preprocess: a run saved before it existed resized its zoo encoders' input the old way (stretch)."""
-    saved = yaml.safe_load(path.read_text())
-    saved.setdefault("zoo_preprocess", "stretch")
-    return validate(_merged(_defaults(), saved))
+    zoo_preprocess: a run saved before it existed resized its zoo encoders' input the old way (stretch).
+    A file that is no YAML mapping or holds a bad value is a UserError naming the file."""
+    from wsa_robot.run_files import broken, read_yaml_mapping
+
+    data = read_yaml_mapping(path)
+    data.setdefault("zoo_preprocess", "stretch")
+    try:
+        return validate(_merged(_defaults(), data))
+    except UserError as e:
+        raise broken(path, str(e), "correct it in that file or restore it from a copy") from None

@@ -7,22 +7,22 @@ from pathlib import Path
 from rich.table import Table
 
 from wsa_robot.encoders.registry import EncoderEntry, registry
+from wsa_robot.tables import Col, fitted_table
 from wsa_robot.tasks import load_task, task_files
 
 
-def tasks_table() -> Table:
-    table = Table(title="tasks")
-    for col in ("task", "backend", "cameras (default)", "horizon"):
-        table.add_column(col, no_wrap=True)  # names a user copies must never be split across lines
-    table.add_column("success")
-    table.add_column("description")
+def tasks_table(width: int | None = None) -> Table:
+    """`width`: the terminal's columns (None: every column); names a user copies are never split."""
+    cols = [Col("task"), Col("cameras (default)", keep=1), Col("description", keep=2, wrap=True),
+            Col("horizon", keep=3, justify="right"), Col("success", keep=4, wrap=True), Col("backend", keep=5)]
+    rows = []
     for name in task_files():
         t = load_task(name)
-        table.add_row(name, t.backend, "\n".join(t.cameras), str(t.horizon), t.success or "-", t.description)
-    table.caption = ("horizon: control steps (robosuite, gym_robotics), ALE frames (atari); "
-                     "any other ALE game trains as atari/<Game>, e.g. atari/Seaquest; any FrankaKitchen subset as "
-                     "kitchen/<subtask>[+<subtask>...] or kitchen/all, e.g. kitchen/kettle+light_switch")
-    return table
+        rows.append([name, "\n".join(t.cameras), t.description, str(t.horizon), t.success or "-", t.backend])
+    caption = ("horizon: control steps (robosuite, gym_robotics), ALE frames (atari); "
+               "any other ALE game trains as atari/<Game>, e.g. atari/Seaquest; any FrankaKitchen subset as "
+               "kitchen/<subtask>[+<subtask>...] or kitchen/all, e.g. kitchen/kettle+light_switch")
+    return fitted_table("tasks", cols, rows, width, caption)
 
 
 def _param_count(e: EncoderEntry) -> str:
@@ -33,35 +33,34 @@ def _param_count(e: EncoderEntry) -> str:
     return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n / 1e3:.0f}k"
 
 
-def encoders_table(weights_dir: str | Path | None = None) -> Table:
-    """Every registered encoder; zoo weights are looked for in `weights_dir`, $WSA_WEIGHTS_DIR, then caches."""
+def encoders_table(weights_dir: str | Path | None = None, width: int | None = None) -> Table:
+    """Every registered encoder; zoo weights are looked for in `weights_dir`, $WSA_WEIGHTS_DIR, then caches.
+    `width`: the terminal's columns (None: every column); at 80 the source (hub id, file) is left out first."""
     from wsa_robot.encoders.weights import ENV_VAR, searched_text
 
     entries = registry(weights_dir=weights_dir)
-    table = Table(title="encoders")
-    for col in ("encoder", "output", "input", "params", "weights", "source"):
-        # never split a name a user copies; a long hub id folds rather than being cut off
-        table.add_column(col, no_wrap=col in ("encoder", "output", "params"), overflow="fold")
-    for name, e in entries.items():
-        present = "[green]present" if e.weights_present else "[red]missing"
-        table.add_row(name, "x".join(map(str, e.output_shape)), e.input, _param_count(e), present, e.source)
+    cols = [Col("encoder"), Col("output", keep=1), Col("weights", keep=2), Col("input", keep=3, wrap=True),
+            Col("params", keep=4, justify="right"), Col("source", keep=5, wrap=True)]
+    rows = [[name, "x".join(map(str, e.output_shape)), "[green]present" if e.weights_present else "[red]missing",
+             e.input, _param_count(e), e.source] for name, e in entries.items()]
+    caption = None
     if not all(e.weights_present for e in entries.values()):
-        table.caption = (f"missing zoo weights: `wsa-robot weights fetch NAME|all` downloads them (`wsa-robot "
-                         f"weights list`: sources), or put r3m_<18|34|50>.pt and save_pretrained folders named "
-                         f"after the hub id (dinov2-small/, ...) in ${ENV_VAR} or the config key weights_dir; "
-                         f"{searched_text(weights_dir)}")
-    return table
+        caption = (f"missing zoo weights: `wsa-robot weights fetch NAME|all` downloads them (`wsa-robot "
+                   f"weights list`: sources), or put r3m_<18|34|50>.pt and save_pretrained folders named "
+                   f"after the hub id (dinov2-small/, ...) in ${ENV_VAR} or the config key weights_dir; "
+                   f"{searched_text(weights_dir)}")
+    return fitted_table("encoders", cols, rows, width, caption)
 
 
-def weights_table(weights_dir: str | Path | None = None) -> Table:
-    """`wsa-robot weights list`: one row per set of zoo weights (sources.py), where it is or would go."""
+def weights_table(weights_dir: str | Path | None = None, width: int | None = None) -> Table:
+    """`wsa-robot weights list`: one row per set of zoo weights (sources.py), where it is or would go.
+    `width`: the terminal's columns (None: every column); the path goes first, then the source."""
     from wsa_robot.encoders.sources import SOURCES, HubSource
     from wsa_robot.encoders.weights import (find_hf, find_r3m, hf_complete, read_manifest, searched_text,
                                             target_dir)
 
-    table = Table(title="zoo weights")
-    for col in ("name", "status", "official source", "path"):
-        table.add_column(col, no_wrap=col in ("name", "status"), overflow="fold")
+    cols = [Col("name"), Col("status", keep=1), Col("official source", keep=2, wrap=True), Col("path", keep=3)]
+    rows = []
     for name, src in SOURCES.items():
         if isinstance(src, HubSource):
             found = find_hf(src.hub_id, weights_dir)
@@ -75,7 +74,7 @@ def weights_table(weights_dir: str | Path | None = None) -> Table:
                                  for p in files)
         status = ("[red]missing" if not files else "[green]fetched (sha256)" if recorded
                   else "[yellow]present (no sha256)")
-        table.add_row(name, status, src.label, str(path))
-    table.caption = (f"`wsa-robot weights fetch NAME|all [--dir DIR]` downloads into "
-                     f"{target_dir(weights_dir)}; {searched_text(weights_dir)}")
-    return table
+        rows.append([name, status, src.label, str(path)])
+    caption = (f"`wsa-robot weights fetch NAME|all [--dir DIR]` downloads into "
+               f"{target_dir(weights_dir)}; {searched_text(weights_dir)}")
+    return fitted_table("zoo weights", cols, rows, width, caption)

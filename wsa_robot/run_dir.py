@@ -12,6 +12,7 @@ from typing import Any
 from wsa_robot.atomic import atomic_path, write_json, write_text
 from wsa_robot.config import RunConfig, dump_config, read_run_config
 from wsa_robot.errors import UserError
+from wsa_robot.run_files import broken, read_rows, read_state
 
 RUNS_ROOT = Path("runs")
 
@@ -57,35 +58,67 @@ class RunDir:
 
     def read_config(self) -> RunConfig:
         if not self.config_file.exists():
-            raise UserError(f"{self.path} is not a run directory (no config.yaml); pass a folder under runs/")
+            raise UserError(f"{self.path}: not a run directory (no config.yaml); pass a folder under runs/ "
+                            "(`wsa-robot runs` lists them)")
         return read_run_config(self.config_file)
 
-    def save_checkpoint(self, model: Any, with_replay: bool = True) -> None:
-        """Replay buffer, then model, then state.json: each renamed into place whole."""
+    def check(self) -> None:
+        """Read every file the run dir has (config, state, evals, events, checkpoint), so a broken one stops a
+        command at once with one line naming it (a UserError), before anything loads or trains."""
+        self.read_config()
+        if self.state_file.exists():
+            self.read_state()
+        self.read_evals()
+        self.read_events()
+        self.checkpoint_step()
+
+    def save_checkpoint(self, model: Any, with_replay: bool = True, wall_s: float | None = None) -> None:
+        """Replay buffer, then model, then state.json: each renamed into place whole. `wall_s`: training wall
+        time so far, over every resume (state.json keeps it for `wsa-robot runs` and the next resume)."""
         if with_replay and hasattr(model, "replay_buffer") and model.replay_buffer is not None:
             with atomic_path(self.replay_file) as tmp, open(tmp, "wb") as f:
                 model.save_replay_buffer(f)
         with atomic_path(self.model_file) as tmp, open(tmp, "wb") as f:
             model.save(f)
-        write_json(self.state_file, {"num_timesteps": int(model.num_timesteps), "saved_at": time.time()})
+        state = {"num_timesteps": int(model.num_timesteps), "saved_at": time.time()}
+        write_json(self.state_file, state if wall_s is None else {**state, "wall_s": round(wall_s, 1)})
 
     def checked_model_file(self) -> Path:
         """The checkpoint, after checking it exists and is a readable SB3 zip."""
-        if not self.model_file.exists():
-            raise UserError(f"no checkpoint in {self.path}/checkpoints; train first or pass another run dir")
-        try:
-            with zipfile.ZipFile(self.model_file) as z:
-                json.loads(z.read("data"))
-        except (zipfile.BadZipFile, KeyError, ValueError):
-            raise UserError(f"checkpoint {self.model_file} is corrupt; delete it to restart the run, "
-                            "or restore it from a copy") from None
+        self._checkpoint_data()
         return self.model_file
 
+    def _checkpoint_data(self) -> dict:
+        if not self.model_file.exists():
+            raise UserError(f"{self.path}/checkpoints: no checkpoint (model.zip) yet; train first or pass "
+                            "another run dir")
+        fix = "delete it to restart the run from step 0, or restore it from a copy"
+        try:
+            with zipfile.ZipFile(self.model_file) as z:
+                data = json.loads(z.read("data"))
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+            what = "not a zip" if isinstance(e, zipfile.BadZipFile) else \
+                "no 'data' entry" if isinstance(e, KeyError) else type(e).__name__
+            raise broken(self.model_file, f"checkpoint is corrupt ({what})", fix) from None
+        steps = data.get("num_timesteps") if isinstance(data, dict) else None
+        if not isinstance(steps, int) or steps < 0:
+            raise broken(self.model_file, "checkpoint is corrupt (no step count)", fix)
+        return data
+
     def read_state(self) -> dict:
-        return json.loads(self.state_file.read_text())
+        """checkpoints/state.json, checked; FileNotFoundError when there is none (callers check exists)."""
+        return read_state(self.state_file)
 
     def read_evals(self) -> list[dict]:
-        return json.loads(self.evals_file.read_text()) if self.evals_file.exists() else []
+        return read_rows(self.evals_file, ("step", "mean_return")) if self.evals_file.exists() else []
+
+    def wall_s(self) -> float | None:
+        """Training wall time so far: state.json's (written with every checkpoint), else the last eval's."""
+        state = self.read_state() if self.state_file.exists() else {}
+        if isinstance(state.get("wall_s"), (int, float)):
+            return float(state["wall_s"])
+        evals = self.read_evals()
+        return float(evals[-1]["wall_s"]) if evals and isinstance(evals[-1].get("wall_s"), (int, float)) else None
 
     def append_eval(self, row: dict) -> None:
         write_json(self.evals_file, self.read_evals() + [row])
@@ -97,7 +130,7 @@ class RunDir:
             write_json(self.evals_file, [r for r in evals if r["step"] <= step])
 
     def read_events(self) -> list[dict]:
-        return json.loads(self.events_file.read_text()) if self.events_file.exists() else []
+        return read_rows(self.events_file, ("action", "tokens")) if self.events_file.exists() else []
 
     def append_event(self, row: dict) -> None:
         """Token-set changes ({step, time, action, tokens}), in order."""
@@ -107,8 +140,7 @@ class RunDir:
         """num_timesteps stored in the checkpoint itself (state.json may lag it by a kill); None: no checkpoint."""
         if not self.model_file.exists():
             return None
-        with zipfile.ZipFile(self.checked_model_file()) as z:
-            return int(json.loads(z.read("data"))["num_timesteps"])
+        return int(self._checkpoint_data()["num_timesteps"])
 
     def remove_temp_files(self) -> list[Path]:
         """Delete `.NAME.*.tmp` files that a killed atomic write left behind (never read: a rename is the commit)."""
@@ -132,13 +164,18 @@ def new_run_dir(cfg: RunConfig) -> RunDir:
 
 
 def existing_run_dir(path: Path | str | None) -> RunDir:
-    """The given run dir, checked; None = the most recently started run under runs/."""
+    """The given run dir with every file checked (RunDir.check); None = the most recently started run under
+    runs/."""
     if path is None:
         configs = sorted(RUNS_ROOT.glob("**/config.yaml"), key=lambda p: p.stat().st_mtime)
         if not configs:
             raise UserError("no runs under ./runs; train one with `wsa-robot train --task Lift` or pass RUN_DIR")
-        return RunDir(configs[-1].parent)
-    path = Path(path)
-    if not path.is_dir():
-        raise UserError(f"run directory {path} does not exist; pass a folder under runs/")
-    return RunDir(path)
+        run = RunDir(configs[-1].parent)
+    else:
+        path = Path(path)
+        if not path.is_dir():
+            raise UserError(f"run directory {path} does not exist; pass a folder under runs/ "
+                            "(`wsa-robot runs` lists them)")
+        run = RunDir(path)
+    run.check()
+    return run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 
 import numpy as np
 from rich.console import Console
@@ -19,7 +20,7 @@ from wsa_robot.errors import NonFiniteError
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.eval.table import success_rate
 from wsa_robot.pipeline import close_envs, make_vec_env, plan
-from wsa_robot.resume import resume_agent
+from wsa_robot.resume import resume_agent, say
 from wsa_robot.run_dir import RunDir
 
 console = Console()
@@ -74,23 +75,30 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
             return {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
                     "success_rate": success_rate(rows)}  # None: the task has no success signal
 
+        started = time.time() - ((run.wall_s() or 0.0) if resume else 0.0)  # wall time counts over resumes
+
+        def wall() -> float:
+            return time.time() - started
+
         weights = WeightsCallback(pipe.token_keys)
-        evals = EvalCallback(run, cfg.eval_every, evaluate) if eval_env else None
-        callbacks = [FiniteGuard(), weights, CheckpointCallback(run, cfg.checkpoint_every)] + ([evals] if evals else [])
+        evals = EvalCallback(run, cfg.eval_every, evaluate, wall) if eval_env else None
+        callbacks = [FiniteGuard(), weights, CheckpointCallback(run, cfg.checkpoint_every, wall)]
+        callbacks += [evals] if evals else []
         if events:
             callbacks.append(EventsCallback(events, len(pipe.token_keys) - len(pipe.removed_tokens)))
-        if progress:
-            callbacks.append(ProgressCallback(cfg.total_steps, weights, evals))
+        bar = ProgressCallback(cfg.total_steps, weights, evals, console=console) if progress else None
+        callbacks += [bar] if bar else []
         remaining = cfg.total_steps - model.num_timesteps
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
         fault: NonFiniteError | None = None
+        interrupted = False
         try:
             if remaining > 0:
                 model.learn(remaining, callback=CallbackList(callbacks), reset_num_timesteps=False,
                             tb_log_name="tb", log_interval=1 if cfg.algo == "ppo" else 4)
             check_parameters(model)  # the last update ran after the last callback
         except KeyboardInterrupt:
-            console.print(f"interrupted at step {model.num_timesteps}; saving a checkpoint")
+            interrupted = True
         except NonFiniteError as e:
             fault = e
         except Exception:  # e.g. torch's Normal refusing NaN action means: weights gone NaN inside an update
@@ -98,12 +106,18 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
             if fault is None:
                 raise
         finally:
+            if bar:
+                bar.stop(erase=interrupted)  # before any message: a live line would be redrawn around it
             signal.signal(signal.SIGTERM, previous)
             if fault is None:
-                run.save_checkpoint(model)
+                run.save_checkpoint(model, wall_s=wall())
         if fault is not None:
             raise _fault(fault, run) from None
-        console.print(f"run saved in {run.path} at step {model.num_timesteps}")
+        if interrupted:
+            say(f"stopped at step {model.num_timesteps} of {cfg.total_steps} and saved in {run.path}; "
+                f"resume with: wsa-robot train --resume {run.path}")
+        else:
+            say(f"run saved in {run.path} at step {model.num_timesteps}")
     finally:
         close_envs(venv)
         if eval_env:

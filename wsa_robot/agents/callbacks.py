@@ -6,7 +6,12 @@ import time
 from typing import Callable
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich import get_console
+from rich.console import Console, RenderableType
+from rich.progress import Progress, ProgressColumn, Task
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
 from stable_baselines3.common.callbacks import BaseCallback
 
 from wsa_robot.agents import policy_extractor
@@ -60,27 +65,30 @@ class EventsCallback(BaseCallback):
 
 
 class CheckpointCallback(BaseCallback):
-    def __init__(self, run: RunDir, every: int) -> None:
+    def __init__(self, run: RunDir, every: int, wall: Callable[[], float] | None = None) -> None:
         super().__init__()
-        self.run, self.every = run, every
+        self.run, self.every, self.wall = run, every, wall
 
     def _on_step(self) -> bool:
         if self.num_timesteps % self.every < self.training_env.num_envs:
-            self.run.save_checkpoint(self.model)
+            self.run.save_checkpoint(self.model, wall_s=self.wall() if self.wall else None)
         return True
 
 
 class EvalCallback(BaseCallback):
-    """Every `every` steps, runs `evaluate()` (deterministic episodes) and appends to the run's evals.json."""
+    """Every `every` steps, runs `evaluate()` (deterministic episodes) and appends to the run's evals.json.
+    `wall`: the run's training wall time so far (train.py's clock, continued over resumes); `last`: the newest
+    eval row, the run's previous one on a resume until this one evaluates."""
 
-    def __init__(self, run: RunDir, every: int, evaluate: Callable[[], dict]) -> None:
+    def __init__(self, run: RunDir, every: int, evaluate: Callable[[], dict],
+                 wall: Callable[[], float] | None = None) -> None:
         super().__init__()
-        self.run, self.every, self.evaluate = run, every, evaluate
+        self.run, self.every, self.evaluate, self.wall = run, every, evaluate, wall
         self.last: dict | None = None
 
     def _on_step(self) -> bool:
         if self.every and self.num_timesteps % self.every < self.training_env.num_envs:
-            row = {"step": int(self.num_timesteps), **self.evaluate(), "wall_s": round(time.time() - self.t0, 1)}
+            row = {"step": int(self.num_timesteps), **self.evaluate(), "wall_s": round(self._wall(), 1)}
             self.last = row
             self.run.append_eval(row)
             self.logger.record("eval/mean_return", row["mean_return"])
@@ -88,41 +96,123 @@ class EvalCallback(BaseCallback):
                 self.logger.record("eval/success_rate", row["success_rate"])
         return True
 
+    def _wall(self) -> float:
+        return self.wall() if self.wall else time.time() - self.t0
+
     def _on_training_start(self) -> None:
         previous = self.run.read_evals()  # a resumed run keeps counting wall time from its last eval
-        self.t0 = time.time() - (previous[-1]["wall_s"] if previous else 0.0)
+        self.t0 = time.time() - (previous[-1].get("wall_s", 0.0) if previous else 0.0)
+        self.last = previous[-1] if previous else None
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    h, m, s = seconds // 3600, seconds // 60 % 60, seconds % 60
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _percent(rate: float) -> str:
+    return f"{rate:.0%}"
+
+
+def progress_parts(steps: int, total: int, rate: float, episodes: dict | None, last_eval: dict | None,
+                   weights: str | None) -> list[tuple[int, str]]:
+    """The progress line's parts in display order, each with how long it is kept when the line is too long
+    for the terminal (lower = kept longer): steps, the recent training episodes' return and success, the last
+    eval, time left, steps/s, then the WSA weights (left out first; TensorBoard has them)."""
+    parts = [(0, f"{steps}/{total}")]
+    if episodes:
+        text = f"ep return {episodes['return']:.2f}"
+        if episodes.get("success") is not None:
+            text += f" success {_percent(episodes['success'])}"
+        parts.append((1, text))
+    if last_eval:
+        text = f"eval {last_eval['mean_return']:.2f}"
+        if last_eval.get("success_rate") is not None:
+            text += f" success {_percent(last_eval['success_rate'])}"
+        parts.append((2, text))
+    if rate > 0:
+        parts.append((3, f"{_clock((total - steps) / rate)} left"))
+        parts.append((4, f"{rate:.1f} steps/s"))
+    if weights:
+        parts.append((5, weights))
+    return parts
+
+
+def fit_parts(parts: list[tuple[int, str]], width: int, sep: str = "  ") -> str:
+    """The parts that fit `width` (kept by priority, shown in order), joined by `sep`."""
+    kept: list[int] = []
+    for i in sorted(range(len(parts)), key=lambda i: parts[i][0]):
+        trial = sorted(kept + [i])
+        if len(sep.join(parts[j][1] for j in trial)) <= width or not kept:
+            kept = trial
+    return sep.join(parts[i][1] for i in kept)
+
+
+class _LineColumn(ProgressColumn):
+    """A bar and the progress text in the terminal's width at every refresh (a resize included): the text
+    is fitted first (fit_parts), the bar takes what is left, from 10 to 40 columns, or is left out."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.console = console
+
+    def render(self, task: Task) -> RenderableType:
+        width = self.console.width - 3  # room for the "^C" a terminal echoes, so it never wraps a line
+        text = fit_parts(task.fields.get("parts") or [(0, f"{int(task.completed)}/{int(task.total or 0)}")], width)
+        room = width - len(text) - 1
+        line = Text(text, no_wrap=True, overflow="ellipsis")
+        if room < 10:
+            return line
+        grid = Table.grid(padding=(0, 1))
+        grid.add_row(ProgressBar(total=task.total, completed=task.completed, width=min(room, 40)), line)
+        return grid
 
 
 class ProgressCallback(BaseCallback):
-    """A rich bar: steps, steps/s, ETA, last eval success and the current WSA weights.
+    """One line, kept within the terminal's width: a bar, steps, the recent training episodes' mean return
+    and success rate (SB3's ep_info_buffer / ep_success_buffer, PPO and SAC alike), the last periodic eval,
+    time left, steps/s and the current WSA weights; what does not fit is left out (progress_parts says in
+    which order).
 
-    Where stdout is no terminal (CI, nohup, a log file) it prints the same as a line every `log_every_s`.
+    Where stdout is no terminal (CI, nohup, a log file) it prints every part as a line every `log_every_s`.
+    `stop()` ends the live line, so a message after it (Ctrl-C) is not redrawn around.
     """
 
     def __init__(self, total: int, weights: WeightsCallback, evals: EvalCallback | None,
-                 log_every_s: float = 30.0) -> None:
+                 log_every_s: float = 30.0, console: Console | None = None) -> None:
         super().__init__()
         self.total, self.weights, self.evals, self.log_every_s = total, weights, evals, log_every_s
-        self.bar = Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[rate]:>6} steps/s"), TimeRemainingColumn(),
-                            TextColumn("{task.fields[info]}"))
-        self.live = self.bar.console.is_terminal
+        self.console = console or get_console()
+        self.bar = Progress(_LineColumn(self.console), console=self.console, transient=False)
+        self.live = self.console.is_terminal
+        self.started = False
 
     def _on_training_start(self) -> None:
         self.t0, self.start_steps, self.last_line = time.time(), self.model.num_timesteps, time.time()
+        self.job = self.bar.add_task("train", total=self.total, completed=self.start_steps, parts=None)
         if self.live:
             self.bar.start()
-        self.job = self.bar.add_task("train", total=self.total, completed=self.start_steps, rate="-", info="")
+            self.started = True
 
-    def _info(self) -> str:
-        info = []
-        if self.evals and self.evals.last:
-            rate = self.evals.last.get("success_rate")
-            info.append(f"eval return {self.evals.last['mean_return']:.1f}" if rate is None
-                        else f"eval success {rate:.2f}")
-        if self.weights.recent is not None:
-            info.append(" ".join(f"{short(k)} {v:.2f}" for k, v in zip(self.weights.token_keys, self.weights.recent)))
-        return "  ".join(info)
+    def _episodes(self) -> dict | None:
+        """Mean return and success rate of the last (up to 100) finished training episodes; None before one."""
+        infos = list(getattr(self.model, "ep_info_buffer", None) or [])
+        if not infos:
+            return None
+        successes = list(getattr(self.model, "ep_success_buffer", None) or [])
+        return {"return": float(np.mean([info["r"] for info in infos])), "episodes": len(infos),
+                "success": float(np.mean(successes)) if successes else None}
+
+    def _weights(self) -> str | None:
+        if self.weights.recent is None:
+            return None
+        return " ".join(f"{short(k)} {v:.2f}" for k, v in zip(self.weights.token_keys, self.weights.recent))
+
+    def parts(self) -> list[tuple[int, str]]:
+        rate = (self.num_timesteps - self.start_steps) / max(time.time() - self.t0, 1e-6)
+        return progress_parts(self.num_timesteps, self.total, rate, self._episodes(),
+                              self.evals.last if self.evals else None, self._weights())
 
     def _on_step(self) -> bool:
         if self.n_calls % 10:
@@ -130,15 +220,20 @@ class ProgressCallback(BaseCallback):
         rate = (self.num_timesteps - self.start_steps) / max(time.time() - self.t0, 1e-6)
         self.logger.record("time/steps_per_s", rate)
         if self.live:
-            self.bar.update(self.job, completed=self.num_timesteps, rate=f"{rate:.1f}", info=self._info())
+            self.bar.update(self.job, completed=self.num_timesteps, parts=self.parts())
         elif time.time() - self.last_line >= self.log_every_s:
             self.last_line = time.time()
-            eta = (self.total - self.num_timesteps) / max(rate, 1e-6)
-            print(f"train {self.num_timesteps}/{self.total}  {rate:.1f} steps/s  eta {eta / 60:.0f} min  "
-                  f"{self._info()}", flush=True)
+            print("train " + "  ".join(text for _, text in self.parts()), flush=True)
         return True
 
     def _on_training_end(self) -> None:
-        if self.live:
-            self.bar.update(self.job, completed=min(self.num_timesteps, self.total))
+        if self.started:
+            self.bar.update(self.job, completed=min(self.num_timesteps, self.total), parts=self.parts())
+        self.stop()
+
+    def stop(self, erase: bool = False) -> None:
+        """End the live line (idempotent); `erase`: take it off the screen (Ctrl-C: the message says it all)."""
+        if self.started:
+            self.started = False
+            self.bar.live.transient = erase
             self.bar.stop()

@@ -64,23 +64,26 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
                                  title=f"{cfg.task} episode {ep}: WSA weight per token")
 
         rows = run_episodes(model, venv, episodes, pipe.token_keys, on_start, on_end)
-    from wsa_robot.eval.table import episode_table, summary
+    from wsa_robot.eval.table import episode_table, summary, weights_fit, weights_table
 
-    table = episode_table(rows, pipe.token_keys)
     result = {"episodes": rows, "summary": summary(rows), "faults": faults, "variation": variation}
+    title = "evaluation (deterministic policy)"
     if variation:
-        table.title = f"{table.title} under variation {variation}"
+        title = f"{title} under variation {variation}"
     if faults:
         from wsa_robot.eval.conditions import conditions_table, evaluate_run
 
-        table.title = f"{table.title} with faults {', '.join(faults)}"
+        title = f"{title} with faults {', '.join(faults)}"
         console.print(f"running the same {episodes} episode(s) without faults to compare")
         result["without_faults"] = evaluate_run(run, episodes, faults=[], seed=cfg.seed + 20_000,
                                                  variation=variation)
+    table = episode_table(rows, pipe.token_keys, console.width, title)
     console.print(table)
+    if result["summary"]["weights"] and not weights_fit(table, pipe.token_keys):
+        console.print(weights_table(result["summary"]["weights"], console.width))
     if faults:
         console.print(conditions_table({"without faults": result["without_faults"],
-                                        "with " + ", ".join(faults): result["summary"]}))
+                                        "with " + ", ".join(faults): result["summary"]}, console.width))
     write_json(run.path / "eval_summary.json", result)
     if render:
         console.print(f"videos and weight plots in {run.videos}")

@@ -10,6 +10,7 @@ from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.eval.table import summary
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
+from wsa_robot.tables import Col, fitted_table
 
 EVAL_SEED_OFFSET = 20_000  # eval envs' seeds: the run's seed + this, apart from training (+0) and periodic evals
 
@@ -34,12 +35,12 @@ def evaluate_run(run: RunDir, episodes: int, faults: list[str] | None = None, va
             "mask_faults": cfg.mask_faults if mask_faults is None else mask_faults}
 
 
-def conditions_table(results: dict[str, dict]) -> Table:
-    """One row per condition (name -> evaluate_run/summary dict): return and success side by side."""
-    table = Table(title="return and success per condition")
-    for col in ["condition", "return", "success"]:
-        table.add_column(col, justify="right" if col != "condition" else "left", no_wrap=True)
+def conditions_table(results: dict[str, dict], width: int | None = None) -> Table:
+    """One row per condition (name -> evaluate_run/summary dict): return and success side by side. A long
+    condition (several fault specs) wraps between its specs, never inside one."""
+    cols = [Col("condition", wrap=True), Col("return", justify="right"), Col("success", justify="right")]
+    rows = []
     for name, s in results.items():
         rate = "-" if s.get("success_rate") is None else f"{s['success_rate']:.0%}"
-        table.add_row(name, f"{s['mean_return']:.2f} ± {s['std_return']:.2f}", rate)
-    return table
+        rows.append([name, f"{s['mean_return']:.2f} ± {s['std_return']:.2f}", rate])
+    return fitted_table("return and success per condition", cols, rows, width)

@@ -30,7 +30,7 @@ def eval_variations(run: RunDir, episodes: int, spec: str) -> dict[str, dict]:
             bar.update(job, description=f"eval {name}")
             results[name] = evaluate_run(run, episodes, variation=None if name == INTACT else name, seed=seed)
             bar.advance(job)
-    table = conditions_table(results)
+    table = conditions_table(results, console.width)
     table.title = f"{cfg.task}: {episodes} deterministic episode(s) per visual variation"
     table.columns[0].header = "variation"
     console.print(table)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from rich.table import Table
 
+from wsa_robot.tables import Col, fitted_table
+
 
 def success_rate(rows: list[dict]) -> float | None:
     """The fraction of episodes that succeeded; None when the task has no success signal (Atari)."""
@@ -26,24 +28,49 @@ def summary(rows: list[dict]) -> dict:
     }
 
 
-def episode_table(rows: list[dict], token_keys: list[str]) -> Table:
-    """One row per episode and a final mean row; a column per token with its mean WSA weight."""
+def _token_header(key: str) -> str:
+    return key.replace("robot0_", "").replace("@", "\n@")  # "ae\n@eye_in_hand": long names split at the @
+
+
+def episode_table(rows: list[dict], token_keys: list[str], width: int | None = None,
+                  title: str = "evaluation (deterministic policy)") -> Table:
+    """One row per episode and a final mean row; a column per token with its mean WSA weight when they all
+    fit `width` (else none, and `weights_fit` is False: `weights_table` then lists the mean weight per token)."""
     has_weights = any(r.get("weights") for r in rows)
-    table = Table(title="evaluation (deterministic policy)")
-    for col in ["ep", "return", "success", "length"]:
-        table.add_column(col, justify="right", no_wrap=True)
-    for key in token_keys if has_weights else []:  # "ae\n@eye_in_hand": long token names split at the @
-        table.add_column(key.replace("robot0_", "").replace("@", "\n@"), justify="right", no_wrap=True)
+    table = _episode_table(rows, token_keys if has_weights else [], width, title)
+    if has_weights and len(table.columns) < 4 + len(token_keys):  # all the weights or none
+        table = _episode_table(rows, [], width, title)
+    return table
+
+
+def weights_fit(table: Table, token_keys: list[str]) -> bool:
+    """Whether `episode_table` kept a weight column per token."""
+    return len(table.columns) >= 4 + len(token_keys)
+
+
+def _episode_table(rows: list[dict], tokens: list[str], width: int | None, title: str) -> Table:
+    cols = [Col("ep", justify="right"), Col("return", justify="right"), Col("success", justify="right"),
+            Col("length", justify="right")]
+    cols += [Col(key.replace("robot0_", "").replace("@", "\n@"), keep=1, justify="right")  # "ae\n@eye_in_hand"
+             for key in tokens]
 
     def weight_cells(weights: dict) -> list[str]:
-        return [f"{weights[k]:.2f}" if k in weights else "-" for k in token_keys] if has_weights else []
+        return [f"{weights[k]:.2f}" if k in weights else "-" for k in tokens]
 
+    cells = []
     for r in rows:
         ok = "-" if r.get("success") is None else "yes" if r["success"] else "no"
-        table.add_row(str(r["episode"]), f"{r['return']:.2f}", ok, str(r["length"]),
-                      *weight_cells(r.get("weights", {})))
+        cells.append([str(r["episode"]), f"{r['return']:.2f}", ok, str(r["length"]),
+                      *weight_cells(r.get("weights", {}))])
     s = summary(rows)
     rate = "-" if s["success_rate"] is None else f"{s['success_rate']:.0%}"
-    table.add_row("mean", f"{s['mean_return']:.2f} ± {s['std_return']:.2f}", rate,
-                  f"{s['mean_length']:.0f}", *weight_cells(s["weights"]), style="bold")
-    return table
+    cells.append(["mean", f"{s['mean_return']:.2f} ± {s['std_return']:.2f}", rate, f"{s['mean_length']:.0f}",
+                  *weight_cells(s["weights"])])
+    return fitted_table(title, cols, cells, width, row_styles=[None] * len(rows) + ["bold"])
+
+
+def weights_table(weights: dict[str, float], width: int | None = None) -> Table:
+    """The mean WSA weight per token, one row each: the episode table's weight columns, turned for a
+    terminal too narrow for them."""
+    rows = [[key.replace("robot0_", ""), f"{value:.2f}"] for key, value in weights.items()]
+    return fitted_table("mean WSA weight per token", [Col("token"), Col("weight", justify="right")], rows, width)

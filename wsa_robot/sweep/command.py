@@ -7,13 +7,13 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from wsa_robot.atomic import write_text
 from wsa_robot.errors import UserError
 from wsa_robot.sweep.grid import check_available, check_resumable, expand, sweep_dir
 from wsa_robot.sweep.report import report
 from wsa_robot.sweep.spec import load_sweep
+from wsa_robot.tables import Col, fitted_table
 
 
 def sweep_command(file: str, cpus: int | None = None, gpus: int | None = None, address: str | None = None,
@@ -36,12 +36,9 @@ def sweep_command(file: str, cpus: int | None = None, gpus: int | None = None, a
     console.print(f"sweep {spec.name}: {len(trials)} trials in {out_dir}: {counts['done']} finished (skipped), "
                   f"{counts['partial']} to resume, {counts['new']} new", soft_wrap=True)
     if dry_run:
-        table = Table(title=f"sweep {spec.name}")
-        for col in ("trial", "status", "steps"):
-            table.add_column(col)
-        for t in trials:
-            table.add_row(t.id, status[t.id], f"{t.steps_done()}/{t.cfg.total_steps}")
-        console.print(table)
+        rows = [[t.id, status[t.id], f"{t.steps_done()}/{t.cfg.total_steps}"] for t in trials]
+        console.print(fitted_table(f"sweep {spec.name}", [Col("trial"), Col("status", keep=1),
+                                                          Col("steps", keep=2, justify="right")], rows, console.width))
         return 0
     out_dir.mkdir(parents=True, exist_ok=True)
     write_text(out_dir / "sweep.yaml", path.read_text())  # what produced these run dirs

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from wsa_robot.atomic import write_text
 from wsa_robot.sweep.grid import Trial, label
+from wsa_robot.tables import Col, fitted_table
 
 
 @dataclass
@@ -179,17 +180,17 @@ def plot_cell(cell: Cell, path: Path) -> Path | None:
     return save_figure(fig, path)
 
 
-def rich_table(table: list[Cell], name: str, metric: str, last: int = 3) -> Table:
+def rich_table(table: list[Cell], name: str, metric: str, last: int = 3, width: int | None = None) -> Table:
+    """The summary for a terminal of `width` columns: the grid keys and `done` always, then the metric the
+    sweep ranks by, then the other numbers while they fit (all of them are in summary.csv)."""
     keys, best = _keys(table), _best(table, metric, last)
-    out = Table(title=f"sweep {name}", caption=f"final eval, mean ± std over seeds; score: mean return of the last "
-                                               f"{last} evals")
-    for k in keys:
-        out.add_column(k)
-    for k in ["done"] + list(COLUMNS.values()):
-        out.add_column(k, justify="right")
-    for c in table:
-        out.add_row(*[label(c.params[k]) for k in keys], *_cells_text(c, best, metric, last, ("[bold]", "[/bold]")))
-    return out
+    order = [metric] + [m for m in COLUMNS if m != metric]
+    cols = [Col(k) for k in keys] + [Col("done", justify="right")]
+    cols += [Col(COLUMNS[m], keep=1 + order.index(m), justify="right") for m in COLUMNS]
+    rows = [[label(c.params[k]) for k in keys] + _cells_text(c, best, metric, last, ("[bold]", "[/bold]"))
+            for c in table]
+    return fitted_table(f"sweep {name}", cols, rows, width, more="summary.csv has them",
+                        caption=f"final eval, mean ± std over seeds; score: mean return of the last {last} evals")
 
 
 def report(trials: list[Trial], out_dir: Path, name: str, metric: str = "score", last: int = 3,
@@ -203,6 +204,6 @@ def report(trials: list[Trial], out_dir: Path, name: str, metric: str = "score",
     for c in table:
         plot_cell(c, out_dir / "curves" / f"{c.id}.png")
     console = console or Console()
-    console.print(rich_table(table, name, metric, last))
+    console.print(rich_table(table, name, metric, last, console.width))
     console.print(f"wrote {out_dir}/summary.csv, summary.md, trials.csv and curves/")
     return table
