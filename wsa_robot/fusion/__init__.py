@@ -6,10 +6,13 @@ context key.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
-from wsa_robot.fusion.attention import DPAExtractor, WSAExtractor
+from wsa_robot.fusion.attention import CapturedWeights, DPAExtractor, WSAExtractor, _AttentionFusion
 from wsa_robot.fusion.baselines import CNNExtractor, E2EExtractor, FixExtractor, LinExtractor
 
 EXTRACTORS: dict[str, type[BaseFeaturesExtractor]] = {
@@ -32,6 +35,12 @@ def extractor_kwargs(fusion: str, token_keys: list[str], context_key: str | None
     return EXTRACTORS[fusion], kwargs
 
 
-def attention_weights(extractor: torch.nn.Module) -> torch.Tensor | None:
-    """The last [B, K] token weights of WSA or DPA; None for fusions without weights."""
-    return getattr(extractor, "last_weights", None)
+@contextmanager
+def capture_weights(extractor: torch.nn.Module) -> Iterator[CapturedWeights]:
+    """`with capture_weights(ext) as w: <one forward>`, then `w.value` holds that forward's [B, K] token
+    weights (numpy) for WSA and DPA, None for fusions without weights."""
+    if isinstance(extractor, _AttentionFusion):
+        with extractor.capture() as captured:
+            yield captured
+    else:
+        yield CapturedWeights()
