@@ -120,3 +120,20 @@ def test_act_returns_the_weights_of_the_forward_that_chose_the_action():
     np.testing.assert_array_equal(action, expected_action)
     np.testing.assert_array_equal(w, weights_of(model, obs))
     assert w.shape == (3, len(TOKENS)) and np.allclose(w.sum(1), 1.0, atol=1e-6)
+
+
+def test_a_ppo_run_saved_with_sb3s_policy_loads_into_the_one_that_records_weights(tmp_path):
+    from wsa_robot.agents import load_agent
+    from wsa_robot.config import load_config
+
+    venv = DummyVecEnv([lambda: Tokens()])
+    cls, kwargs = extractor_kwargs("wsa", TOKENS, "ctx", dim=16)
+    old = PPO("MultiInputPolicy", venv, seed=0, n_steps=16, batch_size=16,
+              policy_kwargs={"features_extractor_class": cls, "features_extractor_kwargs": kwargs})
+    old.save(tmp_path / "model.zip")
+    loaded = load_agent(load_config(["algo=ppo", "device=cpu"]), tmp_path / "model.zip", venv)
+    assert type(loaded.policy) is WeightsPPOPolicy
+    obs = venv.reset()
+    np.testing.assert_array_equal(act(loaded, obs)[0], old.predict(obs, deterministic=True)[0])
+    loaded.learn(16)
+    assert loaded.policy.rollout_weights.shape == (1, len(TOKENS))

@@ -241,6 +241,21 @@ def test_every_token_fusion_builds_and_runs(fusion):
         assert all(p.grad is not None for p in params)
 
 
+def test_lin_concatenates_the_tokens_alone_unless_lin_context():
+    """The reference's LIN sees the skills only; `lin_context: true` adds the context (runs saved before the key)."""
+    keys = ["t0", "t1"]
+    sp = space(keys)
+    obs = batch(sp)
+    for lin_context, context_dims in ((False, 0), (True, 3)):
+        cls, kw = extractor_kwargs("lin", keys, "ctx", dim=16, lin_context=lin_context)
+        ext = cls(sp, **kw)
+        out = ext(obs)
+        assert ext.features_dim == out.shape[1] == 2 * 6 + context_dims
+        torch.testing.assert_close(out[:, :12], torch.cat([obs["t0"], obs["t1"]], 1))
+        obs2 = {**obs, "ctx": obs["ctx"] + 1}
+        assert torch.equal(ext(obs2), out) != lin_context  # the context reaches LIN only when asked
+
+
 def test_e2e_runs_on_pixels():
     sp = spaces.Dict({"cam": spaces.Box(0, 255, (3, 84, 84), np.uint8),
                       "proprio": spaces.Box(-1, 1, (4,), np.float32)})

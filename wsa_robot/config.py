@@ -74,6 +74,7 @@ class RunConfig(_Strict):
     context: str
     fusion_dim: Count
     wsa_scorer: Literal["additive", "relu", "linear"]
+    lin_context: bool = False  # fusion=lin concatenates the context too (the reference's LIN: tokens only)
     seed: int
     total_steps: NonNegative
     n_envs: Count
@@ -171,6 +172,17 @@ def dump_config(cfg: RunConfig) -> str:
     return yaml.safe_dump(cfg.model_dump(), sort_keys=False)
 
 
+# What a run saved before a key existed was trained with, where today's default differs; by fusion, so a run
+# whose fusion never read the key gets today's default (and a sweep resuming it sees no change).
+TRAINED_BEFORE_THE_KEY: dict[str, dict[str, Any]] = {
+    "wsa": {"wsa_scorer": "linear"},  # the default until additive attention (context-blind, fusion/attention.py)
+    "lin": {"lin_context": True},     # LIN concatenated the context until `lin_context` existed
+}
+
+
 def read_run_config(path: Path) -> RunConfig:
-    """A run's saved config; keys added to the schema since the run started take their defaults."""
-    return validate(_merged(_defaults(), yaml.safe_load(path.read_text())))
+    """A run's saved config. A key added to the schema since the run started takes the value the run was
+    trained with (TRAINED_BEFORE_THE_KEY), else its default, so old runs load, evaluate and resume as trained."""
+    saved = yaml.safe_load(path.read_text())
+    before = TRAINED_BEFORE_THE_KEY.get(saved.get("fusion"), {})
+    return validate(_merged(_merged(_defaults(), before), saved))

@@ -29,7 +29,7 @@ HER = {"n_sampled_goal": 4, "goal_selection_strategy": "future"}  # 4 relabelled
 
 def policy_kwargs(cfg: RunConfig, token_keys: list[str], context_key: str | None) -> dict:
     cls, kwargs = extractor_kwargs(cfg.fusion, token_keys, context_key, dim=cfg.fusion_dim,
-                                   wsa_scorer=cfg.wsa_scorer)
+                                   wsa_scorer=cfg.wsa_scorer, lin_context=cfg.lin_context)
     arch = cfg.sac.net_arch if cfg.algo == "sac" else cfg.ppo.net_arch
     policy = {"features_extractor_class": cls, "features_extractor_kwargs": kwargs, "net_arch": list(arch)}
     if cfg.algo == "sac":  # one kernel for all of Adam's parameter updates: 2 ms of a 28 ms update on 1 CPU core

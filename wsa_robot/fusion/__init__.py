@@ -23,10 +23,13 @@ FUSIONS = tuple(EXTRACTORS)
 
 
 def extractor_kwargs(fusion: str, token_keys: list[str], context_key: str | None, dim: int = 256,
-                     wsa_scorer: str = "additive") -> tuple[type[BaseFeaturesExtractor], dict]:
-    """The class and `features_extractor_kwargs` for SB3's `policy_kwargs`."""
+                     wsa_scorer: str = "additive", lin_context: bool = False) -> tuple[type[BaseFeaturesExtractor], dict]:
+    """The class and `features_extractor_kwargs` for SB3's `policy_kwargs`. LIN gets the context key only with
+    `lin_context` (the reference's LIN concatenates the tokens alone); WSA and DPA always attend with it."""
     if fusion not in EXTRACTORS:
         raise ValueError(f"unknown fusion {fusion!r}; choose one of: {', '.join(FUSIONS)}")
+    if fusion == "lin" and not lin_context:
+        context_key = None
     kwargs = {"token_keys": list(token_keys), "context_key": context_key}
     if fusion != "e2e":
         kwargs["dim"] = dim
