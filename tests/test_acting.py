@@ -74,6 +74,9 @@ class Logged(BaseCallback):
         self.weights, self.logged, self.recomputed = weights, [], []
 
     def _on_step(self):
+        if self.weights.recent is not None:  # what TensorBoard gets is what the progress line shows
+            tb = [self.logger.name_to_value[f"wsa/weight/{k}"] for k in TOKENS]
+            np.testing.assert_array_equal(np.float32(tb), self.weights.recent)
         self.logged.append(self.weights.recent)
         self.recomputed.append(weights_of(self.model, self.model._last_obs).mean(0))
         self.weights.recent = None
