@@ -11,6 +11,15 @@ Stopped early (Ctrl-C or SIGTERM), it checkpoints and still writes the JSON; run
 Writes results/learn_check_lift.json: {"Lift": {"steps": [...], "success_rate": [...], "return": [...],
 "wall_s": ..., "config": {...}}}; other tasks already in the --out file are kept. It goes through the same
 `train()` as `wsa-robot train`. The curve goes beside --out: learn_check_lift.png, learn_check_fetch_reach.png.
+
+Two configs of one task side by side: a --label per config, one run dir each, one --out; the entries are
+keyed by label and the PNG beside --out draws every labelled curve of the task (then compare their WSA
+weights with scripts/context_matters.py RUN:LABEL ...):
+
+    python scripts/learn_check.py --steps 8000 --eval-every 2000 --label additive \
+        --run-dir runs/learn_check_additive --out results/learn_check_scorer_lift.json wsa_scorer=additive
+    python scripts/learn_check.py --steps 8000 --eval-every 2000 --label linear \
+        --run-dir runs/learn_check_linear --out results/learn_check_scorer_lift.json wsa_scorer=linear
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/learn_check_lift.json"))
     parser.add_argument("--report-only", action="store_true",
                         help="write the JSON from the run dir as it stands, without training")
+    parser.add_argument("--label", default=None, help="key of this run in --out (default: the task), to put "
+                        "several configs of one task in one file and one plot")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
     prov = provenance()
@@ -51,7 +62,7 @@ def main() -> None:
         train(cfg, run, resume=resume, progress=True)
     evals = run.read_evals()
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results[cfg.task] = {
+    results[args.label or cfg.task] = {
         "steps": [e["step"] for e in evals],
         "success_rate": [e["success_rate"] for e in evals],
         "return": [e["mean_return"] for e in evals],
@@ -61,17 +72,20 @@ def main() -> None:
         "eval_episodes": cfg.eval_episodes,
         "config": cfg.model_dump(),
         "provenance": prov,
+        **({"label": args.label} if args.label else {}),
     }
     results["provenance"] = prov  # the file's latest writer; each task's entry keeps its own
     write_json(args.out, results)
     if evals:
-        from wsa_robot.eval.plots import plot_curve
+        from wsa_robot.eval.plots import plot_curves
 
         name = cfg.task.rsplit("/", 1)[-1].lower()  # results/learn_check_lift.png, learn_check_fetch_reach.png
-        png = args.out.with_suffix(".png") if args.out.stem.endswith(name) else \
+        png = args.out.with_suffix(".png") if args.out.stem.endswith(name) or args.label else \
             args.out.with_name(f"{args.out.stem}_{name}.png")
-        plot_curve([e["step"] for e in evals], [e["mean_return"] for e in evals], png,
-                   ylabel="eval return (deterministic)", title=f"WSA-SAC on {cfg.task}")
+        series = {k: (r["steps"], r["return"]) for k, r in results.items()
+                  if r.get("label") and r["config"]["task"] == cfg.task} if args.label else \
+            {"": ([e["step"] for e in evals], [e["mean_return"] for e in evals])}
+        plot_curves(series, png, ylabel="eval return (deterministic)", title=f"{cfg.fusion.upper()}-{cfg.algo.upper()} on {cfg.task}")
     for e in evals:
         print(f"step {e['step']:>7}  success {e['success_rate']:.2f}  return {e['mean_return']:8.2f}")
     print(f"wrote {args.out}")

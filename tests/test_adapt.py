@@ -101,11 +101,9 @@ def test_a_removal_renormalises_the_remaining_weights_and_the_policy_acts_on_tha
     assert (cut[MASK_KEY][:, gone] == 0).all() and (cut[MASK_KEY][:, keep] == 1).all()
     assert all((cut[k] == 0).all() for k in removed)
     with torch.no_grad():
-        fusion_module(full)
-        old = fusion_module.last_weights
+        _, old = fusion_module.attend(full)
         z = fusion_module.tokens(full)                                   # [B, K, d] of the intact observation
-        h = fusion_module(cut)
-        new = fusion_module.last_weights
+        h, new = fusion_module.attend(cut)
         assert (old[:, gone] > 0.01).all()  # the removed tokens mattered before
         renorm = old[:, keep] / old[:, keep].sum(1, keepdim=True)
         expected = (renorm.unsqueeze(-1) * z[:, keep]).sum(1)

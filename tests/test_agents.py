@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from wsa_robot.agents import build_agent, policy_extractor
+from wsa_robot.agents import build_agent, policy_extractor, rollout_weights
 from wsa_robot.config import load_config
 from wsa_robot.pipeline import make_vec_env, plan
 
@@ -39,8 +39,8 @@ def test_ppo_with_wsa_trains_the_fusion_and_never_the_encoders():
         assert not any(p.requires_grad for p in enc.parameters()) and not enc.training
         params = {id(p) for g in model.policy.optimizer.param_groups for p in g["params"]}
         assert not params & {id(p) for p in enc.parameters()}
-    w = policy_extractor(model).last_weights
-    assert w.shape[1] == len(pipe.token_keys) and np.allclose(w.sum(1).numpy(), 1.0, atol=1e-5)
+    w = rollout_weights(model)  # of the last action the rollout took
+    assert w.shape == (1, len(pipe.token_keys)) and np.allclose(w.sum(1), 1.0, atol=1e-5)
 
 
 @pytest.mark.parametrize("fusion, encoders", [("e2e", "ae"), ("fix", "ae"), ("wsa", "ae,sim_depth")])

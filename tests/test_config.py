@@ -62,3 +62,29 @@ def test_task_defaults_apply_under_the_users_overrides(tmp_path, monkeypatch):
     assert (cfg.algo, cfg.n_envs, cfg.ppo.n_steps, cfg.ppo.batch_size) == ("ppo", 2, 64, 256)
     monkeypatch.delenv("WSA_ROBOT_HOME")
     assert load_config().algo == "sac"  # Lift keeps the global defaults
+
+
+@pytest.mark.parametrize("fusion, missing, trained_with", [
+    ("wsa", "wsa_scorer", "linear"),   # the default before additive attention
+    ("lin", "lin_context", True),      # LIN concatenated the context before the key existed
+    ("fix", "lin_context", False),     # a key its fusion never read: today's default, nothing to keep
+    ("dpa", "wsa_scorer", "additive"),
+])
+def test_a_saved_run_without_a_newer_key_keeps_what_it_was_trained_with(tmp_path, fusion, missing, trained_with):
+    import yaml
+
+    cfg = load_config([f"fusion={fusion}"])
+    data = cfg.model_dump()
+    del data[missing]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert getattr(read_run_config(path), missing) == trained_with
+    assert getattr(load_config([f"fusion={fusion}"]), missing) == {"wsa_scorer": "additive",
+                                                                    "lin_context": False}[missing]
+
+
+def test_a_saved_key_always_wins(tmp_path):
+    cfg = load_config(["fusion=wsa", "wsa_scorer=relu", "lin_context=true"])
+    path = tmp_path / "config.yaml"
+    path.write_text(dump_config(cfg))
+    assert read_run_config(path) == cfg

@@ -216,13 +216,13 @@ def test_wsa_with_a_masked_token_is_the_renormalized_sum_of_the_others():
     obs = {k: torch.randn(4, *s.shape) for k, s in sp.spaces.items()}
     obs[MASK_KEY] = torch.tensor([[0.0, 1, 1]] * 4)
     with torch.no_grad():
-        out = ext(obs)
+        out, w = ext.attend(obs)
         z = ext.tokens(obs)
         s = ext.scores(ext.context(obs["ctx"]), z)
     keep = s[:, 1:].exp() / s[:, 1:].exp().sum(1, keepdim=True)  # softmax over the remaining tokens only
     torch.testing.assert_close(out, (keep.unsqueeze(-1) * z[:, 1:]).sum(1))
-    assert (ext.last_weights[:, 0] == 0).all()
-    torch.testing.assert_close(ext.last_weights[:, 1:], keep)
+    assert (w[:, 0] == 0).all()
+    torch.testing.assert_close(w[:, 1:], keep)
 
 
 # --- end to end on robosuite Lift -------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from wsa_robot.fusion import FUSIONS, extractor_kwargs
+from wsa_robot.fusion import FUSIONS, capture_weights, extractor_kwargs
 from wsa_robot.fusion.attention import WSAExtractor
 
 
@@ -31,8 +31,7 @@ def wsa(keys, **kw):
 def test_weights_are_a_distribution_for_any_number_of_tokens(k):
     keys = [f"t{i}" for i in range(k)]
     ext, sp = wsa(keys)
-    out = ext(batch(sp))
-    w = ext.last_weights
+    out, w = ext.attend(batch(sp))
     assert out.shape == (5, 16) and w.shape == (5, k)
     assert (w >= 0).all() and torch.allclose(w.sum(1), torch.ones(5))
 
@@ -41,13 +40,13 @@ def test_permuting_tokens_permutes_weights_and_keeps_output():
     keys = ["a@cam1", "b@cam1", "a@cam2", "proprio"]
     ext, sp = wsa(keys)
     obs = batch(sp)
-    out = ext(obs)
+    out, w = ext.attend(obs)
     perm = [2, 0, 3, 1]
     other = WSAExtractor(sp, [keys[i] for i in perm], "ctx", dim=16)
     other.load_state_dict(ext.state_dict())  # adapters are keyed by token name, not position
-    out2 = other(obs)
+    out2, w2 = other.attend(obs)
     torch.testing.assert_close(out2, out)
-    torch.testing.assert_close(other.last_weights, ext.last_weights[:, perm])
+    torch.testing.assert_close(w2, w[:, perm])
 
 
 def test_masked_token_has_zero_weight_and_no_influence():
@@ -55,11 +54,38 @@ def test_masked_token_has_zero_weight_and_no_influence():
     ext, sp = wsa(keys)
     obs = batch(sp)
     obs["token_mask"][:, 1] = 0
-    out = ext(obs)
-    assert (ext.last_weights[:, 1] == 0).all()
-    assert torch.allclose(ext.last_weights.sum(1), torch.ones(5))
+    out, w = ext.attend(obs)
+    assert (w[:, 1] == 0).all()
+    assert torch.allclose(w.sum(1), torch.ones(5))
     obs["t1"] = obs["t1"] * 100 + 7
     torch.testing.assert_close(ext(obs), out)
+
+
+@pytest.mark.parametrize("fusion", ["wsa", "dpa"])
+def test_weights_are_captured_from_one_forward_and_no_later_forward_changes_them(fusion):
+    """The weights reach a caller as the value of the forward it scoped, never through state that the next
+    forward (a critic's pass over a replay batch) overwrites."""
+    ext, sp = attention(fusion, ["t0", "t1", "t2"])
+    acted, other = batch(sp, seed=1), batch(sp, b=7, seed=2)
+    with torch.no_grad(), capture_weights(ext) as w:
+        ext(acted)
+    _, expected = ext.attend(acted)
+    ext(other)  # a forward outside the block is seen by no one
+    np.testing.assert_array_equal(w.value, expected.detach().numpy())
+    assert not [k for k, v in vars(ext).items() if isinstance(v, torch.Tensor)]  # nothing kept on the module
+    with pytest.raises(RuntimeError, match="two fusion forwards"), capture_weights(ext):
+        ext(acted)
+        ext(other)
+
+
+def test_fusions_without_weights_capture_none():
+    keys = ["t0", "t1"]
+    sp = space(keys)
+    cls, kw = extractor_kwargs("fix", keys, "ctx", dim=16)
+    ext = cls(sp, **kw)
+    with capture_weights(ext) as w:
+        ext(batch(sp))
+    assert w.value is None
 
 
 def test_reference_relu_scorer_is_available():
@@ -67,8 +93,8 @@ def test_reference_relu_scorer_is_available():
     sp = space(["t0", "t1"])
     ext = WSAExtractor(sp, ["t0", "t1"], "ctx", dim=16, scorer="relu")
     assert isinstance(ext.scorer[-1], torch.nn.ReLU)
-    ext(batch(sp))
-    assert torch.allclose(ext.last_weights.sum(1), torch.ones(5))
+    _, w = ext.attend(batch(sp))
+    assert torch.allclose(w.sum(1), torch.ones(5))
 
 
 @pytest.mark.parametrize("scorer", ["additive", "linear", "relu"])
@@ -85,8 +111,8 @@ def test_all_tokens_masked_gives_zeros_not_nan():
     ext, sp = wsa(["t0", "t1"])
     obs = batch(sp)
     obs["token_mask"][:] = 0
-    out = ext(obs)
-    assert torch.isfinite(out).all() and (out == 0).all() and (ext.last_weights == 0).all()
+    out, w = ext.attend(obs)
+    assert torch.isfinite(out).all() and (out == 0).all() and (w == 0).all()
 
 
 def test_one_shared_scorer_and_gradients_reach_every_trainable_part():
@@ -114,8 +140,7 @@ def test_a_different_context_gives_different_weights_for_the_same_tokens(fusion)
     obs = batch(sp, b=1)
     obs = {k: v.expand(64, *v.shape[1:]).clone() for k, v in obs.items()}  # 64 copies of one set of tokens
     obs["ctx"] = torch.randn(64, 3, generator=torch.Generator().manual_seed(3)) * 2  # 64 different contexts
-    ext(obs)
-    w = ext.last_weights
+    _, w = ext.attend(obs)
     assert w.std(0).max() > 1e-3, f"weights do not move with the context: spread {w.std(0)}"  # linear: ~1e-8
 
 
@@ -155,8 +180,8 @@ def test_the_old_linear_scorer_is_context_blind():
     obs = batch(sp, b=1)
     obs = {k: v.expand(64, *v.shape[1:]).clone() for k, v in obs.items()}
     obs["ctx"] = torch.randn(64, 3, generator=torch.Generator().manual_seed(3)) * 2
-    ext(obs)
-    assert ext.last_weights.std(0).max() < 1e-5
+    _, w = ext.attend(obs)
+    assert w.std(0).max() < 1e-5
 
 
 def grad_norm(module: torch.nn.Module) -> float:
@@ -214,6 +239,21 @@ def test_every_token_fusion_builds_and_runs(fusion):
     if params:
         out.sum().backward()
         assert all(p.grad is not None for p in params)
+
+
+def test_lin_concatenates_the_tokens_alone_unless_lin_context():
+    """The reference's LIN sees the skills only; `lin_context: true` adds the context (runs saved before the key)."""
+    keys = ["t0", "t1"]
+    sp = space(keys)
+    obs = batch(sp)
+    for lin_context, context_dims in ((False, 0), (True, 3)):
+        cls, kw = extractor_kwargs("lin", keys, "ctx", dim=16, lin_context=lin_context)
+        ext = cls(sp, **kw)
+        out = ext(obs)
+        assert ext.features_dim == out.shape[1] == 2 * 6 + context_dims
+        torch.testing.assert_close(out[:, :12], torch.cat([obs["t0"], obs["t1"]], 1))
+        obs2 = {**obs, "ctx": obs["ctx"] + 1}
+        assert torch.equal(ext(obs2), out) != lin_context  # the context reaches LIN only when asked
 
 
 def test_e2e_runs_on_pixels():

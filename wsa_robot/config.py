@@ -76,6 +76,7 @@ class RunConfig(_Strict):
     context: str
     fusion_dim: Count
     wsa_scorer: Literal["additive", "relu", "linear"]
+    lin_context: bool = False  # fusion=lin concatenates the context too (the reference's LIN: tokens only)
     seed: int
     total_steps: NonNegative
     n_envs: Count
@@ -173,15 +174,24 @@ def dump_config(cfg: RunConfig) -> str:
     return yaml.safe_dump(cfg.model_dump(), sort_keys=False)
 
 
+# What a run saved before a key existed was trained with, where today's default differs; by fusion ("*": all),
+# so a run whose fusion never read the key gets today's default (and a sweep resuming it sees no change).
+TRAINED_BEFORE_THE_KEY: dict[str, dict[str, Any]] = {
+    "*": {"zoo_preprocess": "stretch"},  # every fusion: zoo encoders' input was the whole frame, resized
+    "wsa": {"wsa_scorer": "linear"},  # the default until additive attention (context-blind, fusion/attention.py)
+    "lin": {"lin_context": True},     # LIN concatenated the context until `lin_context` existed
+}
+
+
 def read_run_config(path: Path) -> RunConfig:
-    """A run's saved config; keys added to the schema since the run started take their defaults, except
-    zoo_preprocess: a run saved before it existed resized its zoo encoders' input the old way (stretch).
+    """A run's saved config. A key added to the schema since the run started takes the value the run was
+    trained with (TRAINED_BEFORE_THE_KEY), else its default, so old runs load, evaluate and resume as trained.
     A file that is no YAML mapping or holds a bad value is a UserError naming the file."""
     from wsa_robot.run_files import broken, read_yaml_mapping
 
     data = read_yaml_mapping(path)
-    data.setdefault("zoo_preprocess", "stretch")
+    before = {**TRAINED_BEFORE_THE_KEY["*"], **TRAINED_BEFORE_THE_KEY.get(data.get("fusion"), {})}
     try:
-        return validate(_merged(_defaults(), data))
+        return validate(_merged(_merged(_defaults(), before), data))
     except UserError as e:
         raise broken(path, str(e), "correct it in that file or restore it from a copy") from None

@@ -1,7 +1,8 @@
 """stable-baselines3 SAC / PPO with a fusion module as the features extractor; no RL algorithm written here.
 
 SAC uses CriticFusionSACPolicy (one fusion module trained by the critic, read by the actor: see sac_policy.py);
-PPO uses SB3's MultiInputPolicy, whose shared extractor learns from the policy and value losses together.
+PPO uses SB3's MultiInputPolicy (WeightsPPOPolicy), whose shared extractor learns from the policy and value
+losses together. Both record the token weights of the actions they take (acting.py).
 On goal tasks (achieved_goal and desired_goal in the observation) SAC replays with SB3's HerReplayBuffer.
 """
 
@@ -9,13 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 from stable_baselines3 import PPO, HerReplayBuffer
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import DictReplayBuffer
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv
 
+from wsa_robot.agents.acting import WeightsPPOPolicy, act, policy_extractor, rollout_weights  # noqa: F401
 from wsa_robot.agents.overlap import OverlapSAC
 from wsa_robot.agents.sac_policy import CriticFusionSACPolicy
 from wsa_robot.config import RunConfig
@@ -28,7 +29,7 @@ HER = {"n_sampled_goal": 4, "goal_selection_strategy": "future"}  # 4 relabelled
 
 def policy_kwargs(cfg: RunConfig, token_keys: list[str], context_key: str | None) -> dict:
     cls, kwargs = extractor_kwargs(cfg.fusion, token_keys, context_key, dim=cfg.fusion_dim,
-                                   wsa_scorer=cfg.wsa_scorer)
+                                   wsa_scorer=cfg.wsa_scorer, lin_context=cfg.lin_context)
     arch = cfg.sac.net_arch if cfg.algo == "sac" else cfg.ppo.net_arch
     policy = {"features_extractor_class": cls, "features_extractor_kwargs": kwargs, "net_arch": list(arch)}
     if cfg.algo == "sac":  # one kernel for all of Adam's parameter updates: 2 ms of a 28 ms update on 1 CPU core
@@ -66,20 +67,17 @@ def replay_kwargs(cfg: RunConfig, venv: VecEnv) -> dict:
 def build_agent(cfg: RunConfig, venv: VecEnv, token_keys: list[str], context_key: str | None,
                 tensorboard_log: Path | None) -> BaseAlgorithm:
     hp = {**algo_hyperparameters(cfg), **replay_kwargs(cfg, venv)}
-    policy = CriticFusionSACPolicy if cfg.algo == "sac" else "MultiInputPolicy"
+    policy = CriticFusionSACPolicy if cfg.algo == "sac" else WeightsPPOPolicy
     return ALGOS[cfg.algo](policy, venv, policy_kwargs=policy_kwargs(cfg, token_keys, context_key),
                            tensorboard_log=str(tensorboard_log) if tensorboard_log else None, seed=cfg.seed,
                            device=resolve_device(cfg.device), verbose=0, **hp)
 
 
 def load_agent(cfg: RunConfig, path: Path, venv: VecEnv | None) -> BaseAlgorithm:
-    """Without `venv` (acting only) a HER agent gets a plain buffer: HER cannot be rebuilt without an env."""
+    """Without `venv` (acting only) a HER agent gets a plain buffer: HER cannot be rebuilt without an env.
+    A PPO run saved with SB3's own MultiInputPolicy loads into WeightsPPOPolicy (the same parameters)."""
     custom = {"replay_buffer_class": DictReplayBuffer, "replay_buffer_kwargs": {}} \
-        if venv is None and cfg.algo == "sac" else None
-    return ALGOS[cfg.algo].load(path, env=venv, device=resolve_device(cfg.device), custom_objects=custom)
-
-
-def policy_extractor(model: BaseAlgorithm) -> torch.nn.Module:
-    """The fusion module whose weights drive behaviour: the actor's for SAC, the policy's for PPO."""
-    policy = model.policy
-    return policy.actor.features_extractor if hasattr(policy, "actor") else policy.pi_features_extractor
+        if venv is None and cfg.algo == "sac" else {}
+    if cfg.algo == "ppo":
+        custom["policy_class"] = WeightsPPOPolicy
+    return ALGOS[cfg.algo].load(path, env=venv, device=resolve_device(cfg.device), custom_objects=custom or None)

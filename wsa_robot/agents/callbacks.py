@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 from stable_baselines3.common.callbacks import BaseCallback
 
-from wsa_robot.agents import policy_extractor
+from wsa_robot.agents.acting import rollout_weights
 from wsa_robot.errors import NonFiniteError  # defined there so the CLI catches it without importing torch
 from wsa_robot.run_dir import RunDir
 
@@ -24,7 +24,8 @@ def short(token: str) -> str:
 
 
 class WeightsCallback(BaseCallback):
-    """Logs the mean WSA weight per token of the acting policy; keeps a running mean for the progress bar."""
+    """Logs the WSA weight per token of the last rollout action (mean over the envs), the weights of the
+    forward that chose it (agents/acting.py), and keeps them for the progress line."""
 
     def __init__(self, token_keys: list[str], every: int = 100) -> None:
         super().__init__()
@@ -34,10 +35,10 @@ class WeightsCallback(BaseCallback):
     def _on_step(self) -> bool:
         if self.n_calls % self.every:
             return True
-        w = getattr(policy_extractor(self.model), "last_weights", None)
+        w = rollout_weights(self.model)
         if w is None:
             return True
-        mean = w.float().mean(0).numpy()
+        mean = w.mean(0)
         if not np.all(np.isfinite(mean)):
             raise NonFiniteError(f"non-finite WSA weights at step {self.num_timesteps}")
         self.recent = mean

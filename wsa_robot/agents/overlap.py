@@ -15,11 +15,12 @@ render got cheaper, overlapping with torch's default 2 threads was slower than n
 
 from __future__ import annotations
 
-from stable_baselines3 import SAC
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
+from wsa_robot.agents.acting import WeightsSAC
 
-class OverlapSAC(SAC):
+
+class OverlapSAC(WeightsSAC):
     """SAC that defers each `train()` call to the next env step once an `UpdateDuringStep` env drives it;
     without one it trains at once, exactly as SAC."""
 

@@ -8,7 +8,7 @@ import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
-from wsa_robot.agents import policy_extractor
+from wsa_robot.agents.acting import act
 
 FrameHook = Callable[[dict[str, np.ndarray], np.ndarray | None, int, float], None]
 
@@ -18,12 +18,10 @@ def run_episode(model: BaseAlgorithm, venv: VecEnv, on_frame: FrameHook | None =
     env gives no success signal (Atari games). `on_frame` gets the env's full-quality video frames (an env
     made with video_size), not the agent's view."""
     obs = venv.reset()
-    extractor = policy_extractor(model)
     total, length, success, weights = 0.0, 0, None, []
     while True:
-        action, _ = model.predict(obs, deterministic=True)
-        w = getattr(extractor, "last_weights", None)
-        w = None if w is None else w[0].numpy().copy()
+        action, w = act(model, obs, deterministic=True)  # the weights of the forward that chose the action
+        w = None if w is None else w[0]
         if w is not None:
             weights.append(w)
         if on_frame is not None:

@@ -33,8 +33,17 @@ def plot_weights(weights: np.ndarray, token_keys: list[str], path: Path, title: 
 
 
 def plot_curve(steps: Sequence[float], values: Sequence[float], path: Path, ylabel: str, title: str = "") -> Path:
+    return plot_curves({"": (steps, values)}, path, ylabel, title)
+
+
+def plot_curves(series: dict[str, tuple[Sequence[float], Sequence[float]]], path: Path, ylabel: str,
+                title: str = "") -> Path:
+    """One line per label (steps, values); a legend when there is more than one."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(steps, values, marker="o")
+    for label, (steps, values) in series.items():
+        ax.plot(steps, values, marker="o", label=label or None)
     ax.set(xlabel="environment steps", ylabel=ylabel, title=title)
+    if len(series) > 1:
+        ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save_figure(fig, path)

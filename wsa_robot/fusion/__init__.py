@@ -6,10 +6,13 @@ context key.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
-from wsa_robot.fusion.attention import DPAExtractor, WSAExtractor
+from wsa_robot.fusion.attention import CapturedWeights, DPAExtractor, WSAExtractor, _AttentionFusion
 from wsa_robot.fusion.baselines import CNNExtractor, E2EExtractor, FixExtractor, LinExtractor
 
 EXTRACTORS: dict[str, type[BaseFeaturesExtractor]] = {
@@ -20,10 +23,13 @@ FUSIONS = tuple(EXTRACTORS)
 
 
 def extractor_kwargs(fusion: str, token_keys: list[str], context_key: str | None, dim: int = 256,
-                     wsa_scorer: str = "additive") -> tuple[type[BaseFeaturesExtractor], dict]:
-    """The class and `features_extractor_kwargs` for SB3's `policy_kwargs`."""
+                     wsa_scorer: str = "additive", lin_context: bool = False) -> tuple[type[BaseFeaturesExtractor], dict]:
+    """The class and `features_extractor_kwargs` for SB3's `policy_kwargs`. LIN gets the context key only with
+    `lin_context` (the reference's LIN concatenates the tokens alone); WSA and DPA always attend with it."""
     if fusion not in EXTRACTORS:
         raise ValueError(f"unknown fusion {fusion!r}; choose one of: {', '.join(FUSIONS)}")
+    if fusion == "lin" and not lin_context:
+        context_key = None
     kwargs = {"token_keys": list(token_keys), "context_key": context_key}
     if fusion != "e2e":
         kwargs["dim"] = dim
@@ -32,6 +38,12 @@ def extractor_kwargs(fusion: str, token_keys: list[str], context_key: str | None
     return EXTRACTORS[fusion], kwargs
 
 
-def attention_weights(extractor: torch.nn.Module) -> torch.Tensor | None:
-    """The last [B, K] token weights of WSA or DPA; None for fusions without weights."""
-    return getattr(extractor, "last_weights", None)
+@contextmanager
+def capture_weights(extractor: torch.nn.Module) -> Iterator[CapturedWeights]:
+    """`with capture_weights(ext) as w: <one forward>`, then `w.value` holds that forward's [B, K] token
+    weights (numpy) for WSA and DPA, None for fusions without weights."""
+    if isinstance(extractor, _AttentionFusion):
+        with extractor.capture() as captured:
+            yield captured
+    else:
+        yield CapturedWeights()

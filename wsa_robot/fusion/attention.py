@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from typing import Iterator
 
+import numpy as np
 import torch
 from gymnasium import spaces
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
@@ -27,7 +30,7 @@ class _AttentionFusion(BaseFeaturesExtractor):
         self.token_keys, self.context_key = list(token_keys), context_key
         self.tokens = TokenAdapters(observation_space, token_keys, dim)
         self.context = nn.Sequential(nn.Flatten(), projection(flat_dim(observation_space[context_key]), dim))
-        self.last_weights: torch.Tensor | None = None  # [B, K], overwritten each forward (never accumulated)
+        self._captures: list[CapturedWeights] = []  # open `capture()` blocks; nothing is kept outside one
 
     def scores(self, c: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -42,8 +45,32 @@ class _AttentionFusion(BaseFeaturesExtractor):
 
     def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
         h, a = self.attend(obs)
-        self.last_weights = a.detach().cpu()
+        for capture in self._captures:
+            capture.take(a)
         return h
+
+    @contextmanager
+    def capture(self) -> Iterator["CapturedWeights"]:
+        """The weights of the one forward made inside the block (e.g. by SB3's predict), as a value that no
+        forward after the block (a critic's pass over a replay batch, another predict) can change."""
+        captured = CapturedWeights()
+        self._captures.append(captured)
+        try:
+            yield captured
+        finally:
+            self._captures.remove(captured)
+
+
+class CapturedWeights:
+    """[B, K] token weights of one forward, as numpy; None until that forward ran (or for fusions without)."""
+
+    def __init__(self) -> None:
+        self.value: np.ndarray | None = None
+
+    def take(self, weights: torch.Tensor) -> None:
+        if self.value is not None:  # whose weights would it hold? the caller must scope one forward
+            raise RuntimeError("two fusion forwards inside one capture of the weights; capture each on its own")
+        self.value = weights.detach().float().cpu().numpy()
 
 
 SCORERS = ("additive", "relu", "linear")

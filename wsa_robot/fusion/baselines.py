@@ -15,7 +15,8 @@ def _with_context(token_keys: list[str], context_key: str | None) -> list[str]:
 
 
 class LinExtractor(BaseFeaturesExtractor):
-    """LIN: every token (and the context) flattened and concatenated; masked tokens are zeroed."""
+    """LIN: every token flattened and concatenated, masked tokens zeroed; the context too when given a
+    `context_key` (`lin_context: true`, and runs saved before that key: extractor_kwargs decides)."""
 
     def __init__(self, observation_space: spaces.Dict, token_keys: list[str], context_key: str | None = None,
                  dim: int = 256) -> None:

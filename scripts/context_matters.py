@@ -1,0 +1,101 @@
+"""Does the context move WSA's weights? One deterministic episode per trained run, the token weights of every
+step (the weights of the forward that chose each action), and how far each token's weight moves over it.
+
+    python scripts/context_matters.py runs/lift_linear:linear runs/lift_additive:additive
+    python scripts/context_matters.py RUN[:LABEL] ... [--episodes 1] [--seed S] [--out results/context_weights_lift.json]
+
+A context-blind scorer (`wsa_scorer=linear`) can only move a token's weight through that token's own
+embedding; a scorer that reads the context (`additive`, the default) can move every weight as the scene
+changes. The spread is each token's standard deviation over the episode's steps (and its min-max range).
+
+Writes the JSON ({label: {run, scorer, tokens, weights [T][K], spread, range, mean, return, success}}) and,
+beside it, a PNG with one panel per run: every token's weight over the episode, the runs side by side.
+The runs to compare come from `scripts/learn_check.py --label ...` (same task and budget, one config key apart).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from wsa_robot.agents import load_agent
+from wsa_robot.atomic import write_json
+from wsa_robot.eval.conditions import EVAL_SEED_OFFSET
+from wsa_robot.eval.evaluate import run_episode
+from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.run_dir import RunDir
+
+
+def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:
+    """The run's latest checkpoint on `episodes` deterministic episodes (seeded as `wsa-robot eval`); the
+    per-step weights of all of them, in order."""
+    cfg = run.read_config()
+    if cfg.fusion not in ("wsa", "dpa"):
+        raise SystemExit(f"{run.path} is a fusion={cfg.fusion} run: it has no token weights")
+    pipe = plan(cfg)
+    venv = make_vec_env(cfg, pipe, 1, cfg.seed + EVAL_SEED_OFFSET if seed is None else seed, training=False)
+    try:
+        model = load_agent(cfg, run.checked_model_file(), None)
+        results = [run_episode(model, venv) for _ in range(episodes)]
+    finally:
+        venv.close()
+    weights = np.concatenate([r["weights_per_step"] for r in results])  # [T, K]
+    keys = list(pipe.token_keys)
+    return {
+        "run": str(run.path), "task": cfg.task, "fusion": cfg.fusion,
+        "scorer": cfg.wsa_scorer if cfg.fusion == "wsa" else None, "context": pipe.context_key,
+        "steps_trained": run.read_state()["num_timesteps"], "episodes": episodes,
+        "return": [r["return"] for r in results], "success": [r["success"] for r in results],
+        "tokens": keys, "weights": weights.round(5).tolist(),
+        "spread": dict(zip(keys, map(float, weights.std(0)))),
+        "range": dict(zip(keys, map(float, weights.max(0) - weights.min(0)))),
+        "mean": dict(zip(keys, map(float, weights.mean(0)))),
+    }
+
+
+def plot(results: dict[str, dict], path: Path) -> Path:
+    """One panel per run, side by side on one y scale: each token's weight over the steps."""
+    import matplotlib.pyplot as plt
+
+    from wsa_robot.eval.plots import save_figure
+
+    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 3.5), sharey=True, squeeze=False)
+    for ax, (label, r) in zip(axes[0], results.items()):
+        w = np.asarray(r["weights"])
+        for k, key in enumerate(r["tokens"]):
+            ax.plot(np.arange(len(w)), w[:, k], linewidth=1.3, label=f"{key} (sd {r['spread'][key]:.3f})")
+        ax.set(xlabel="step", title=f"{label}: {r['fusion']}" + (f", scorer {r['scorer']}" if r["scorer"] else ""))
+        ax.legend(loc="upper right", fontsize=7)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("token weight")
+    fig.suptitle("token weights over a deterministic episode (sd: spread over the steps)")
+    return save_figure(fig, path)
+
+
+def parse(spec: str) -> tuple[str, RunDir]:
+    """RUN or RUN:LABEL (the label defaults to the run's folder name)."""
+    path, _, label = spec.partition(":")
+    return label or Path(path).name, RunDir(Path(path))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", help="run dirs, each RUN or RUN:LABEL")
+    parser.add_argument("--episodes", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=None, help="first env seed (default: each run's eval seed)")
+    parser.add_argument("--out", type=Path, default=Path("results/context_weights_lift.json"))
+    args = parser.parse_args()
+    runs = dict(map(parse, args.runs))
+    results = {label: episode_weights(run, args.seed, args.episodes) for label, run in runs.items()}
+    write_json(args.out, results)
+    png = plot(results, args.out.with_suffix(".png"))
+    for label, r in results.items():
+        spread = "  ".join(f"{k} {v:.4f}" for k, v in r["spread"].items())
+        print(f"{label:>12}  return {np.mean(r['return']):7.2f}  weight sd per token: {spread}")
+    print(f"wrote {args.out} and {png}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""An action and the token weights of the very forward that chose it, handed out together as values.
+
+The weights explain an action only when they come from the forward that chose it. A fusion forward keeps
+nothing (fusion/attention.py); the caller captures the weights around the one call that acts:
+- `act(model, obs)` for eval episodes, videos and scripts: the action and its [n_envs, K] weights;
+- rollout collection in training, which SB3 drives itself: SAC acts in `_sample_action` (WeightsSAC wraps
+  it), PPO in `policy.forward` (WeightsPPOPolicy wraps it). Each leaves the weights of the action last sent
+  to the envs in `policy.rollout_weights`, which only that call writes; `rollout_weights(model)` reads it for
+  TensorBoard and the progress line. Under `sac.overlap` the update that runs inside the env step, after
+  the action was chosen, forwards the critic over a replay batch and leaves it alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from stable_baselines3 import SAC
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.policies import MultiInputActorCriticPolicy
+
+from wsa_robot.fusion import capture_weights
+
+
+def policy_extractor(model: BaseAlgorithm) -> torch.nn.Module:
+    """The fusion module whose weights drive behaviour: the actor's for SAC, the policy's for PPO."""
+    policy = model.policy
+    return policy.actor.features_extractor if hasattr(policy, "actor") else policy.pi_features_extractor
+
+
+def act(model: BaseAlgorithm, obs, deterministic: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """`model.predict(obs)`'s action and the [n_envs, K] token weights it was chosen with (None for
+    fusions without weights)."""
+    with capture_weights(policy_extractor(model)) as weights:
+        action, _ = model.predict(obs, deterministic=deterministic)
+    return action, weights.value
+
+
+def rollout_weights(model: BaseAlgorithm) -> np.ndarray | None:
+    """The [n_envs, K] weights of the last action training sent to the envs; None before the policy acted
+    (SAC's random warm-up) or for fusions without weights."""
+    return getattr(model.policy, "rollout_weights", None)
+
+
+class WeightsSAC(SAC):
+    """SAC that records the weights of each rollout action in `policy.rollout_weights`."""
+
+    def _sample_action(self, learning_starts, action_noise=None, n_envs: int = 1):
+        with capture_weights(policy_extractor(self)) as weights:
+            out = super()._sample_action(learning_starts, action_noise, n_envs)
+        self.policy.rollout_weights = weights.value  # None while actions are random (no forward ran)
+        return out
+
+
+class WeightsPPOPolicy(MultiInputActorCriticPolicy):
+    """SB3's PPO policy; `forward` (called by SB3 only to collect rollouts) records its weights in
+    `rollout_weights`. No parameter of its own: runs saved with SB3's class load into it."""
+
+    rollout_weights: np.ndarray | None = None
+
+    def forward(self, obs, deterministic: bool = False):
+        with capture_weights(self.pi_features_extractor) as weights:
+            out = super().forward(obs, deterministic)
+        self.rollout_weights = weights.value
+        return out
