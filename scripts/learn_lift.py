@@ -23,38 +23,7 @@ from pathlib import Path
 
 from wsa_robot.errors import UserError
 from wsa_robot.learning import Stopped, check_configs, read_plan, report, train_plan
-
-
-def provenance() -> dict:
-    """The shared wsa_robot.provenance when present; else the commit, versions and machine, minimally."""
-    try:
-        from wsa_robot.provenance import provenance as shared
-    except ImportError:
-        pass
-    else:
-        return shared()
-    import datetime
-    import importlib.metadata as md
-    import os
-    import platform
-    import subprocess
-
-    def git(*args: str) -> str | None:
-        try:
-            return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return None
-
-    def version(name: str) -> str | None:
-        try:
-            return md.version(name)
-        except md.PackageNotFoundError:
-            return None
-
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-            "command": " ".join(sys.argv), "written_at": datetime.datetime.now().isoformat(timespec="seconds"),
-            "python": platform.python_version(), "machine": platform.machine(), "cpu_count": os.cpu_count(),
-            "versions": {n: version(n) for n in ("torch", "stable-baselines3", "robosuite", "mujoco", "gymnasium")}}
+from wsa_robot.provenance import provenance
 
 
 def main() -> int:
@@ -70,6 +39,7 @@ def main() -> int:
     parser.add_argument("--report-only", action="store_true", help="write the JSON and PNG from the run dirs as they are")
     parser.add_argument("overrides", nargs="*", help="key=value for every run, e.g. torch_threads=1")
     args = parser.parse_args()
+    prov = provenance()  # at the start: the load average the runs began under
     code = 0
     try:
         plan = read_plan(args.plan)
@@ -81,7 +51,7 @@ def main() -> int:
             except Stopped as e:
                 print(f"stopped: {e}", file=sys.stderr)
                 code = 1
-        result = report(plan, args.runs_root, args.out, provenance())
+        result = report(plan, args.runs_root, args.out, prov)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

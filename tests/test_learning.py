@@ -52,7 +52,9 @@ def test_two_tiny_configs_train_resume_and_report(tmp_path):
         assert all(p["episodes"] == 2 and 0 <= p["success"] <= 1 and p["wall_s"] >= 0 for p in row["curve"])
         assert "steps_to_0.8" in row and row["config"]["total_steps"] == 60
     assert result["runs"][1]["config"]["sac"]["n_steps"] == 2
-    assert result["provenance"]["commit"] and set(result["summary"]) == {"oracle", "oracle-fix-n2"}
+    from wsa_robot.provenance import valid
+
+    assert valid(result["provenance"]) == [] and set(result["summary"]) == {"oracle", "oracle-fix-n2"}
     assert (tmp_path / "learn.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     third = script(tmp_path, 60)  # everything finished: nothing trains, the report is rewritten
     assert third.returncode == 0 and "finished (60 steps)" in third.stdout
