@@ -40,6 +40,8 @@ class SACConfig(_Strict):
     train_freq: Count
     gradient_steps: int
     ent_coef: Union[float, str]
+    target_entropy: Union[float, Literal["auto"]] = "auto"  # auto: -dim(action), SB3's default
+    n_steps: Count = 1  # n-step returns (agents/nstep.py); not with HER
     net_arch: list[int]
     overlap: bool = True  # update while the env subprocess renders the next step (agents/overlap.py)
 
@@ -86,6 +88,8 @@ class RunConfig(_Strict):
     run_dir: str | None
     horizon: int | None
     reward_shaping: bool | None
+    reward_scale: Annotated[float, Field(gt=0)] = 1.0  # the training envs' reward times this; evals unscaled
+    controller: Literal["osc_pose", "osc_position"] = "osc_pose"  # robosuite arm: 6-d pose or 3-d position deltas
     checkpoint_every: NonNegative
     eval_every: NonNegative
     eval_episodes: Count

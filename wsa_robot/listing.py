@@ -41,8 +41,10 @@ def encoders_table(weights_dir: str | Path | None = None, width: int | None = No
     entries = registry(weights_dir=weights_dir)
     cols = [Col("encoder"), Col("output", keep=1), Col("weights", keep=2), Col("input", keep=3, wrap=True),
             Col("params", keep=4, justify="right"), Col("source", keep=5, wrap=True)]
-    rows = [[name, "x".join(map(str, e.output_shape)), "[green]present" if e.weights_present else "[red]missing",
-             e.input, _param_count(e), e.source] for name, e in entries.items()]
+    # the state oracle's size depends on the task
+    rows = [[name, "x".join(map(str, e.output_shape)) or "per task",
+             "[green]present" if e.weights_present else "[red]missing", e.input, _param_count(e), e.source]
+            for name, e in entries.items()]
     caption = None
     if not all(e.weights_present for e in entries.values()):
         caption = (f"missing zoo weights: `wsa-robot weights fetch NAME|all` downloads them (`wsa-robot "

@@ -13,8 +13,10 @@ from wsa_robot.config import RunConfig
 from wsa_robot.device import resolve_device
 from wsa_robot.encoders.bank import EncoderBank, token_key
 from wsa_robot.encoders.registry import build_encoder
+from wsa_robot.encoders.state import STATE, image_encoders
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
 from wsa_robot.envs.faults import Fault, FaultWrapper, parse_faults
+from wsa_robot.envs.reward import ScaledReward
 from wsa_robot.errors import UserError
 from wsa_robot.tasks import TaskSpec, check_cameras, load_task
 from wsa_robot.tokens import check_removed, context_key, goal_tokens, run_tokens
@@ -32,9 +34,16 @@ class Pipeline:
     idle_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # removed tokens the bank no longer runs
 
     @property
+    def state(self) -> bool:
+        """Whether the envs give the privileged object state (the `state` token, encoders=state)."""
+        return STATE in self.token_keys
+
+    @property
     def vector_keys(self) -> list[str]:
-        """Raw vectors the embedded observation keeps: proprio, and for goal tasks the goals HER relabels."""
-        return ["proprio"] + (["achieved_goal", "desired_goal"] if self.task.goal else [])
+        """Raw vectors the embedded observation keeps: proprio, the oracle's state, and for goal tasks the goals
+        HER relabels."""
+        return ["proprio"] + ([STATE] if self.state else []) + \
+            (["achieved_goal", "desired_goal"] if self.task.goal else [])
 
 
 def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
@@ -43,10 +52,16 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
     device = device or resolve_device(cfg.device)
     task = load_task(cfg.task)
     cameras = check_cameras(task, cfg.cameras or task.cameras)
+    if not needs_cameras(cfg):
+        cameras = []  # the state oracle alone: the envs render nothing (rendering is most of a step's cost)
     parse_faults(cfg.faults, cameras)  # a bad fault spec fails before any encoder loads or env starts
     from wsa_robot.envs import check_options
 
-    check_options(task, cfg.reward_shaping)  # e.g. shaping a reward the backend does not have
+    check_options(task, cfg.reward_shaping, state=cfg.fusion != "e2e" and STATE in cfg.encoders,
+                  controller=cfg.controller, reward_scale=cfg.reward_scale)
+    from wsa_robot.agents import check_replay
+
+    check_replay(cfg, task.goal)
     if cfg.fusion == "e2e":
         if cfg.removed_tokens:
             raise UserError("fusion=e2e learns from pixels and has no encoder tokens to remove; "
@@ -55,11 +70,12 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
         return Pipeline(task, cameras, tokens, None, None)
     tokens, context = run_tokens(cfg, cameras), context_key(cfg)
     removed = check_removed(cfg.removed_tokens, tokens, context)
-    active = [n for n in cfg.encoders if any(token_key(n, c) not in removed for c in cameras)]
+    images = image_encoders(cfg.encoders)
+    active = [n for n in images if any(token_key(n, c) not in removed for c in cameras)]
     active += context_only_encoder(context, cfg.encoders)
     encoders = [build_encoder(name, weights_dir=cfg.weights_dir, zoo_preprocess=cfg.zoo_preprocess)
                 for name in active]
-    idle = idle_shapes([n for n in cfg.encoders if n not in active], cameras, cfg.weights_dir)
+    idle = idle_shapes([n for n in images if n not in active], cameras, cfg.weights_dir)
     from wsa_robot.envs import supports_depth
 
     depth = [e.name for e in encoders if e.modality == "depth"]
@@ -68,10 +84,17 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
                         "choose another (see `wsa-robot encoders`)")
     bank = EncoderBank(encoders, cameras, device=device, precision=cfg.encoder_precision,
                        compile=cfg.encoder_compile)
-    contexts = list(bank.token_shapes) + ["proprio"] + goal_tokens(task.name)  # desired_goal: goal tasks
+    contexts = list(bank.token_shapes) + ["proprio"] + [t for t in tokens if t == STATE] + goal_tokens(task.name)
     if context not in contexts:
         raise UserError(f"context {context!r} is not a token of this run; use one of: {', '.join(contexts)}")
     return Pipeline(task, cameras, tokens, context, bank, removed, idle)
+
+
+def needs_cameras(cfg: RunConfig) -> bool:
+    """Whether a run's envs render cameras: not when its only encoder is the state oracle (its context is then
+    proprio or state, tokens.context_key)."""
+    return cfg.fusion == "e2e" or bool(image_encoders(cfg.encoders)) or \
+        bool(context_only_encoder(context_key(cfg), cfg.encoders))
 
 
 def context_only_encoder(context: str, encoders: list[str]) -> list[str]:
@@ -96,7 +119,8 @@ def idle_shapes(names: list[str], cameras: list[str], weights_dir: str | None) -
 
 def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, depth: bool,
                video_size: int | None, training: bool, faults: list[Fault] | None = None,
-               report_valid: bool = True, variation: str | None = None, worker: bool = False):
+               report_valid: bool = True, variation: str | None = None, worker: bool = False,
+               state: bool = False):
     def make():
         from wsa_robot.envs import make_env
 
@@ -105,7 +129,10 @@ def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, de
 
         env = make_env(task, cameras, cfg.image_size, depth=depth, seed=seed, horizon=cfg.horizon,
                        reward_shaping=cfg.reward_shaping, quality=cfg.render.model_dump(),
-                       video_size=video_size, training=training, variation=variation)
+                       video_size=video_size, training=training, variation=variation, state=state,
+                       controller=cfg.controller)
+        if training and cfg.reward_scale != 1.0:  # eval envs report the task's own returns, comparable across runs
+            env = ScaledReward(env, cfg.reward_scale)
         if faults:
             env = FaultWrapper(env, faults, seed=seed, cameras=cameras, report_valid=report_valid)
         # a backend may monitor its env itself, under wrappers that change episodes (Atari's lives)
@@ -145,7 +172,8 @@ def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_s
     mask_faults = cfg.mask_faults if mask_faults is None else mask_faults
     workers = use_subprocesses(cfg.vec_env, n_envs)
     thunks = [_env_thunk(pipe.task, pipe.cameras, cfg, seed + i, depth, video_size, training, parsed,
-                         report_valid=pipe.bank is not None, variation=variation, worker=workers)
+                         report_valid=pipe.bank is not None, variation=variation, worker=workers,
+                         state=pipe.state)
               for i in range(n_envs)]
     venv: VecEnv = SubprocVecEnv(thunks) if workers else DummyVecEnv(thunks)
     if pipe.task.goal:  # HER's compute_reward, answered in this process (envs/goal.py)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from wsa_robot.config import RunConfig
 from wsa_robot.encoders.bank import token_key
+from wsa_robot.encoders.state import image_encoders, is_state
 from wsa_robot.errors import UserError
 
 GROWABLE = ("wsa", "dpa")  # fusions whose parameters do not depend on the number of tokens
@@ -21,9 +22,14 @@ _FIXED_K = {
 }
 
 
+def encoder_tokens(name: str, cameras: list[str]) -> list[str]:
+    """The tokens of one encoder: one per camera (`NAME@camera`), or the one vector `state` of the oracle."""
+    return [name] if is_state(name) else [token_key(name, c) for c in cameras]
+
+
 def run_tokens(cfg: RunConfig, cameras: list[str]) -> list[str]:
     """Every token of the run in fusion order, removed ones included (they stay in the observation space)."""
-    tokens = [token_key(e, c) for e in cfg.encoders for c in cameras]
+    tokens = [t for e in cfg.encoders for t in encoder_tokens(e, cameras)]
     return tokens + (["proprio"] if cfg.proprio in ("token", "both") else []) + goal_tokens(cfg.task)
 
 
@@ -44,7 +50,13 @@ def run_cameras(cfg: RunConfig) -> list[str]:
 
 
 def context_key(cfg: RunConfig) -> str:
-    return "proprio" if cfg.proprio in ("context", "both") else cfg.context
+    """The token WSA/DPA read as context. A run without image encoders (encoders=state, the oracle) renders no
+    camera, so a camera token named as context (the default ae@agentview) gives way to proprio."""
+    if cfg.proprio in ("context", "both"):
+        return "proprio"
+    if "@" in cfg.context and not image_encoders(cfg.encoders):
+        return "proprio"
+    return cfg.context
 
 
 def check_removed(removed: list[str], tokens: list[str], context: str) -> list[str]:
@@ -85,7 +97,7 @@ def _add(cfg: RunConfig, cameras: list[str], name: str, encoders: list[str], rem
     """Tokens that `--add-encoder name` brings in; updates `encoders` and `removed` in place."""
     tokens = run_tokens(cfg.model_copy(update={"encoders": encoders}), cameras)
     if name in encoders or name in tokens:  # re-adding = restoring removed tokens
-        targets = [token_key(name, c) for c in cameras] if name in encoders else [name]
+        targets = encoder_tokens(name, cameras) if name in encoders else [name]
         restored = [t for t in targets if t in removed]
         if not restored:
             raise UserError(f"{name} is already in this run and not removed; nothing to add")
@@ -99,14 +111,14 @@ def _add(cfg: RunConfig, cameras: list[str], name: str, encoders: list[str], rem
                         f"encoders={','.join(encoders + [name])}, or use fusion=wsa")
     _check_encoder_name(name, cfg)
     encoders.append(name)
-    return [token_key(name, c) for c in cameras]
+    return encoder_tokens(name, cameras)
 
 
 def _remove(cfg: RunConfig, cameras: list[str], name: str, encoders: list[str], removed: list[str]) -> list[str]:
     """Tokens that `--remove-encoder name` masks; updates `removed` in place."""
     tokens = run_tokens(cfg.model_copy(update={"encoders": encoders}), cameras)
     if name in encoders:
-        targets = [token_key(name, c) for c in cameras]
+        targets = encoder_tokens(name, cameras)
     elif name in tokens:
         targets = [name]
     else:

@@ -17,10 +17,12 @@ from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv
 
 from wsa_robot.agents.acting import WeightsPPOPolicy, act, policy_extractor, rollout_weights  # noqa: F401
+from wsa_robot.agents.nstep import DictNStepReplayBuffer
 from wsa_robot.agents.overlap import OverlapSAC
 from wsa_robot.agents.sac_policy import CriticFusionSACPolicy
 from wsa_robot.config import RunConfig
 from wsa_robot.device import resolve_device
+from wsa_robot.errors import UserError
 from wsa_robot.fusion import extractor_kwargs
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"sac": OverlapSAC, "ppo": PPO}
@@ -48,6 +50,8 @@ def algo_hyperparameters(cfg: RunConfig) -> dict:
     hp = (cfg.sac if cfg.algo == "sac" else cfg.ppo).model_dump()
     hp.pop("net_arch")
     hp.pop("overlap", None)  # how train() schedules updates, not an SB3 argument
+    if cfg.algo == "sac":  # SAC's n-step returns come from the replay buffer (replay_kwargs); PPO's n_steps is its rollout
+        hp.pop("n_steps")
     if hp.pop("linear_decay", False):
         hp["learning_rate"] = linear_to_zero(hp["learning_rate"])
         hp["clip_range"] = linear_to_zero(hp["clip_range"])
@@ -56,12 +60,27 @@ def algo_hyperparameters(cfg: RunConfig) -> dict:
 
 def replay_kwargs(cfg: RunConfig, venv: VecEnv) -> dict:
     """SAC on a goal task replays with HER. The buffer holds the embedded observations; HER relabels their
-    raw `desired_goal` with a later `achieved_goal` and asks the env stack for the reward (envs/goal.py)."""
+    raw `desired_goal` with a later `achieved_goal` and asks the env stack for the reward (envs/goal.py).
+    `sac.n_steps` > 1: n-step returns from DictNStepReplayBuffer (agents/nstep.py), not combined with HER."""
     from wsa_robot.envs.goal import is_goal_space
 
-    if cfg.algo != "sac" or not is_goal_space(venv.observation_space):
+    if cfg.algo != "sac":
         return {}
-    return {"replay_buffer_class": HerReplayBuffer, "replay_buffer_kwargs": dict(HER)}
+    goal = is_goal_space(venv.observation_space)
+    check_replay(cfg, goal)
+    if goal:
+        return {"replay_buffer_class": HerReplayBuffer, "replay_buffer_kwargs": dict(HER)}
+    if cfg.sac.n_steps > 1:
+        return {"replay_buffer_class": DictNStepReplayBuffer,
+                "replay_buffer_kwargs": {"n_steps": cfg.sac.n_steps, "gamma": cfg.sac.gamma}}
+    return {}
+
+
+def check_replay(cfg: RunConfig, goal: bool) -> None:
+    """n-step returns are not combined with HER's relabelling (plan() asks before any env starts)."""
+    if cfg.algo == "sac" and cfg.sac.n_steps > 1 and goal:
+        raise UserError(f"sac.n_steps={cfg.sac.n_steps}: n-step returns are not supported with HER (task "
+                        f"{cfg.task} is goal-conditioned and learns with HER); drop sac.n_steps")
 
 
 def build_agent(cfg: RunConfig, venv: VecEnv, token_keys: list[str], context_key: str | None,

@@ -71,7 +71,10 @@ class EncoderBank:
 
     def embed(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """obs: camera -> uint8 [N, H, W, 3] (and `<camera>_depth` -> float [N, H, W, 1] for depth encoders);
-        returns token -> [N, *shape] embeddings, every camera of one modality in one batch per encoder."""
+        returns token -> [N, *shape] embeddings, every camera of one modality in one batch per encoder.
+        A bank without encoders (the state oracle alone, no camera) returns nothing."""
+        if not self.encoders:
+            return {}
         n = len(obs[self.cameras[0]])
         batches: dict[str, torch.Tensor] = {}
 

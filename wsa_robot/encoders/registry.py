@@ -1,5 +1,6 @@
-"""Every encoder a run can name: the simulator's depth, the foundation-model zoo, and this project's own
-pretrained skills from assets/manifest.json. Making the registry builds no model."""
+"""Every encoder a run can name: the simulator's depth, the privileged state oracle (`state`), the
+foundation-model zoo, and this project's own pretrained skills from assets/manifest.json. Making the registry
+builds no model."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from wsa_robot.assets import read_manifest, verified_file
 from wsa_robot.encoders.autoencoder import feature_grid
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.entry import EncoderEntry
+from wsa_robot.encoders.state import state_entry
 from wsa_robot.encoders.zoo import zoo_entries
 from wsa_robot.errors import UserError
 from wsa_robot.pretrain import SKILL_NAMES
@@ -66,7 +68,7 @@ def registry(assets: Path | None = None, weights_dir: str | Path | None = None,
     weights are looked for first (then $WSA_WEIGHTS_DIR, then the model's own cache); `zoo_preprocess` is how
     zoo encoders resize and crop (encoders/preprocess.py)."""
     assets = assets or data_dir("assets")
-    entries = {"sim_depth": _sim_depth_entry(), **zoo_entries(weights_dir, zoo_preprocess)}
+    entries = {"sim_depth": _sim_depth_entry(), "state": state_entry(), **zoo_entries(weights_dir, zoo_preprocess)}
     for meta in read_manifest(assets).values():
         if meta.get("skill") in SKILL_NAMES:
             entries.update((entry.name, entry) for entry in _skill_entries(meta, assets))

@@ -9,7 +9,7 @@ task YAML places (`free_cameras`; FrankaKitchen's two model cameras look at the 
 
 What the agent does not get: Fetch's `observation` vector also holds the object's true position, rotation and
 velocities; "proprio" keeps only the gripper's part (`proprio_keys`), so the object is seen through the cameras
-only. The goal marker (a MuJoCo site) is hidden from the agent's cameras, since HER relabels the goal the image
+only (except in the privileged state oracle, encoders=state, whose `state` token is that object part). The goal marker (a MuJoCo site) is hidden from the agent's cameras, since HER relabels the goal the image
 would show; videos show it.
 """
 
@@ -43,6 +43,7 @@ from wsa_robot.envs.spaces import camera_spaces  # noqa: E402
 FETCH_PARTS = {"grip_pos": 3, "object_pos": 3, "object_rel_pos": 3, "gripper_state": 2, "object_rot": 3,
                "object_velp": 3, "object_velr": 3, "grip_velp": 3, "gripper_vel": 2}
 FETCH_OBJECT_PARTS = ("object_pos", "object_rel_pos", "object_rot", "object_velp", "object_velr")
+KITCHEN_OBJECT_PARTS = ("object_qpos", "object_qvel")
 # FrankaKitchen's `observation`: 9 robot joint positions, 9 velocities, 21 object joint positions, 20 velocities
 KITCHEN_PARTS = {"robot_qpos": slice(0, 9), "robot_qvel": slice(9, 18), "object_qpos": slice(18, 39),
                  "object_qvel": slice(39, 59)}
@@ -104,7 +105,7 @@ class GymRoboticsEnv(gym.Env):
     def __init__(self, task: TaskSpec, cameras: list[str], image_size: int = 84, depth: bool = False,
                  seed: int | None = None, horizon: int | None = None, reward_shaping: bool | None = None,
                  quality: dict[str, bool] | None = None, segmentation: bool = False,
-                 video_size: int | None = None) -> None:
+                 video_size: int | None = None, state: bool = False) -> None:
         _register()
         self.task, self.cameras, self.depth, self.segmentation = task, list(cameras), depth, segmentation
         self.kitchen = task.env_id.startswith("FrankaKitchen")
@@ -119,19 +120,28 @@ class GymRoboticsEnv(gym.Env):
             self._env.action_space.seed(seed)
         u = self._env.unwrapped
         model, self._data = u.model, u.data
-        self._views = self._camera_views(model)
+        self._views = self._camera_views(model, self.cameras)
+        # video of a run without cameras (the state oracle) shows the task's default cameras
+        self._video_cameras = self.cameras or list(task.cameras)
+        self._video_views = self._camera_views(model, self._video_cameras)
         # render.collision_geoms is about robosuite's collision meshes (geom group 0); Fetch draws every geom,
         # visual or not, in group 0 (FrankaKitchen keeps its collision geoms in group 3, hidden): ignored here
         quality = {k: v for k, v in (quality or {}).items() if k != "collision_geoms"}
-        self._renderer = CameraRenderer(model, image_size, image_size, sites=False, **quality)
+        self._renderer = CameraRenderer(model, image_size, image_size, sites=False, **quality) \
+            if self.cameras else None  # the state oracle alone renders nothing
         # Videos get their own full-quality renderer with the goal marker shown; the agent's view never changes.
         self._video = CameraRenderer(model, video_size, video_size, shadows=True, reflections=True,
                                      multisample=True) if video_size else None
         self._geom_class = self._geom_classes(model) if segmentation else None
-        self._proprio_index = self._proprio_layout()
+        self._proprio_index = self._layout(self.task.proprio_keys, "proprio_keys")
+        # privileged (encoders=state): the object's part of the observation vector, which proprio leaves out
+        self._state_index = self._layout(KITCHEN_OBJECT_PARTS if self.kitchen else FETCH_OBJECT_PARTS,
+                                         "state") if state else None
         raw, _ = self._env.reset(seed=seed)  # seeds the env's generator; later resets go on from it
         obs_spaces = camera_spaces(self.cameras, image_size, depth, segmentation)
         obs_spaces["proprio"] = spaces.Box(-np.inf, np.inf, (len(self._proprio_index),), np.float32)
+        if state:
+            obs_spaces["state"] = spaces.Box(-np.inf, np.inf, (len(self._state_index),), np.float32)
         if task.goal:
             for key in GOAL_KEYS:
                 obs_spaces[key] = spaces.Box(-np.inf, np.inf, np.shape(raw[key]), np.float32)
@@ -141,11 +151,11 @@ class GymRoboticsEnv(gym.Env):
 
     # -- set-up ------------------------------------------------------------------------------------------
 
-    def _camera_views(self, model: mujoco.MjModel) -> list[int | mujoco.MjvCamera]:
+    def _camera_views(self, model: mujoco.MjModel, cameras: list[str]) -> list[int | mujoco.MjvCamera]:
         names = [model.camera(i).name for i in range(model.ncam)]
         available = names + list(self.task.free_cameras)
         views: list[int | mujoco.MjvCamera] = []
-        for cam in self.cameras:
+        for cam in cameras:
             if cam in self.task.free_cameras:
                 spec = self.task.free_cameras[cam]
                 try:
@@ -160,8 +170,8 @@ class GymRoboticsEnv(gym.Env):
                 raise UserError(f"unknown camera {cam!r} for task {self.task.name}; available: {', '.join(available)}")
         return views
 
-    def _proprio_layout(self) -> np.ndarray:
-        """Indices into the env's `observation` vector of the task's `proprio_keys`."""
+    def _layout(self, keys: list[str] | tuple[str, ...], what: str) -> np.ndarray:
+        """Indices into the env's `observation` vector of the named parts (`proprio_keys`, or the object's)."""
         if self.kitchen:
             parts = {k: np.arange(s.start, s.stop) for k, s in KITCHEN_PARTS.items()}
         else:
@@ -170,11 +180,15 @@ class GymRoboticsEnv(gym.Env):
             for name, size in FETCH_PARTS.items():
                 size = size if has_object or name not in FETCH_OBJECT_PARTS else 0
                 parts[name], start = np.arange(start, start + size), start + size
-        unknown = [k for k in self.task.proprio_keys if k not in parts]
-        if unknown or not self.task.proprio_keys:
+        unknown = [k for k in keys if k not in parts]
+        if unknown or not keys:
             raise UserError(f"task {self.task.name}: proprio_keys must name some of {', '.join(parts)} "
                             f"(got {unknown[0] if unknown else 'none'})")
-        return np.concatenate([parts[k] for k in self.task.proprio_keys])
+        index = np.concatenate([parts[k] for k in keys])
+        if not len(index):
+            raise UserError(f"task {self.task.name} has no object whose {what} the env could give; "
+                            "use camera encoders (see `wsa-robot encoders`)")
+        return index
 
     def _geom_classes(self, model: mujoco.MjModel) -> np.ndarray:
         """Class index (SEGMENT_CLASSES) of every geom, with one extra slot at the end for "no geom"."""
@@ -206,6 +220,8 @@ class GymRoboticsEnv(gym.Env):
             if self.segmentation:
                 obs[f"{cam}_seg"] = self._geom_class[self._renderer.segment(self._data, view)][..., None]
         obs["proprio"] = np.asarray(raw["observation"], np.float32)[self._proprio_index]
+        if self._state_index is not None:
+            obs["state"] = np.asarray(raw["observation"], np.float32)[self._state_index]
         if self.task.goal:
             for key in GOAL_KEYS:
                 obs[key] = np.asarray(raw[key], np.float32)
@@ -254,10 +270,12 @@ class GymRoboticsEnv(gym.Env):
         u = self._env.unwrapped
         if hasattr(u, "_render_callback"):  # Fetch moves its goal marker only when asked to render
             u._render_callback()
-        return {cam: self._video.render(self._data, view)[0] for cam, view in zip(self.cameras, self._views)}
+        return {cam: self._video.render(self._data, view)[0]
+                for cam, view in zip(self._video_cameras, self._video_views)}
 
     def close(self) -> None:
-        self._renderer.close()
+        if self._renderer is not None:
+            self._renderer.close()
         if self._video is not None:
             self._video.close()
         self._env.close()

@@ -16,7 +16,7 @@ from wsa_robot.tasks import TaskSpec
 ensure_headless_gl()
 logging.disable(logging.WARNING)  # robosuite warns at import about optional extras we do not use
 import robosuite  # noqa: E402  (imports mujoco, which reads MUJOCO_GL)
-from robosuite.controllers import load_composite_controller_config  # noqa: E402
+from robosuite.controllers import load_composite_controller_config, load_part_controller_config  # noqa: E402
 
 logging.disable(logging.NOTSET)
 
@@ -32,20 +32,41 @@ for _handler in logging.getLogger("robosuite_logs").handlers:
     _handler.setLevel(logging.ERROR)
 
 
+# config `controller` -> robosuite's part controller of the arm (the gripper keeps its own, one more dimension)
+ARM_CONTROLLERS = {"osc_pose": "OSC_POSE", "osc_position": "OSC_POSITION"}
+
+
+def controller_config(robot: str, controller: str = "osc_pose") -> dict:
+    """The robot's composite controller config (robosuite 1.5) with its arm(s) driven by `controller`:
+    osc_pose (6-d pose deltas + gripper: 7-d for Panda, robosuite's default) or osc_position (3-d position
+    deltas + gripper: 4-d, the orientation held)."""
+    config = load_composite_controller_config(robot=robot)
+    if controller == "osc_pose":
+        return config
+    arm = load_part_controller_config(default_controller=ARM_CONTROLLERS[controller])
+    for name, part in config["body_parts"].items():
+        if part.get("type") == "OSC_POSE":
+            config["body_parts"][name] = {**arm, "gripper": part["gripper"]} if "gripper" in part else dict(arm)
+    return config
+
+
 class RobosuiteEnv(gym.Env):
-    """Renders each camera once per control step (not per physics substep) with its own fast renderer."""
+    """Renders each camera once per control step (not per physics substep) with its own fast renderer.
+    With no camera (the state oracle alone) it makes no renderer and renders nothing.
+    `state`: the observation also holds `state`, the task's object-state observable (privileged)."""
 
     metadata = {"render_modes": []}
 
     def __init__(self, task: TaskSpec, cameras: list[str], image_size: int = 84, depth: bool = False,
                  seed: int | None = None, horizon: int | None = None, reward_shaping: bool | None = None,
                  quality: dict[str, bool] | None = None, segmentation: bool = False,
-                 video_size: int | None = None, variation: str | None = None) -> None:
+                 video_size: int | None = None, variation: str | None = None, state: bool = False,
+                 controller: str = "osc_pose") -> None:
         self.task, self.cameras, self.depth, self.segmentation = task, list(cameras), depth, segmentation
+        self.state = state
         self._env = robosuite.make(
-            task.env_id, robots=task.robot,
-            controller_configs=load_composite_controller_config(robot=task.robot),
-            has_renderer=False, has_offscreen_renderer=False, use_camera_obs=False, use_object_obs=False,
+            task.env_id, robots=task.robot, controller_configs=controller_config(task.robot, controller),
+            has_renderer=False, has_offscreen_renderer=False, use_camera_obs=False, use_object_obs=state,
             reward_shaping=task.reward_shaping if reward_shaping is None else reward_shaping,
             control_freq=task.control_freq, horizon=horizon or task.horizon, hard_reset=False, seed=seed,
         )
@@ -55,7 +76,10 @@ class RobosuiteEnv(gym.Env):
         if unknown:
             raise UserError(f"unknown camera {unknown[0]!r} for task {task.name}; available: {', '.join(names)}")
         self._camera_ids = [names.index(c) for c in self.cameras]
-        self._renderer = CameraRenderer(model, image_size, image_size, **(quality or {}))
+        # video of a run without cameras (the state oracle) shows the task's default cameras
+        self._video_cameras = self.cameras or list(task.cameras)
+        self._video_ids = [names.index(c) for c in self._video_cameras]
+        self._renderer = CameraRenderer(model, image_size, image_size, **(quality or {})) if self.cameras else None
         # Videos get their own full-quality renderer, so what the agent sees never changes with --render.
         self._video = CameraRenderer(model, video_size, video_size, shadows=True, reflections=True,
                                      multisample=True, collision_geoms=False) if video_size else None
@@ -68,6 +92,8 @@ class RobosuiteEnv(gym.Env):
         proprio = self._proprio(raw)
         obs_spaces = camera_spaces(self.cameras, image_size, depth, segmentation)
         obs_spaces["proprio"] = spaces.Box(-np.inf, np.inf, proprio.shape, np.float32)
+        if state:
+            obs_spaces["state"] = spaces.Box(-np.inf, np.inf, self._object_state(raw).shape, np.float32)
         self.observation_space = spaces.Dict(obs_spaces)
         low, high = self._env.action_spec
         self.action_space = spaces.Box(low.astype(np.float32), high.astype(np.float32))
@@ -94,6 +120,10 @@ class RobosuiteEnv(gym.Env):
     def _proprio(self, raw: dict[str, np.ndarray]) -> np.ndarray:
         return np.concatenate([np.ravel(raw[k]) for k in self.task.proprio_keys]).astype(np.float32)
 
+    @staticmethod
+    def _object_state(raw: dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(raw["object-state"], np.float32)
+
     def _observe(self, raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         obs: dict[str, np.ndarray] = {}
         data = self._env.sim.data._data
@@ -105,6 +135,8 @@ class RobosuiteEnv(gym.Env):
             if self.segmentation:
                 obs[f"{cam}_seg"] = self._geom_class[self._renderer.segment(data, cam_id)][..., None]
         obs["proprio"] = self._proprio(raw)
+        if self.state:
+            obs["state"] = self._object_state(raw)
         return obs
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -140,10 +172,12 @@ class RobosuiteEnv(gym.Env):
         if self._video is None:
             raise RuntimeError("make the env with video_size=... to render video frames")
         data = self._env.sim.data._data
-        return {cam: self._video.render(data, cam_id)[0] for cam, cam_id in zip(self.cameras, self._camera_ids)}
+        return {cam: self._video.render(data, cam_id)[0]
+                for cam, cam_id in zip(self._video_cameras, self._video_ids)}
 
     def close(self) -> None:
-        self._renderer.close()
+        if self._renderer is not None:
+            self._renderer.close()
         if self._video is not None:
             self._video.close()
         self._env.close()

@@ -165,7 +165,7 @@ def check_available(trials: list[Trial]) -> None:
     from wsa_robot.encoders.registry import registry
     from wsa_robot.encoders.weights import offline
     from wsa_robot.pipeline import context_only_encoder
-    from wsa_robot.tokens import context_key
+    from wsa_robot.tokens import context_key, encoder_tokens
     from wsa_robot.encoders.zoo import CATALOGUE, HFSpec
     from wsa_robot.envs import supports_depth
     from wsa_robot.envs.faults import parse_faults
@@ -206,7 +206,7 @@ def check_available(trials: list[Trial]) -> None:
                 missing[name] = how
         if needed:
             continue
-        tokens = [f"{e}@{c}" for e in cfg.encoders + context_only for c in cameras]
+        tokens = [t for e in cfg.encoders + context_only for t in encoder_tokens(e, cameras)]
         if context != "proprio" and context not in tokens:
             raise UserError(f"trial {t.id}: context {context!r} is not a token of this trial; use one of: "
                             f"{', '.join(tokens + ['proprio'])}")

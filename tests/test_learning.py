@@ -1,0 +1,100 @@
+"""scripts/learn_lift.py: labelled configurations trained one at a time as run dirs, resumed by the same
+command, reported as curves with steps to 0.8 success, the default flag and the oracle marked."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wsa_robot.config import load_config
+from wsa_robot.errors import UserError
+from wsa_robot.learning import LearnRun, is_default, read_plan, steps_to, train_command
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ["horizon=20", "sac.learning_starts=20", "sac.batch_size=8", "sac.net_arch=16,16", "fusion_dim=16",
+        "torch_threads=1"]
+PLAN = """task: Lift
+runs:
+  - label: oracle
+    encoders: [state]
+    seeds: [0]
+  - label: oracle-fix-n2
+    fusion: fix
+    encoders: state
+    seeds: [1]
+    overrides: [sac.n_steps=2]
+"""
+
+
+def script(tmp: Path, steps: int, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "learn_lift.py"), "--plan", str(tmp / "plan.yaml"),
+                           "--runs-root", str(tmp / "runs"), "--steps", str(steps), "--eval-every", "30",
+                           "--eval-episodes", "2", "--out", str(tmp / "learn.json"), *extra, *TINY],
+                          capture_output=True, text=True, cwd=ROOT, timeout=900)
+
+
+def test_two_tiny_configs_train_resume_and_report(tmp_path):
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    first = script(tmp_path, 30)
+    assert first.returncode == 0, first.stderr[-2000:]
+    second = script(tmp_path, 60)  # the same runs, a larger budget: each resumes from its checkpoint
+    assert second.returncode == 0, second.stderr[-2000:]
+    logs = (tmp_path / "runs" / "logs" / "oracle-seed0.log").read_text()
+    assert "resuming" in logs
+    result = json.loads((tmp_path / "learn.json").read_text())
+    assert [r["label"] for r in result["runs"]] == ["oracle", "oracle-fix-n2"]
+    for row, fusion, seed in zip(result["runs"], ("wsa", "fix"), (0, 1)):
+        assert row["fusion"] == fusion and row["encoders"] == ["state"] and row["seed"] == seed
+        assert row["privileged"] and row["default"] is False and row["steps_done"] == 60
+        assert [p["steps"] for p in row["curve"]] == [30, 60]  # one continuous curve over both calls
+        assert all(p["episodes"] == 2 and 0 <= p["success"] <= 1 and p["wall_s"] >= 0 for p in row["curve"])
+        assert "steps_to_0.8" in row and row["config"]["total_steps"] == 60
+    assert result["runs"][1]["config"]["sac"]["n_steps"] == 2
+    from wsa_robot.provenance import valid
+
+    assert valid(result["provenance"]) == [] and set(result["summary"]) == {"oracle", "oracle-fix-n2"}
+    assert (tmp_path / "learn.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    third = script(tmp_path, 60)  # everything finished: nothing trains, the report is rewritten
+    assert third.returncode == 0 and "finished (60 steps)" in third.stdout
+
+
+def test_an_edited_plan_entry_never_continues_a_run_under_other_settings(tmp_path):
+    run = LearnRun("oracle", 0, "Lift", encoders=("state",))
+    path = tmp_path / "oracle-seed0"
+    path.mkdir()
+    from wsa_robot.run_dir import RunDir
+
+    RunDir(path).write_config(load_config(run.config_overrides(60, 30, 2, TINY)))
+    assert "--resume" in train_command(run, path, 90, 30, 2, TINY)  # a larger budget is the same run
+    edited = LearnRun("oracle", 0, "Lift", encoders=("state",), overrides=("sac.n_steps=3",))
+    with pytest.raises(UserError, match="sac.n_steps"):
+        train_command(edited, path, 60, 30, 2, TINY)
+
+
+def test_default_flag_ignores_only_seed_and_eval_schedule():
+    assert is_default(load_config(["seed=4", "eval_every=10000", "eval_episodes=20", "total_steps=200000"]))
+    assert not is_default(load_config(["sac.n_steps=3"]))
+    assert not is_default(load_config(["encoders=state"]))
+
+
+def test_steps_to_the_first_eval_at_target():
+    curve = [{"steps": s, "success": v, "wall_s": s / 10} for s, v in ((10, 0.5), (20, 0.8), (30, 0.9))]
+    assert steps_to(curve) == (20, 2.0)
+    assert steps_to(curve[:1]) == (None, None)
+
+
+def test_plan_mistakes_are_user_errors(tmp_path):
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("runs:\n  - label: a\n  - label: a\n")
+    with pytest.raises(UserError, match="used twice"):
+        read_plan(bad)
+    bad.write_text("runs:\n  - label: a\n    seed: 1\n")
+    with pytest.raises(UserError, match="unknown field 'seed'"):
+        read_plan(bad)
+    bad.write_text("runs:\n  - label: a\n")
+    with pytest.raises(UserError, match="no such label"):
+        read_plan(bad, only=["b"])
+    assert [r.name for r in read_plan(ROOT / "configs" / "learn_lift.yaml").runs][-3:] == \
+        ["default-seed0", "default-seed1", "default-seed2"]

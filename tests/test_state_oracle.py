@@ -1,0 +1,149 @@
+"""The privileged state oracle (`encoders=state`): the simulator's object state as one vector token, through
+the same pipeline, fusion and SAC, with no camera rendered; and the learner's knobs beside it (controller,
+reward_scale, sac.target_entropy)."""
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from wsa_robot.agents import build_agent
+from wsa_robot.config import load_config
+from wsa_robot.pipeline import make_vec_env, plan
+
+from helpers import one_line_error
+
+ORACLE = ["encoders=state", "horizon=20", "vec_env=dummy"]
+
+
+def robosuite_env(venv):
+    return venv.venv.envs[0].unwrapped  # EmbeddingVecEnv -> DummyVecEnv -> Monitor -> RobosuiteEnv
+
+
+def test_registered_and_listed_as_privileged():
+    from wsa_robot.encoders.registry import registry
+    from wsa_robot.listing import encoders_table
+
+    assert registry()["state"].family == "privileged"
+    console = Console(width=300, record=True)
+    console.print(encoders_table())
+    row = [line for line in console.export_text().splitlines() if line.strip("│ ").startswith("state ")]
+    assert row and "PRIVILEGED" in row[0] and "per task" in row[0]
+
+
+def test_the_oracle_alone_renders_no_camera_and_takes_proprio_as_context():
+    pipe = plan(load_config(ORACLE))
+    assert pipe.cameras == [] and pipe.token_keys == ["state", "proprio"] and pipe.context_key == "proprio"
+    assert pipe.bank.encoders == []
+    with_camera = plan(load_config(["encoders=ae,state", "horizon=20"]))  # privileged + cameras: both
+    assert with_camera.cameras == ["agentview", "robot0_eye_in_hand"]
+    assert with_camera.token_keys == ["ae@agentview", "ae@robot0_eye_in_hand", "state", "proprio"]
+    assert with_camera.context_key == "ae@agentview"
+    assert plan(load_config(ORACLE + ["context=state"])).context_key == "state"
+
+
+def test_robosuite_state_is_the_object_state_and_no_renderer_exists():
+    cfg = load_config(ORACLE)
+    venv = make_vec_env(cfg, plan(cfg), 1, 0)
+    try:
+        obs = venv.reset()
+        env = robosuite_env(venv)
+        assert env._renderer is None and set(obs) == {"state", "proprio", "token_mask"}
+        for _ in range(5):
+            obs, *_ = venv.step(np.array([venv.action_space.sample()]))
+        state, proprio = obs["state"][0], obs["proprio"][0]
+        assert state.shape == (10,)  # Lift's object-state: cube_pos, cube_quat, gripper_to_cube_pos
+        sim = env._env.sim
+        cube = sim.data.body_xpos[sim.model.body_name2id(env._env.cube.root_body)]
+        np.testing.assert_allclose(state[:3], cube, atol=1e-5)
+        np.testing.assert_allclose(np.linalg.norm(state[3:7]), 1.0, atol=1e-4)  # a unit quaternion
+        np.testing.assert_allclose(state[7:10], cube - proprio[:3], atol=1e-4)  # eef_pos leads proprio
+    finally:
+        venv.close()
+
+
+def test_fetch_state_is_the_object_part_of_the_observation():
+    from wsa_robot.envs.gym_robotics import GymRoboticsEnv
+    from wsa_robot.tasks import load_task
+
+    env = GymRoboticsEnv(load_task("fetch/Push"), [], state=True)
+    try:
+        obs, _ = env.reset(seed=0)
+        assert set(obs) == {"proprio", "state", "achieved_goal", "desired_goal"} and env._renderer is None
+        obs, *_ = env.step(env.action_space.sample())
+        u = env._env.unwrapped
+        assert obs["state"].shape == (15,)  # position, relative position, rotation, linear and angular velocity
+        np.testing.assert_allclose(obs["state"][:3], u._utils.get_site_xpos(u.model, u.data, "object0"), atol=1e-5)
+        np.testing.assert_allclose(obs["state"][:3], obs["achieved_goal"], atol=1e-5)
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("fusion", ["wsa", "fix"])
+def test_sac_learns_from_the_oracle_with_wsa_and_fix(fusion):
+    cfg = load_config(ORACLE + [f"fusion={fusion}", "sac.learning_starts=16", "sac.batch_size=8",
+                                "sac.net_arch=32,32", "fusion_dim=32"])
+    pipe = plan(cfg)
+    venv = make_vec_env(cfg, pipe, 1, 0)
+    try:
+        model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, None)
+        model.learn(24)
+    finally:
+        venv.close()
+    assert model.num_timesteps == 24 and model._n_updates > 0
+    assert set(model.observation_space.spaces) == {"state", "proprio", "token_mask"}
+
+
+def test_tasks_without_an_object_refuse_the_oracle_in_one_line(capsys):
+    one_line_error(capsys, ["train", "--task", "fetch/Reach", "encoders=state"], "has no object")
+
+
+def test_osc_position_gives_four_dimensional_actions_and_only_on_robosuite(capsys):
+    cfg = load_config(ORACLE + ["controller=osc_position"])
+    venv = make_vec_env(cfg, plan(cfg), 1, 0)
+    try:
+        assert venv.action_space.shape == (4,)  # 3-d position deltas + gripper
+        venv.reset()
+        quat = robosuite_env(venv)._env._get_observations()["robot0_eef_quat"]
+        for _ in range(10):
+            venv.step(np.array([[1.0, 0.0, 0.0, 0.0]]))
+        after = robosuite_env(venv)._env._get_observations()["robot0_eef_quat"]
+        assert abs(abs(float(np.dot(quat, after))) - 1.0) < 1e-2  # the hand's orientation is held
+    finally:
+        venv.close()
+    one_line_error(capsys, ["train", "--task", "fetch/Push", "encoders=state", "controller=osc_position"],
+                   "robosuite arm controller")
+
+
+def test_reward_scale_multiplies_the_training_reward_and_never_the_eval_reward():
+    def rewards(training: bool) -> list[float]:
+        cfg = load_config(ORACLE + ["reward_scale=10"])
+        venv = make_vec_env(cfg, plan(cfg), 1, 0, training=training)
+        try:
+            venv.reset()
+            rng = np.random.default_rng(0)
+            return [float(venv.step(rng.uniform(-1, 1, (1, 7)).astype(np.float32))[1][0]) for _ in range(10)]
+        finally:
+            venv.close()
+
+    train, evaluation = rewards(True), rewards(False)
+    assert any(r > 0 for r in evaluation)
+    np.testing.assert_allclose(train, 10 * np.array(evaluation), rtol=1e-5)
+
+
+def test_target_entropy_reaches_sac():
+    cfg = load_config(ORACLE + ["sac.target_entropy=-2.5"])
+    pipe = plan(cfg)
+    venv = make_vec_env(cfg, pipe, 1, 0)
+    try:
+        assert build_agent(cfg, venv, pipe.token_keys, pipe.context_key, None).target_entropy == -2.5
+        auto = load_config(ORACLE)
+        assert build_agent(auto, venv, pipe.token_keys, pipe.context_key, None).target_entropy == -7.0
+    finally:
+        venv.close()
+
+
+def test_bad_values_are_one_line_errors(capsys):
+    one_line_error(capsys, ["train", "controller=joint"], "controller")
+    one_line_error(capsys, ["train", "reward_scale=0"], "reward_scale")
+    one_line_error(capsys, ["train", "sac.target_entropy=high"], "target_entropy")
+    one_line_error(capsys, ["train", "sac.n_steps=0"], "n_steps")
