@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from wsa_robot.config import RunConfig, load_config
-from wsa_robot.encoders.state import STATE
+from wsa_robot.keys import STATE
 from wsa_robot.errors import UserError
 from wsa_robot.run_dir import RunDir
 

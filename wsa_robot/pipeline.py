@@ -11,13 +11,14 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from wsa_robot.config import RunConfig
 from wsa_robot.device import resolve_device
-from wsa_robot.encoders.bank import EncoderBank, token_key
+from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.registry import build_encoder
-from wsa_robot.encoders.state import STATE, image_encoders
+from wsa_robot.encoders.state import image_encoders
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
 from wsa_robot.envs.faults import Fault, FaultWrapper, parse_faults
 from wsa_robot.envs.reward import ScaledReward
 from wsa_robot.errors import UserError
+from wsa_robot.keys import ACHIEVED_GOAL, DESIRED_GOAL, PROPRIO, STATE, split_token, token_key
 from wsa_robot.tasks import TaskSpec, check_cameras, load_task
 from wsa_robot.tokens import check_removed, context_key, goal_tokens, run_tokens
 
@@ -42,8 +43,8 @@ class Pipeline:
     def vector_keys(self) -> list[str]:
         """Raw vectors the embedded observation keeps: proprio, the oracle's state, and for goal tasks the goals
         HER relabels."""
-        return ["proprio"] + ([STATE] if self.state else []) + \
-            (["achieved_goal", "desired_goal"] if self.task.goal else [])
+        return [PROPRIO] + ([STATE] if self.state else []) + \
+            ([ACHIEVED_GOAL, DESIRED_GOAL] if self.task.goal else [])
 
 
 def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
@@ -66,7 +67,7 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
         if cfg.removed_tokens:
             raise UserError("fusion=e2e learns from pixels and has no encoder tokens to remove; "
                             "drop removed_tokens or choose another fusion")
-        tokens = cameras + (["proprio"] if cfg.proprio != "none" else []) + goal_tokens(task.name)
+        tokens = cameras + ([PROPRIO] if cfg.proprio != "none" else []) + goal_tokens(task.name)
         return Pipeline(task, cameras, tokens, None, None)
     tokens, context = run_tokens(cfg, cameras), context_key(cfg)
     removed = check_removed(cfg.removed_tokens, tokens, context)
@@ -84,7 +85,7 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
                         "choose another (see `wsa-robot encoders`)")
     bank = EncoderBank(encoders, cameras, device=device, precision=cfg.encoder_precision,
                        compile=cfg.encoder_compile)
-    contexts = list(bank.token_shapes) + ["proprio"] + [t for t in tokens if t == STATE] + goal_tokens(task.name)
+    contexts = list(bank.token_shapes) + [PROPRIO] + [t for t in tokens if t == STATE] + goal_tokens(task.name)
     if context not in contexts:
         raise UserError(f"context {context!r} is not a token of this run; use one of: {', '.join(contexts)}")
     return Pipeline(task, cameras, tokens, context, bank, removed, idle)
@@ -100,8 +101,8 @@ def needs_cameras(cfg: RunConfig) -> bool:
 def context_only_encoder(context: str, encoders: list[str]) -> list[str]:
     """`[NAME]` when the context is `NAME@camera` of an encoder that is not a token (the reference's context: a
     conv autoencoder the fusion reads but never weighs); the bank runs it beside the token encoders."""
-    name = context.rpartition("@")[0]
-    return [name] if name and name not in encoders else []
+    split = split_token(context)
+    return [split[0]] if split and split[0] and split[0] not in encoders else []
 
 
 def idle_shapes(names: list[str], cameras: list[str], weights_dir: str | None) -> dict[str, tuple[int, ...]]:

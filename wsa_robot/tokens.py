@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from wsa_robot.config import RunConfig
-from wsa_robot.encoders.bank import token_key
 from wsa_robot.encoders.state import image_encoders, is_state
 from wsa_robot.errors import UserError
+from wsa_robot.keys import DESIRED_GOAL, PROPRIO, is_camera_token, token_key
 
 GROWABLE = ("wsa", "dpa")  # fusions whose parameters do not depend on the number of tokens
 _FIXED_K = {
@@ -30,7 +30,7 @@ def encoder_tokens(name: str, cameras: list[str]) -> list[str]:
 def run_tokens(cfg: RunConfig, cameras: list[str]) -> list[str]:
     """Every token of the run in fusion order, removed ones included (they stay in the observation space)."""
     tokens = [t for e in cfg.encoders for t in encoder_tokens(e, cameras)]
-    return tokens + (["proprio"] if cfg.proprio in ("token", "both") else []) + goal_tokens(cfg.task)
+    return tokens + ([PROPRIO] if cfg.proprio in ("token", "both") else []) + goal_tokens(cfg.task)
 
 
 def goal_tokens(task_name: str) -> list[str]:
@@ -39,7 +39,7 @@ def goal_tokens(task_name: str) -> list[str]:
     the object's true position, which the agent must see through its cameras (HER still reads it)."""
     from wsa_robot.tasks import load_task
 
-    return ["desired_goal"] if load_task(task_name).goal else []
+    return [DESIRED_GOAL] if load_task(task_name).goal else []
 
 
 def run_cameras(cfg: RunConfig) -> list[str]:
@@ -53,9 +53,9 @@ def context_key(cfg: RunConfig) -> str:
     """The token WSA/DPA read as context. A run without image encoders (encoders=state, the oracle) renders no
     camera, so a camera token named as context (the default ae@agentview) gives way to proprio."""
     if cfg.proprio in ("context", "both"):
-        return "proprio"
-    if "@" in cfg.context and not image_encoders(cfg.encoders):
-        return "proprio"
+        return PROPRIO
+    if is_camera_token(cfg.context) and not image_encoders(cfg.encoders):
+        return PROPRIO
     return cfg.context
 
 
@@ -67,7 +67,7 @@ def check_removed(removed: list[str], tokens: list[str], context: str) -> list[s
         if key == context:
             raise UserError(f"{key} is the context token and cannot be removed; start a new run with another "
                             f"context (context=TOKEN or proprio=context)")
-        if key == "desired_goal":  # zeroing it would hide the goal HER relabels and the reward is computed from
+        if key == DESIRED_GOAL:  # zeroing it would hide the goal HER relabels and the reward is computed from
             raise UserError("desired_goal is the goal the agent must reach and cannot be removed; "
                             "remove a camera token instead")
     if removed and set(tokens) <= set(removed):
@@ -103,7 +103,7 @@ def _add(cfg: RunConfig, cameras: list[str], name: str, encoders: list[str], rem
             raise UserError(f"{name} is already in this run and not removed; nothing to add")
         removed[:] = [t for t in removed if t not in restored]
         return restored
-    if "@" in name or name == "proprio":
+    if is_camera_token(name) or name == PROPRIO:
         raise UserError(f"{name!r} is not a token of this run; --add-encoder takes an encoder name (applied to "
                         f"every camera: {', '.join(cameras)}), NAME@camera only restores a removed token")
     if cfg.fusion not in GROWABLE:

@@ -17,6 +17,7 @@ import yaml
 
 from wsa_robot.config import RunConfig, _keys, load_config, read_run_config
 from wsa_robot.errors import UserError
+from wsa_robot.keys import PROPRIO
 from wsa_robot.run_dir import RunDir
 from wsa_robot.sweep.spec import SweepSpec
 
@@ -207,9 +208,9 @@ def check_available(trials: list[Trial]) -> None:
         if needed:
             continue
         tokens = [t for e in cfg.encoders + context_only for t in encoder_tokens(e, cameras)]
-        if context != "proprio" and context not in tokens:
+        if context != PROPRIO and context not in tokens:
             raise UserError(f"trial {t.id}: context {context!r} is not a token of this trial; use one of: "
-                            f"{', '.join(tokens + ['proprio'])}")
+                            f"{', '.join(tokens + [PROPRIO])}")
     if missing:
         needing = sum(1 for t in trials if t.cfg.fusion != "e2e"
                       and set(t.cfg.encoders + context_only_encoder(context_key(t.cfg), t.cfg.encoders)) & set(missing))
