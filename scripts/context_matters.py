@@ -24,6 +24,7 @@ from wsa_robot.agents import load_agent
 from wsa_robot.atomic import write_json
 from wsa_robot.eval.conditions import EVAL_SEED_OFFSET
 from wsa_robot.eval.evaluate import run_episode
+from wsa_robot.fusion import has_weights
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
 
@@ -32,7 +33,7 @@ def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:
     """The run's latest checkpoint on `episodes` deterministic episodes (seeded as `wsa-robot eval`); the
     per-step weights of all of them, in order."""
     cfg = run.read_config()
-    if cfg.fusion not in ("wsa", "dpa"):
+    if not has_weights(cfg.fusion):
         raise SystemExit(f"{run.path} is a fusion={cfg.fusion} run: it has no token weights")
     pipe = plan(cfg)
     venv = make_vec_env(cfg, pipe, 1, cfg.seed + EVAL_SEED_OFFSET if seed is None else seed, training=False)

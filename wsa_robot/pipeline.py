@@ -9,6 +9,7 @@ from stable_baselines3.common.env_util import is_wrapped
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
+from wsa_robot.algos import check_replay
 from wsa_robot.config import RunConfig
 from wsa_robot.device import resolve_device
 from wsa_robot.encoders.bank import EncoderBank
@@ -18,6 +19,7 @@ from wsa_robot.encoders.vec_env import EmbeddingVecEnv
 from wsa_robot.envs.faults import Fault, FaultWrapper, parse_faults
 from wsa_robot.envs.reward import ScaledReward
 from wsa_robot.errors import UserError
+from wsa_robot.fusion import pixel_based
 from wsa_robot.keys import ACHIEVED_GOAL, DESIRED_GOAL, PROPRIO, STATE, split_token, token_key
 from wsa_robot.tasks import TaskSpec, check_cameras, load_task
 from wsa_robot.tokens import check_removed, context_key, goal_tokens, run_tokens
@@ -58,12 +60,10 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
     parse_faults(cfg.faults, cameras)  # a bad fault spec fails before any encoder loads or env starts
     from wsa_robot.envs import check_options
 
-    check_options(task, cfg.reward_shaping, state=cfg.fusion != "e2e" and STATE in cfg.encoders,
+    check_options(task, cfg.reward_shaping, state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
                   controller=cfg.controller, reward_scale=cfg.reward_scale)
-    from wsa_robot.agents import check_replay
-
     check_replay(cfg, task.goal)
-    if cfg.fusion == "e2e":
+    if pixel_based(cfg.fusion):
         if cfg.removed_tokens:
             raise UserError("fusion=e2e learns from pixels and has no encoder tokens to remove; "
                             "drop removed_tokens or choose another fusion")
@@ -94,7 +94,7 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
 def needs_cameras(cfg: RunConfig) -> bool:
     """Whether a run's envs render cameras: not when its only encoder is the state oracle (its context is then
     proprio or state, tokens.context_key)."""
-    return cfg.fusion == "e2e" or bool(image_encoders(cfg.encoders)) or \
+    return pixel_based(cfg.fusion) or bool(image_encoders(cfg.encoders)) or \
         bool(context_only_encoder(context_key(cfg), cfg.encoders))
 
 

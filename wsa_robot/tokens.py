@@ -12,14 +12,8 @@ from dataclasses import dataclass, field
 from wsa_robot.config import RunConfig
 from wsa_robot.encoders.state import image_encoders, is_state
 from wsa_robot.errors import UserError
+from wsa_robot.fusion import FUSION_FACTS, can_grow, pixel_based
 from wsa_robot.keys import DESIRED_GOAL, PROPRIO, is_camera_token, token_key
-
-GROWABLE = ("wsa", "dpa")  # fusions whose parameters do not depend on the number of tokens
-_FIXED_K = {
-    "lin": "fusion=lin concatenates the tokens",
-    "fix": "fusion=fix concatenates one adapted vector per token",
-    "cnn": "fusion=cnn stacks the token maps into one conv input",
-}
 
 
 def encoder_tokens(name: str, cameras: list[str]) -> list[str]:
@@ -106,8 +100,8 @@ def _add(cfg: RunConfig, cameras: list[str], name: str, encoders: list[str], rem
     if is_camera_token(name) or name == PROPRIO:
         raise UserError(f"{name!r} is not a token of this run; --add-encoder takes an encoder name (applied to "
                         f"every camera: {', '.join(cameras)}), NAME@camera only restores a removed token")
-    if cfg.fusion not in GROWABLE:
-        raise UserError(f"{_FIXED_K[cfg.fusion]} and cannot take a new one; start a new run with "
+    if not can_grow(cfg.fusion):
+        raise UserError(f"{FUSION_FACTS[cfg.fusion].fixed_tokens} and cannot take a new one; start a new run with "
                         f"encoders={','.join(encoders + [name])}, or use fusion=wsa")
     _check_encoder_name(name, cfg)
     encoders.append(name)
@@ -141,7 +135,7 @@ def edit_tokens(cfg: RunConfig, cameras: list[str], add: list[str], remove: list
     """Apply `--add-encoder` then `--remove-encoder` names to the run's config; every mistake is a UserError."""
     if not add and not remove:
         return TokenEdit(cfg)
-    if cfg.fusion == "e2e":
+    if pixel_based(cfg.fusion):
         raise UserError("fusion=e2e learns from pixels and has no frozen encoders to add or remove")
     both = set(add) & set(remove)
     if both:

@@ -15,6 +15,7 @@ from wsa_robot.agents.overlap import attach_learner, make_training_env, training
 from wsa_robot.agents.threads import torch_threads_for
 from wsa_robot.agents.callbacks import (CheckpointCallback, EvalCallback, EventsCallback, ProgressCallback,
                                         WeightsCallback)
+from wsa_robot.algos import ALGO_FACTS
 from wsa_robot.config import RunConfig
 from wsa_robot.errors import NonFiniteError
 from wsa_robot.eval.evaluate import run_episodes
@@ -95,7 +96,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
         try:
             if remaining > 0:
                 model.learn(remaining, callback=CallbackList(callbacks), reset_num_timesteps=False,
-                            tb_log_name="tb", log_interval=1 if cfg.algo == "ppo" else 4)
+                            tb_log_name="tb", log_interval=ALGO_FACTS[cfg.algo].log_interval)
             check_parameters(model)  # the last update ran after the last callback
         except KeyboardInterrupt:
             interrupted = True

@@ -18,6 +18,7 @@ from __future__ import annotations
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from wsa_robot.agents.acting import WeightsSAC
+from wsa_robot.algos import off_policy
 
 
 class OverlapSAC(WeightsSAC):
@@ -75,7 +76,7 @@ class UpdateDuringStep(VecEnvWrapper):
 
 def overlaps(cfg) -> bool:
     """Whether a run's SAC updates overlap its env steps (`sac.overlap`, SAC only)."""
-    return cfg.algo == "sac" and cfg.sac.overlap
+    return off_policy(cfg.algo) and cfg.sac.overlap
 
 
 def make_training_env(cfg, pipe, **kwargs) -> VecEnv:
