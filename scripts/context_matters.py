@@ -22,11 +22,11 @@ import numpy as np
 
 from wsa_robot.agents import load_agent
 from wsa_robot.atomic import write_json
-from wsa_robot.eval.conditions import EVAL_SEED_OFFSET
 from wsa_robot.eval.evaluate import run_episode
 from wsa_robot.fusion import has_weights
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
+from wsa_robot.seeds import eval_seed
 
 
 def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:
@@ -36,7 +36,7 @@ def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:
     if not has_weights(cfg.fusion):
         raise SystemExit(f"{run.path} is a fusion={cfg.fusion} run: it has no token weights")
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, cfg.seed + EVAL_SEED_OFFSET if seed is None else seed, training=False)
+    venv = make_vec_env(cfg, pipe, 1, eval_seed(cfg.seed) if seed is None else seed, training=False)
     try:
         model = load_agent(cfg, run.checked_model_file(), None)
         results = [run_episode(model, venv) for _ in range(episodes)]

@@ -26,6 +26,7 @@ import numpy as np
 from wsa_robot.atomic import write_json
 from wsa_robot.errors import UserError
 from wsa_robot.run_dir import RunDir
+from wsa_robot.seeds import bench_seed
 
 
 @dataclass
@@ -143,7 +144,7 @@ def final_scores(path: Path, episodes: int, n_envs: int = 8) -> list[float]:
 
     run = RunDir(path)
     cfg = run.read_config()
-    venv = make_vec_env(cfg, plan(cfg), n_envs, cfg.seed + 30_000, training=False)
+    venv = make_vec_env(cfg, plan(cfg), n_envs, bench_seed(cfg.seed), training=False)
     try:
         model = load_agent(cfg, run.checked_model_file(), None)
         scores: list[float] = []

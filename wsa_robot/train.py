@@ -23,6 +23,7 @@ from wsa_robot.eval.table import success_rate
 from wsa_robot.pipeline import close_envs, make_vec_env, plan
 from wsa_robot.resume import resume_agent, say
 from wsa_robot.run_dir import RunDir
+from wsa_robot.seeds import periodic_eval_seed
 
 console = Console()
 
@@ -61,7 +62,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
     if not resume:
         run.write_config(cfg)
     venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps
-    eval_env = make_vec_env(cfg, pipe, 1, cfg.seed + 10_000, training=False) if cfg.eval_every else None
+    eval_env = make_vec_env(cfg, pipe, 1, periodic_eval_seed(cfg.seed), training=False) if cfg.eval_every else None
     try:
         if resume:
             model = resume_agent(cfg, run, venv, pipe)

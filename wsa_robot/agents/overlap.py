@@ -19,6 +19,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from wsa_robot.agents.acting import WeightsSAC
 from wsa_robot.algos import off_policy
+from wsa_robot.seeds import training_seed
 
 
 class OverlapSAC(WeightsSAC):
@@ -86,7 +87,7 @@ def make_training_env(cfg, pipe, **kwargs) -> VecEnv:
     from wsa_robot.pipeline import make_vec_env
 
     cfg = training_env_config(cfg)
-    venv = make_vec_env(cfg, pipe, cfg.n_envs, cfg.seed, training=True, **kwargs)
+    venv = make_vec_env(cfg, pipe, cfg.n_envs, training_seed(cfg.seed), training=True, **kwargs)
     return UpdateDuringStep(venv) if overlaps(cfg) else venv
 
 

@@ -13,6 +13,7 @@ from wsa_robot.envs.faults import parse_faults
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
+from wsa_robot.seeds import eval_seed
 
 console = Console()
 VIDEO_SIZE = 252  # pixels per camera in videos; divisible by 84 and by the 2 that H.264 wants
@@ -32,7 +33,7 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
     variation = None if variation == INTACT else variation
     model_file = run.checked_model_file()
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, cfg.seed + 20_000, video_size=VIDEO_SIZE if render else None,
+    venv = make_vec_env(cfg, pipe, 1, eval_seed(cfg.seed), video_size=VIDEO_SIZE if render else None,
                         training=False, faults=faults, variation=variation)
     writers: dict[int, object] = {}
     with contextlib.ExitStack() as stack, Progress(console=console) as bar:
@@ -75,7 +76,7 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
 
         title = f"{title} with faults {', '.join(faults)}"
         console.print(f"running the same {episodes} episode(s) without faults to compare")
-        result["without_faults"] = evaluate_run(run, episodes, faults=[], seed=cfg.seed + 20_000,
+        result["without_faults"] = evaluate_run(run, episodes, faults=[], seed=eval_seed(cfg.seed),
                                                  variation=variation)
     table = episode_table(rows, pipe.token_keys, console.width, title)
     console.print(table)

@@ -7,8 +7,9 @@ from rich.progress import Progress
 
 from wsa_robot.atomic import write_json
 from wsa_robot.envs.variations import INTACT, expand, parse_spec, variations_for
-from wsa_robot.eval.conditions import EVAL_SEED_OFFSET, conditions_table, evaluate_run
+from wsa_robot.eval.conditions import conditions_table, evaluate_run
 from wsa_robot.run_dir import RunDir
+from wsa_robot.seeds import eval_seed
 from wsa_robot.tasks import load_task
 
 console = Console()
@@ -22,7 +23,7 @@ def eval_variations(run: RunDir, episodes: int, spec: str) -> dict[str, dict]:
     names = expand(task, spec)  # every name checked before anything loads
     run.checked_model_file()
     described = variations_for(task)
-    seed = cfg.seed + EVAL_SEED_OFFSET
+    seed = eval_seed(cfg.seed)
     results: dict[str, dict] = {}
     with Progress(console=console) as bar:
         job = bar.add_task(f"eval {run.path} under {len(names)} conditions", total=len(names))
