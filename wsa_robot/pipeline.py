@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Imports inside functions: envs.variations imports mujoco, which the pipeline needs only when an env is made.
+
 import signal
 from dataclasses import dataclass, field
 
@@ -13,15 +15,18 @@ from wsa_robot.algos import check_replay
 from wsa_robot.config import RunConfig
 from wsa_robot.device import resolve_device
 from wsa_robot.encoders.bank import EncoderBank
-from wsa_robot.encoders.registry import build_encoder
+from wsa_robot.encoders.registry import build_encoder, registry
 from wsa_robot.encoders.state import image_encoders
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
+from wsa_robot.envs import check_options, make_env, supports_depth
 from wsa_robot.envs.faults import Fault, FaultWrapper, parse_faults
+from wsa_robot.envs.goal import GoalRewardVecEnv
 from wsa_robot.envs.reward import ScaledReward
 from wsa_robot.errors import UserError
 from wsa_robot.fusion import pixel_based
 from wsa_robot.keys import ACHIEVED_GOAL, DESIRED_GOAL, PROPRIO, STATE, split_token, token_key
-from wsa_robot.tasks import TaskSpec, check_cameras, load_task
+from wsa_robot.task_spec import TaskSpec
+from wsa_robot.tasks import check_cameras, load_task
 from wsa_robot.tokens import check_removed, context_key, goal_tokens, run_tokens
 
 
@@ -58,8 +63,6 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
     if not needs_cameras(cfg):
         cameras = []  # the state oracle alone: the envs render nothing (rendering is most of a step's cost)
     parse_faults(cfg.faults, cameras)  # a bad fault spec fails before any encoder loads or env starts
-    from wsa_robot.envs import check_options
-
     check_options(task, cfg.reward_shaping, state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
                   controller=cfg.controller, reward_scale=cfg.reward_scale)
     check_replay(cfg, task.goal)
@@ -77,8 +80,6 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
     encoders = [build_encoder(name, weights_dir=cfg.weights_dir, zoo_preprocess=cfg.zoo_preprocess)
                 for name in active]
     idle = idle_shapes([n for n in images if n not in active], cameras, cfg.weights_dir)
-    from wsa_robot.envs import supports_depth
-
     depth = [e.name for e in encoders if e.modality == "depth"]
     if depth and not supports_depth(task):
         raise UserError(f"encoder {depth[0]} needs depth images, which task {task.name} does not have; "
@@ -109,8 +110,6 @@ def idle_shapes(names: list[str], cameras: list[str], weights_dir: str | None) -
     """Token shapes of encoders whose every token is removed, from the registry: no model is built or run."""
     if not names:
         return {}
-    from wsa_robot.encoders.registry import registry
-
     entries = registry(weights_dir=weights_dir)
     for name in names:
         if name not in entries:
@@ -123,8 +122,6 @@ def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, de
                report_valid: bool = True, variation: str | None = None, worker: bool = False,
                state: bool = False):
     def make():
-        from wsa_robot.envs import make_env
-
         if worker:  # Ctrl-C reaches the whole process group: the main process checkpoints, then closes its workers
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -178,8 +175,6 @@ def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_s
               for i in range(n_envs)]
     venv: VecEnv = SubprocVecEnv(thunks) if workers else DummyVecEnv(thunks)
     if pipe.task.goal:  # HER's compute_reward, answered in this process (envs/goal.py)
-        from wsa_robot.envs.goal import GoalRewardVecEnv
-
         venv = GoalRewardVecEnv(venv)
     if pipe.bank is None:
         return venv

@@ -7,13 +7,16 @@ Only the config changes here; the pipeline, the agent and the replay buffer foll
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
 from wsa_robot.config import RunConfig
+from wsa_robot.encoders.registry import registry
 from wsa_robot.encoders.state import image_encoders, is_state
 from wsa_robot.errors import UserError
 from wsa_robot.fusion import FUSION_FACTS, can_grow, pixel_based
 from wsa_robot.keys import DESIRED_GOAL, PROPRIO, is_camera_token, token_key
+from wsa_robot.tasks import check_cameras, load_task
 
 
 def encoder_tokens(name: str, cameras: list[str]) -> list[str]:
@@ -31,14 +34,10 @@ def goal_tokens(task_name: str) -> list[str]:
     """Goal tasks (gymnasium-robotics Fetch): the goal the agent is asked to reach is a token of its own, so
     the fusion weighs it against the cameras. achieved_goal is not one: in Push, PickAndPlace and Slide it is
     the object's true position, which the agent must see through its cameras (HER still reads it)."""
-    from wsa_robot.tasks import load_task
-
     return [DESIRED_GOAL] if load_task(task_name).goal else []
 
 
 def run_cameras(cfg: RunConfig) -> list[str]:
-    from wsa_robot.tasks import check_cameras, load_task
-
     task = load_task(cfg.task)
     return check_cameras(task, cfg.cameras or task.cameras)
 
@@ -77,12 +76,8 @@ class TokenEdit:
 
 
 def _check_encoder_name(name: str, cfg: RunConfig) -> None:
-    from wsa_robot.encoders.registry import registry
-
     names = registry(weights_dir=cfg.weights_dir)
     if name not in names:
-        import difflib
-
         close = difflib.get_close_matches(name, names, n=3) or sorted(names)
         raise UserError(f"unknown encoder {name!r}; choose one of: {', '.join(close)} (see `wsa-robot encoders`)")
 

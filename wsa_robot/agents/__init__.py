@@ -23,6 +23,7 @@ from wsa_robot.agents.sac_policy import CriticFusionSACPolicy
 from wsa_robot.algos import algo_settings, check_replay, off_policy
 from wsa_robot.config import RunConfig
 from wsa_robot.device import resolve_device
+from wsa_robot.envs.goal import is_goal_space
 from wsa_robot.fusion import extractor_kwargs
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"sac": OverlapSAC, "ppo": PPO}
@@ -63,8 +64,6 @@ def replay_kwargs(cfg: RunConfig, venv: VecEnv) -> dict:
     """SAC on a goal task replays with HER. The buffer holds the embedded observations; HER relabels their
     raw `desired_goal` with a later `achieved_goal` and asks the env stack for the reward (envs/goal.py).
     `sac.n_steps` > 1: n-step returns from DictNStepReplayBuffer (agents/nstep.py), not combined with HER."""
-    from wsa_robot.envs.goal import is_goal_space
-
     if not off_policy(cfg.algo):
         return {}
     goal = is_goal_space(venv.observation_space)

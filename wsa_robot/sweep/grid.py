@@ -5,6 +5,8 @@ so running the sweep again finds the same run dirs: finished trials are skipped,
 
 from __future__ import annotations
 
+# Imports inside functions: torch and the encoder registry (check_available), so a sweep spec parses without them.
+
 import difflib
 import itertools
 import json
