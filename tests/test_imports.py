@@ -163,3 +163,31 @@ def test_no_import_cycles_between_modules():
 def test_no_import_cycles_between_layers():
     cycles = find_cycles(layer_graph(import_graph()))
     assert not cycles, "import cycles between wsa_robot's layers:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+# cli.py is the entry point, where a process-wide choice belongs; it is being changed by another engineer
+ENTRY_POINTS = {"wsa_robot.cli"}
+
+
+def _module_level_calls(path: Path) -> list[str]:
+    """Dotted names of the calls made at module level (not inside a function or class body)."""
+    names = []
+    for stmt in ast.parse(path.read_text()).body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call):
+                names.append(ast.unparse(node.func))
+    return names
+
+
+def test_import_makes_no_console_and_chooses_no_matplotlib_backend():
+    """A module-level Console or matplotlib.use changes the whole process for anyone who imports the module;
+    they are made where they are used (wsa_robot.console.console(), eval.plots.pyplot())."""
+    offenders = []
+    for path in ROOT.rglob("*.py"):
+        if _module_name(path) in ENTRY_POINTS or path.parts[-2] == "envs":  # envs/: issue 18, other engineer
+            continue
+        calls = _module_level_calls(path)
+        offenders += [f"{_module_name(path)}: {c}()" for c in calls if c in ("Console", "matplotlib.use")]
+    assert not offenders, "\n".join(offenders)

@@ -11,6 +11,8 @@ score reaches it (SIGTERM: a checkpoint, then exit); the run is marked done ther
 
 from __future__ import annotations
 
+# Imports inside functions: torch, stable-baselines3 and matplotlib, so `wsa-robot bench --help` and a plan check start fast.
+
 import contextlib
 import json
 import os
@@ -207,8 +209,9 @@ def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
 
 def plot(result: dict, path: Path) -> Path:
     """Eval return against agent steps, one line per run."""
-    from wsa_robot.eval.plots import plt, save_figure
+    from wsa_robot.eval.plots import pyplot, save_figure
 
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for row in result["runs"]:
         if row["curve"]:

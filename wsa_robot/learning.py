@@ -250,8 +250,9 @@ def plot(result: dict, path: Path) -> Path:
     privileged oracle dashed; the 0.8 target dotted."""
     import numpy as np
 
-    from wsa_robot.eval.plots import plt, save_figure
+    from wsa_robot.eval.plots import pyplot, save_figure
 
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     labels = list(dict.fromkeys(r["label"] for r in result["runs"]))
     for i, label in enumerate(labels):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from rich.console import Console
 from stable_baselines3 import HerReplayBuffer
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import DictReplayBuffer
@@ -21,13 +20,13 @@ from stable_baselines3.common.vec_env import VecEnv
 from wsa_robot.agents import build_agent, load_agent, policy_extractor
 from wsa_robot.agents.grow import grow_replay_buffer, mask_tokens, saved_observation_keys, transplant
 from wsa_robot.config import RunConfig, apply_overrides, validate
+from wsa_robot.console import console
 from wsa_robot.errors import UserError
 from wsa_robot.fusion import can_grow
 from wsa_robot.pipeline import Pipeline, plan
 from wsa_robot.run_dir import RunDir
 from wsa_robot.tokens import edit_tokens, run_cameras
 
-console = Console()
 RESUME_KEYS = ("total_steps",)  # the only overrides a resume takes: extend (or shorten) a run
 
 
@@ -56,7 +55,7 @@ def resume_config(run: RunDir, overrides: list[str], add: list[str],
 
 
 def say(message: str) -> None:
-    console.print(message, soft_wrap=True, highlight=False)  # one line, never wrapped
+    console().print(message, soft_wrap=True, highlight=False)  # one line, never wrapped
 
 
 def resume_agent(cfg: RunConfig, run: RunDir, venv: VecEnv, pipe: Pipeline) -> BaseAlgorithm:

@@ -6,7 +6,6 @@ import signal
 import time
 
 import numpy as np
-from rich.console import Console
 from stable_baselines3.common.callbacks import CallbackList
 
 from wsa_robot.agents import build_agent
@@ -17,6 +16,7 @@ from wsa_robot.agents.callbacks import (CheckpointCallback, EvalCallback, Events
                                         WeightsCallback)
 from wsa_robot.algos import ALGO_FACTS
 from wsa_robot.config import RunConfig
+from wsa_robot.console import console
 from wsa_robot.errors import NonFiniteError
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.eval.table import success_rate
@@ -25,7 +25,6 @@ from wsa_robot.resume import resume_agent, say
 from wsa_robot.run_dir import RunDir
 from wsa_robot.seeds import periodic_eval_seed
 
-console = Console()
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: checkpoint, then stop
@@ -66,7 +65,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
     try:
         if resume:
             model = resume_agent(cfg, run, venv, pipe)
-            console.print(f"resuming {run.path} at step {model.num_timesteps}")
+            console().print(f"resuming {run.path} at step {model.num_timesteps}")
         else:
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, run.tensorboard)
         attach_learner(venv, model)
@@ -88,7 +87,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
         callbacks += [evals] if evals else []
         if events:
             callbacks.append(EventsCallback(events, len(pipe.token_keys) - len(pipe.removed_tokens)))
-        bar = ProgressCallback(cfg.total_steps, weights, evals, console=console) if progress else None
+        bar = ProgressCallback(cfg.total_steps, weights, evals, console=console()) if progress else None
         callbacks += [bar] if bar else []
         remaining = cfg.total_steps - model.num_timesteps
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
