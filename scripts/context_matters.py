@@ -58,10 +58,9 @@ def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:
 
 def plot(results: dict[str, dict], path: Path) -> Path:
     """One panel per run, side by side on one y scale: each token's weight over the steps."""
-    import matplotlib.pyplot as plt
+    from wsa_robot.eval.plots import pyplot, save_figure
 
-    from wsa_robot.eval.plots import save_figure
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 3.5), sharey=True, squeeze=False)
     for ax, (label, r) in zip(axes[0], results.items()):
         w = np.asarray(r["weights"])
