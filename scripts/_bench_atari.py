@@ -17,7 +17,7 @@ from torch import nn
 
 from wsa_robot.agents import algo_hyperparameters, build_agent
 from wsa_robot.config import RunConfig, load_config
-from wsa_robot.encoders.bank import token_key
+from wsa_robot.keys import token_key
 from wsa_robot.encoders.registry import build_encoder
 from wsa_robot.fusion.attention import WSAExtractor
 from wsa_robot.pipeline import context_only_encoder, make_vec_env, plan

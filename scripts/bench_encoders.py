@@ -39,7 +39,7 @@ from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.registry import EncoderEntry, registry
 from wsa_robot.encoders.zoo import CATALOGUE, HFSpec, R3MSpec
 from wsa_robot.errors import UserError
-from wsa_robot.pretrain import SKILL_NAMES
+from wsa_robot.encoders.checkpoint import SKILL_NAMES
 from wsa_robot.resources import data_dir
 
 CAMERAS = ["agentview", "robot0_eye_in_hand"]

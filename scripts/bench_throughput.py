@@ -66,7 +66,8 @@ from wsa_robot.provenance import provenance  # noqa: E402
 from wsa_robot.config import RunConfig, load_config  # noqa: E402
 from wsa_robot.agents.threads import torch_threads_for  # noqa: E402
 from wsa_robot.pipeline import Pipeline, env_subprocesses, make_vec_env, plan  # noqa: E402
-from wsa_robot.tasks import TaskSpec, check_cameras, load_task  # noqa: E402
+from wsa_robot.task_spec import TaskSpec  # noqa: E402
+from wsa_robot.tasks import check_cameras, load_task  # noqa: E402
 
 console = Console()
 

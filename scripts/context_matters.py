@@ -22,20 +22,21 @@ import numpy as np
 
 from wsa_robot.agents import load_agent
 from wsa_robot.atomic import write_json
-from wsa_robot.eval.conditions import EVAL_SEED_OFFSET
 from wsa_robot.eval.evaluate import run_episode
+from wsa_robot.fusion import has_weights
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
+from wsa_robot.seeds import eval_seed
 
 
 def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:
     """The run's latest checkpoint on `episodes` deterministic episodes (seeded as `wsa-robot eval`); the
     per-step weights of all of them, in order."""
     cfg = run.read_config()
-    if cfg.fusion not in ("wsa", "dpa"):
+    if not has_weights(cfg.fusion):
         raise SystemExit(f"{run.path} is a fusion={cfg.fusion} run: it has no token weights")
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, cfg.seed + EVAL_SEED_OFFSET if seed is None else seed, training=False)
+    venv = make_vec_env(cfg, pipe, 1, eval_seed(cfg.seed) if seed is None else seed, training=False)
     try:
         model = load_agent(cfg, run.checked_model_file(), None)
         results = [run_episode(model, venv) for _ in range(episodes)]
@@ -57,10 +58,9 @@ def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:
 
 def plot(results: dict[str, dict], path: Path) -> Path:
     """One panel per run, side by side on one y scale: each token's weight over the steps."""
-    import matplotlib.pyplot as plt
+    from wsa_robot.eval.plots import pyplot, save_figure
 
-    from wsa_robot.eval.plots import save_figure
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 3.5), sharey=True, squeeze=False)
     for ax, (label, r) in zip(axes[0], results.items()):
         w = np.asarray(r["weights"])

@@ -21,8 +21,9 @@ from rich.console import Console
 
 from wsa_robot.atomic import write_json
 from wsa_robot.provenance import provenance
-from wsa_robot.eval.conditions import EVAL_SEED_OFFSET, conditions_table, evaluate_run
+from wsa_robot.eval.conditions import conditions_table, evaluate_run
 from wsa_robot.run_dir import existing_run_dir
+from wsa_robot.seeds import eval_seed
 
 FAULTS = ["camera_dropout:agentview:p=0.5", "freeze:robot0_eye_in_hand:p=0.5", "noise:all:sigma=25"]
 VARIATIONS = ["table_color", "lighting_dim", "camera_shift"]
@@ -65,7 +66,7 @@ def main() -> None:
         label, path = item.split("=", 1)
         run = existing_run_dir(path)
         cfg = run.read_config()
-        seed = cfg.seed + EVAL_SEED_OFFSET
+        seed = eval_seed(cfg.seed)
         results: dict[str, dict] = {}
         for name, kwargs in conditions(cfg.fusion, args.faults, args.variations):
             console.print(f"{label}: {name}")

@@ -27,6 +27,7 @@ from wsa_robot.atomic import write_json
 from wsa_robot.provenance import provenance
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.registry import build_encoder
+from wsa_robot.keys import PROPRIO
 from wsa_robot.tasks import load_task
 
 DEFAULT_SETS = ["ae", "depth_rgb", "seg", "tcn", "kp", "sim_depth", "ae,seg", "ae,depth_rgb", "ae,tcn", "ae,kp",
@@ -51,7 +52,7 @@ def collect(task_name: str, steps: int, episode_length: int, seed: int) -> tuple
     try:
         for _ in range(steps):
             for key, value in obs.items():
-                if key != "proprio":
+                if key != PROPRIO:
                     images.setdefault(key, []).append(value)
             obj = np.array(inner.sim.data.body_xpos[object_body])
             grip = np.array(inner.sim.data.site_xpos[inner.robots[0].eef_site_id["right"]])

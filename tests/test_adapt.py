@@ -19,7 +19,8 @@ from wsa_robot.cli import main
 from wsa_robot.config import dump_config, load_config, read_run_config
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.base import FrozenEncoder
-from wsa_robot.encoders.vec_env import MASK_KEY, EmbeddingVecEnv
+from wsa_robot.encoders.vec_env import EmbeddingVecEnv
+from wsa_robot.keys import MASK_KEY
 from wsa_robot.errors import NonFiniteError
 from wsa_robot.fusion import extractor_kwargs
 

@@ -57,3 +57,15 @@ def test_sac_trains_with_pixel_concat_and_depth_tokens(fusion, encoders):
         assert space["sim_depth@agentview"].shape == (1, 8, 8)
         depth = model.replay_buffer.observations["sim_depth@agentview"][:24].astype(np.float32)
         assert 0.3 < depth.min() and depth.max() <= 3.0 and depth.std() > 0.05
+
+
+def test_every_algorithm_has_its_facts():
+    import typing
+
+    from wsa_robot.agents import ALGOS, POLICIES
+    from wsa_robot.algos import ALGO_FACTS, off_policy
+    from wsa_robot.config import RunConfig
+
+    accepted = set(typing.get_args(RunConfig.model_fields["algo"].annotation))
+    assert set(ALGO_FACTS) == set(ALGOS) == set(POLICIES) == accepted
+    assert off_policy("sac") and not off_policy("ppo")

@@ -7,7 +7,7 @@ from wsa_robot.encoders.autoencoder import ConvAutoencoder
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.registry import build_encoder, registry
 from wsa_robot.errors import UserError
-from wsa_robot.pretrain.checkpoint import save_model
+from wsa_robot.encoders.checkpoint import save_model
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from wsa_robot.cli import main
 from wsa_robot.config import dump_config, load_config, read_run_config
 from wsa_robot.encoders.bank import EncoderBank
-from wsa_robot.encoders.vec_env import MASK_KEY, EmbeddingVecEnv
+from wsa_robot.encoders.vec_env import EmbeddingVecEnv
+from wsa_robot.keys import MASK_KEY
 from wsa_robot.envs.faults import Fault, FaultWrapper, parse_fault, parse_faults
 from wsa_robot.errors import UserError
 from wsa_robot.fusion.attention import WSAExtractor

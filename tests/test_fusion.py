@@ -268,3 +268,26 @@ def test_e2e_runs_on_pixels():
 def test_unknown_fusion_names_the_valid_ones():
     with pytest.raises(ValueError, match="wsa, lin"):
         extractor_kwargs("attention", ["a"], None)
+
+
+def test_every_fusion_has_its_facts_and_the_facts_match_the_extractors():
+    """One table says what each fusion is; it must name exactly the fusions the config accepts, and a fusion
+    said to grow must really take a token count it was not built for (WSA/DPA), unlike LIN/FIX/CNN."""
+    import typing
+
+    from wsa_robot.config import RunConfig
+    from wsa_robot.fusion import EXTRACTORS, FUSION_FACTS, can_grow, has_weights, pixel_based
+
+    accepted = set(typing.get_args(RunConfig.model_fields["fusion"].annotation))
+    assert set(FUSION_FACTS) == set(EXTRACTORS) == accepted
+    assert [f for f in FUSIONS if pixel_based(f)] == ["e2e"]
+    assert {f for f in FUSIONS if has_weights(f)} == {f for f in FUSIONS if can_grow(f)} == {"wsa", "dpa"}
+    keys = ["a", "b"]
+    for fusion in ("wsa", "dpa", "lin", "fix", "cnn"):  # the heads after the fusion must fit too: features_dim
+        cls, kw = extractor_kwargs(fusion, keys, "ctx", dim=8)
+        two = cls(space(keys), **kw)
+        cls, kw = extractor_kwargs(fusion, keys + ["c"], "ctx", dim=8)
+        three = cls(space(keys + ["c"]), **kw)
+        fits = two.features_dim == three.features_dim and \
+            all(three.state_dict()[k].shape == v.shape for k, v in two.state_dict().items())
+        assert fits == can_grow(fusion), fusion

@@ -11,6 +11,8 @@ score reaches it (SIGTERM: a checkpoint, then exit); the run is marked done ther
 
 from __future__ import annotations
 
+# Imports inside functions: torch, stable-baselines3 and matplotlib, so `wsa-robot bench --help` and a plan check start fast.
+
 import contextlib
 import json
 import os
@@ -26,6 +28,7 @@ import numpy as np
 from wsa_robot.atomic import write_json
 from wsa_robot.errors import UserError
 from wsa_robot.run_dir import RunDir
+from wsa_robot.seeds import bench_seed
 
 
 @dataclass
@@ -143,7 +146,7 @@ def final_scores(path: Path, episodes: int, n_envs: int = 8) -> list[float]:
 
     run = RunDir(path)
     cfg = run.read_config()
-    venv = make_vec_env(cfg, plan(cfg), n_envs, cfg.seed + 30_000, training=False)
+    venv = make_vec_env(cfg, plan(cfg), n_envs, bench_seed(cfg.seed), training=False)
     try:
         model = load_agent(cfg, run.checked_model_file(), None)
         scores: list[float] = []
@@ -206,8 +209,9 @@ def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
 
 def plot(result: dict, path: Path) -> Path:
     """Eval return against agent steps, one line per run."""
-    from wsa_robot.eval.plots import plt, save_figure
+    from wsa_robot.eval.plots import pyplot, save_figure
 
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for row in result["runs"]:
         if row["curve"]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Imports inside functions: tasks and run_files, read only when a config names a task or a run dir is read.
+
 import copy
 import difflib
 from pathlib import Path

@@ -6,6 +6,9 @@ A plan is a YAML file: `task`, and `runs`, a list of {label, fusion, encoders, s
 with the run's own periodic deterministic eval (eval_every / eval_episodes). A second call resumes what a stop
 left unfinished (`train --resume`) and leaves finished runs alone; a run whose saved config no longer matches
 its plan entry is refused, so an edited plan never continues a run under other settings.
+
+Imports inside functions: torch and matplotlib (through wsa_robot.fusion and eval.plots), which the parent
+process needs only for its report, not to start its children.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from typing import Any
 import yaml
 
 from wsa_robot.config import RunConfig, load_config
-from wsa_robot.encoders.state import STATE
 from wsa_robot.errors import UserError
+from wsa_robot.keys import STATE
 from wsa_robot.run_dir import RunDir
 
 TARGET = 0.8  # the success rate whose first crossing is reported (steps_to_0.8)
@@ -203,6 +206,8 @@ def steps_to(curve: list[dict], target: float = TARGET) -> tuple[int | None, flo
 
 def run_row(run: LearnRun, path: Path) -> dict | None:
     """One run's entry of the results: its curve from the run dir's evals; None if it never started."""
+    from wsa_robot.fusion import pixel_based
+
     rd = RunDir(path)
     if not rd.config_file.exists():
         return None
@@ -211,7 +216,7 @@ def run_row(run: LearnRun, path: Path) -> dict | None:
               "episodes": cfg.eval_episodes, "wall_s": e.get("wall_s")} for e in rd.read_evals()]
     first, wall = steps_to(curve)
     return {"label": run.label, "fusion": cfg.fusion, "encoders": list(cfg.encoders), "seed": cfg.seed,
-            "default": is_default(cfg), "privileged": STATE in cfg.encoders and cfg.fusion != "e2e",
+            "default": is_default(cfg), "privileged": STATE in cfg.encoders and not pixel_based(cfg.fusion),
             "run": str(path), "steps_done": rd.checkpoint_step() or 0, "budget_steps": cfg.total_steps,
             "curve": curve, "config": cfg.model_dump(), f"steps_to_{TARGET}": first, f"wall_s_to_{TARGET}": wall}
 
@@ -245,8 +250,9 @@ def plot(result: dict, path: Path) -> Path:
     privileged oracle dashed; the 0.8 target dotted."""
     import numpy as np
 
-    from wsa_robot.eval.plots import plt, save_figure
+    from wsa_robot.eval.plots import pyplot, save_figure
 
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     labels = list(dict.fromkeys(r["label"] for r in result["runs"]))
     for i, label in enumerate(labels):

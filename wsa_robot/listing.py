@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Imports inside functions: the weights finders (huggingface_hub), so the listing of tasks starts fast.
+
 from pathlib import Path
 
 from rich.table import Table

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Imports inside functions: envs.variations imports mujoco, which the pipeline needs only when an env is made.
+
 import signal
 from dataclasses import dataclass, field
 
@@ -9,16 +11,22 @@ from stable_baselines3.common.env_util import is_wrapped
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
+from wsa_robot.algos import check_replay
 from wsa_robot.config import RunConfig
 from wsa_robot.device import resolve_device
-from wsa_robot.encoders.bank import EncoderBank, token_key
-from wsa_robot.encoders.registry import build_encoder
-from wsa_robot.encoders.state import STATE, image_encoders
+from wsa_robot.encoders.bank import EncoderBank
+from wsa_robot.encoders.registry import build_encoder, registry
+from wsa_robot.encoders.state import image_encoders
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
+from wsa_robot.envs import check_options, make_env, supports_depth
 from wsa_robot.envs.faults import Fault, FaultWrapper, parse_faults
+from wsa_robot.envs.goal import GoalRewardVecEnv
 from wsa_robot.envs.reward import ScaledReward
 from wsa_robot.errors import UserError
-from wsa_robot.tasks import TaskSpec, check_cameras, load_task
+from wsa_robot.fusion import pixel_based
+from wsa_robot.keys import ACHIEVED_GOAL, DESIRED_GOAL, PROPRIO, STATE, split_token, token_key
+from wsa_robot.task_spec import TaskSpec
+from wsa_robot.tasks import check_cameras, load_task
 from wsa_robot.tokens import check_removed, context_key, goal_tokens, run_tokens
 
 
@@ -42,8 +50,8 @@ class Pipeline:
     def vector_keys(self) -> list[str]:
         """Raw vectors the embedded observation keeps: proprio, the oracle's state, and for goal tasks the goals
         HER relabels."""
-        return ["proprio"] + ([STATE] if self.state else []) + \
-            (["achieved_goal", "desired_goal"] if self.task.goal else [])
+        return [PROPRIO] + ([STATE] if self.state else []) + \
+            ([ACHIEVED_GOAL, DESIRED_GOAL] if self.task.goal else [])
 
 
 def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
@@ -55,18 +63,14 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
     if not needs_cameras(cfg):
         cameras = []  # the state oracle alone: the envs render nothing (rendering is most of a step's cost)
     parse_faults(cfg.faults, cameras)  # a bad fault spec fails before any encoder loads or env starts
-    from wsa_robot.envs import check_options
-
-    check_options(task, cfg.reward_shaping, state=cfg.fusion != "e2e" and STATE in cfg.encoders,
+    check_options(task, cfg.reward_shaping, state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
                   controller=cfg.controller, reward_scale=cfg.reward_scale)
-    from wsa_robot.agents import check_replay
-
     check_replay(cfg, task.goal)
-    if cfg.fusion == "e2e":
+    if pixel_based(cfg.fusion):
         if cfg.removed_tokens:
             raise UserError("fusion=e2e learns from pixels and has no encoder tokens to remove; "
                             "drop removed_tokens or choose another fusion")
-        tokens = cameras + (["proprio"] if cfg.proprio != "none" else []) + goal_tokens(task.name)
+        tokens = cameras + ([PROPRIO] if cfg.proprio != "none" else []) + goal_tokens(task.name)
         return Pipeline(task, cameras, tokens, None, None)
     tokens, context = run_tokens(cfg, cameras), context_key(cfg)
     removed = check_removed(cfg.removed_tokens, tokens, context)
@@ -76,15 +80,13 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
     encoders = [build_encoder(name, weights_dir=cfg.weights_dir, zoo_preprocess=cfg.zoo_preprocess)
                 for name in active]
     idle = idle_shapes([n for n in images if n not in active], cameras, cfg.weights_dir)
-    from wsa_robot.envs import supports_depth
-
     depth = [e.name for e in encoders if e.modality == "depth"]
     if depth and not supports_depth(task):
         raise UserError(f"encoder {depth[0]} needs depth images, which task {task.name} does not have; "
                         "choose another (see `wsa-robot encoders`)")
     bank = EncoderBank(encoders, cameras, device=device, precision=cfg.encoder_precision,
                        compile=cfg.encoder_compile)
-    contexts = list(bank.token_shapes) + ["proprio"] + [t for t in tokens if t == STATE] + goal_tokens(task.name)
+    contexts = list(bank.token_shapes) + [PROPRIO] + [t for t in tokens if t == STATE] + goal_tokens(task.name)
     if context not in contexts:
         raise UserError(f"context {context!r} is not a token of this run; use one of: {', '.join(contexts)}")
     return Pipeline(task, cameras, tokens, context, bank, removed, idle)
@@ -93,23 +95,21 @@ def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
 def needs_cameras(cfg: RunConfig) -> bool:
     """Whether a run's envs render cameras: not when its only encoder is the state oracle (its context is then
     proprio or state, tokens.context_key)."""
-    return cfg.fusion == "e2e" or bool(image_encoders(cfg.encoders)) or \
+    return pixel_based(cfg.fusion) or bool(image_encoders(cfg.encoders)) or \
         bool(context_only_encoder(context_key(cfg), cfg.encoders))
 
 
 def context_only_encoder(context: str, encoders: list[str]) -> list[str]:
     """`[NAME]` when the context is `NAME@camera` of an encoder that is not a token (the reference's context: a
     conv autoencoder the fusion reads but never weighs); the bank runs it beside the token encoders."""
-    name = context.rpartition("@")[0]
-    return [name] if name and name not in encoders else []
+    split = split_token(context)
+    return [split[0]] if split and split[0] and split[0] not in encoders else []
 
 
 def idle_shapes(names: list[str], cameras: list[str], weights_dir: str | None) -> dict[str, tuple[int, ...]]:
     """Token shapes of encoders whose every token is removed, from the registry: no model is built or run."""
     if not names:
         return {}
-    from wsa_robot.encoders.registry import registry
-
     entries = registry(weights_dir=weights_dir)
     for name in names:
         if name not in entries:
@@ -122,8 +122,6 @@ def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, de
                report_valid: bool = True, variation: str | None = None, worker: bool = False,
                state: bool = False):
     def make():
-        from wsa_robot.envs import make_env
-
         if worker:  # Ctrl-C reaches the whole process group: the main process checkpoints, then closes its workers
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -177,8 +175,6 @@ def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_s
               for i in range(n_envs)]
     venv: VecEnv = SubprocVecEnv(thunks) if workers else DummyVecEnv(thunks)
     if pipe.task.goal:  # HER's compute_reward, answered in this process (envs/goal.py)
-        from wsa_robot.envs.goal import GoalRewardVecEnv
-
         venv = GoalRewardVecEnv(venv)
     if pipe.bank is None:
         return venv

@@ -6,6 +6,8 @@ Files measured before this block existed carry the string "unknown" instead (see
 
 from __future__ import annotations
 
+# Imports inside functions: torch, read only when a measurement records its versions.
+
 import os
 import platform
 import shlex

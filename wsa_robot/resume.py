@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from rich.console import Console
 from stable_baselines3 import HerReplayBuffer
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import DictReplayBuffer
@@ -21,12 +20,13 @@ from stable_baselines3.common.vec_env import VecEnv
 from wsa_robot.agents import build_agent, load_agent, policy_extractor
 from wsa_robot.agents.grow import grow_replay_buffer, mask_tokens, saved_observation_keys, transplant
 from wsa_robot.config import RunConfig, apply_overrides, validate
+from wsa_robot.console import console
 from wsa_robot.errors import UserError
+from wsa_robot.fusion import can_grow
 from wsa_robot.pipeline import Pipeline, plan
 from wsa_robot.run_dir import RunDir
-from wsa_robot.tokens import GROWABLE, edit_tokens, run_cameras
+from wsa_robot.tokens import edit_tokens, run_cameras
 
-console = Console()
 RESUME_KEYS = ("total_steps",)  # the only overrides a resume takes: extend (or shorten) a run
 
 
@@ -55,7 +55,7 @@ def resume_config(run: RunDir, overrides: list[str], add: list[str],
 
 
 def say(message: str) -> None:
-    console.print(message, soft_wrap=True, highlight=False)  # one line, never wrapped
+    console().print(message, soft_wrap=True, highlight=False)  # one line, never wrapped
 
 
 def resume_agent(cfg: RunConfig, run: RunDir, venv: VecEnv, pipe: Pipeline) -> BaseAlgorithm:
@@ -85,7 +85,7 @@ def _grown_agent(cfg: RunConfig, path: Path, venv: VecEnv, pipe: Pipeline, saved
                  run: RunDir) -> tuple[BaseAlgorithm, list[str]]:
     """A new agent for the new token set with every matching parameter of the checkpoint (agents/grow.py)."""
     now = set(venv.observation_space.spaces)
-    if saved - now or cfg.fusion not in GROWABLE:
+    if saved - now or not can_grow(cfg.fusion):
         raise UserError(f"checkpoint {path} was trained on other observations than {run.config_file} names "
                         f"({', '.join(sorted(saved ^ now))}); restore the config or start a new run")
     old = load_agent(cfg, path, None)  # no env: a HER agent loads with a plain buffer

@@ -7,19 +7,16 @@ Only the config changes here; the pipeline, the agent and the replay buffer foll
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
 from wsa_robot.config import RunConfig
-from wsa_robot.encoders.bank import token_key
+from wsa_robot.encoders.registry import registry
 from wsa_robot.encoders.state import image_encoders, is_state
 from wsa_robot.errors import UserError
-
-GROWABLE = ("wsa", "dpa")  # fusions whose parameters do not depend on the number of tokens
-_FIXED_K = {
-    "lin": "fusion=lin concatenates the tokens",
-    "fix": "fusion=fix concatenates one adapted vector per token",
-    "cnn": "fusion=cnn stacks the token maps into one conv input",
-}
+from wsa_robot.fusion import FUSION_FACTS, can_grow, pixel_based
+from wsa_robot.keys import DESIRED_GOAL, PROPRIO, is_camera_token, token_key
+from wsa_robot.tasks import check_cameras, load_task
 
 
 def encoder_tokens(name: str, cameras: list[str]) -> list[str]:
@@ -30,21 +27,17 @@ def encoder_tokens(name: str, cameras: list[str]) -> list[str]:
 def run_tokens(cfg: RunConfig, cameras: list[str]) -> list[str]:
     """Every token of the run in fusion order, removed ones included (they stay in the observation space)."""
     tokens = [t for e in cfg.encoders for t in encoder_tokens(e, cameras)]
-    return tokens + (["proprio"] if cfg.proprio in ("token", "both") else []) + goal_tokens(cfg.task)
+    return tokens + ([PROPRIO] if cfg.proprio in ("token", "both") else []) + goal_tokens(cfg.task)
 
 
 def goal_tokens(task_name: str) -> list[str]:
     """Goal tasks (gymnasium-robotics Fetch): the goal the agent is asked to reach is a token of its own, so
     the fusion weighs it against the cameras. achieved_goal is not one: in Push, PickAndPlace and Slide it is
     the object's true position, which the agent must see through its cameras (HER still reads it)."""
-    from wsa_robot.tasks import load_task
-
-    return ["desired_goal"] if load_task(task_name).goal else []
+    return [DESIRED_GOAL] if load_task(task_name).goal else []
 
 
 def run_cameras(cfg: RunConfig) -> list[str]:
-    from wsa_robot.tasks import check_cameras, load_task
-
     task = load_task(cfg.task)
     return check_cameras(task, cfg.cameras or task.cameras)
 
@@ -53,9 +46,9 @@ def context_key(cfg: RunConfig) -> str:
     """The token WSA/DPA read as context. A run without image encoders (encoders=state, the oracle) renders no
     camera, so a camera token named as context (the default ae@agentview) gives way to proprio."""
     if cfg.proprio in ("context", "both"):
-        return "proprio"
-    if "@" in cfg.context and not image_encoders(cfg.encoders):
-        return "proprio"
+        return PROPRIO
+    if is_camera_token(cfg.context) and not image_encoders(cfg.encoders):
+        return PROPRIO
     return cfg.context
 
 
@@ -67,7 +60,7 @@ def check_removed(removed: list[str], tokens: list[str], context: str) -> list[s
         if key == context:
             raise UserError(f"{key} is the context token and cannot be removed; start a new run with another "
                             f"context (context=TOKEN or proprio=context)")
-        if key == "desired_goal":  # zeroing it would hide the goal HER relabels and the reward is computed from
+        if key == DESIRED_GOAL:  # zeroing it would hide the goal HER relabels and the reward is computed from
             raise UserError("desired_goal is the goal the agent must reach and cannot be removed; "
                             "remove a camera token instead")
     if removed and set(tokens) <= set(removed):
@@ -83,12 +76,8 @@ class TokenEdit:
 
 
 def _check_encoder_name(name: str, cfg: RunConfig) -> None:
-    from wsa_robot.encoders.registry import registry
-
     names = registry(weights_dir=cfg.weights_dir)
     if name not in names:
-        import difflib
-
         close = difflib.get_close_matches(name, names, n=3) or sorted(names)
         raise UserError(f"unknown encoder {name!r}; choose one of: {', '.join(close)} (see `wsa-robot encoders`)")
 
@@ -103,11 +92,11 @@ def _add(cfg: RunConfig, cameras: list[str], name: str, encoders: list[str], rem
             raise UserError(f"{name} is already in this run and not removed; nothing to add")
         removed[:] = [t for t in removed if t not in restored]
         return restored
-    if "@" in name or name == "proprio":
+    if is_camera_token(name) or name == PROPRIO:
         raise UserError(f"{name!r} is not a token of this run; --add-encoder takes an encoder name (applied to "
                         f"every camera: {', '.join(cameras)}), NAME@camera only restores a removed token")
-    if cfg.fusion not in GROWABLE:
-        raise UserError(f"{_FIXED_K[cfg.fusion]} and cannot take a new one; start a new run with "
+    if not can_grow(cfg.fusion):
+        raise UserError(f"{FUSION_FACTS[cfg.fusion].fixed_tokens} and cannot take a new one; start a new run with "
                         f"encoders={','.join(encoders + [name])}, or use fusion=wsa")
     _check_encoder_name(name, cfg)
     encoders.append(name)
@@ -141,7 +130,7 @@ def edit_tokens(cfg: RunConfig, cameras: list[str], add: list[str], remove: list
     """Apply `--add-encoder` then `--remove-encoder` names to the run's config; every mistake is a UserError."""
     if not add and not remove:
         return TokenEdit(cfg)
-    if cfg.fusion == "e2e":
+    if pixel_based(cfg.fusion):
         raise UserError("fusion=e2e learns from pixels and has no frozen encoders to add or remove")
     both = set(add) & set(remove)
     if both:

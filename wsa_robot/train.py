@@ -6,7 +6,6 @@ import signal
 import time
 
 import numpy as np
-from rich.console import Console
 from stable_baselines3.common.callbacks import CallbackList
 
 from wsa_robot.agents import build_agent
@@ -15,15 +14,17 @@ from wsa_robot.agents.overlap import attach_learner, make_training_env, training
 from wsa_robot.agents.threads import torch_threads_for
 from wsa_robot.agents.callbacks import (CheckpointCallback, EvalCallback, EventsCallback, ProgressCallback,
                                         WeightsCallback)
+from wsa_robot.algos import ALGO_FACTS
 from wsa_robot.config import RunConfig
+from wsa_robot.console import console
 from wsa_robot.errors import NonFiniteError
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.eval.table import success_rate
 from wsa_robot.pipeline import close_envs, make_vec_env, plan
 from wsa_robot.resume import resume_agent, say
 from wsa_robot.run_dir import RunDir
+from wsa_robot.seeds import periodic_eval_seed
 
-console = Console()
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: checkpoint, then stop
@@ -60,11 +61,11 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
     if not resume:
         run.write_config(cfg)
     venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps
-    eval_env = make_vec_env(cfg, pipe, 1, cfg.seed + 10_000, training=False) if cfg.eval_every else None
+    eval_env = make_vec_env(cfg, pipe, 1, periodic_eval_seed(cfg.seed), training=False) if cfg.eval_every else None
     try:
         if resume:
             model = resume_agent(cfg, run, venv, pipe)
-            console.print(f"resuming {run.path} at step {model.num_timesteps}")
+            console().print(f"resuming {run.path} at step {model.num_timesteps}")
         else:
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, run.tensorboard)
         attach_learner(venv, model)
@@ -86,7 +87,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
         callbacks += [evals] if evals else []
         if events:
             callbacks.append(EventsCallback(events, len(pipe.token_keys) - len(pipe.removed_tokens)))
-        bar = ProgressCallback(cfg.total_steps, weights, evals, console=console) if progress else None
+        bar = ProgressCallback(cfg.total_steps, weights, evals, console=console()) if progress else None
         callbacks += [bar] if bar else []
         remaining = cfg.total_steps - model.num_timesteps
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -95,7 +96,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
         try:
             if remaining > 0:
                 model.learn(remaining, callback=CallbackList(callbacks), reset_num_timesteps=False,
-                            tb_log_name="tb", log_interval=1 if cfg.algo == "ppo" else 4)
+                            tb_log_name="tb", log_interval=ALGO_FACTS[cfg.algo].log_interval)
             check_parameters(model)  # the last update ran after the last callback
         except KeyboardInterrupt:
             interrupted = True

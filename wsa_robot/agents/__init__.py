@@ -20,21 +20,23 @@ from wsa_robot.agents.acting import WeightsPPOPolicy, act, policy_extractor, rol
 from wsa_robot.agents.nstep import DictNStepReplayBuffer
 from wsa_robot.agents.overlap import OverlapSAC
 from wsa_robot.agents.sac_policy import CriticFusionSACPolicy
+from wsa_robot.algos import algo_settings, check_replay, off_policy
 from wsa_robot.config import RunConfig
 from wsa_robot.device import resolve_device
-from wsa_robot.errors import UserError
+from wsa_robot.envs.goal import is_goal_space
 from wsa_robot.fusion import extractor_kwargs
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"sac": OverlapSAC, "ppo": PPO}
+POLICIES: dict[str, type] = {"sac": CriticFusionSACPolicy, "ppo": WeightsPPOPolicy}
 HER = {"n_sampled_goal": 4, "goal_selection_strategy": "future"}  # 4 relabelled goals per real one, from later steps
 
 
 def policy_kwargs(cfg: RunConfig, token_keys: list[str], context_key: str | None) -> dict:
     cls, kwargs = extractor_kwargs(cfg.fusion, token_keys, context_key, dim=cfg.fusion_dim,
                                    wsa_scorer=cfg.wsa_scorer, lin_context=cfg.lin_context)
-    arch = cfg.sac.net_arch if cfg.algo == "sac" else cfg.ppo.net_arch
-    policy = {"features_extractor_class": cls, "features_extractor_kwargs": kwargs, "net_arch": list(arch)}
-    if cfg.algo == "sac":  # one kernel for all of Adam's parameter updates: 2 ms of a 28 ms update on 1 CPU core
+    policy = {"features_extractor_class": cls, "features_extractor_kwargs": kwargs,
+              "net_arch": list(algo_settings(cfg).net_arch)}
+    if off_policy(cfg.algo):  # one kernel for all of Adam's parameter updates: 2 ms of a 28 ms update on 1 CPU core
         policy["optimizer_kwargs"] = {"fused": True}
     return policy
 
@@ -47,10 +49,10 @@ def linear_to_zero(value: float) -> LinearSchedule:
 def algo_hyperparameters(cfg: RunConfig) -> dict:
     """The algorithm's keyword arguments; `ppo.linear_decay` turns learning_rate and clip_range into
     schedules that reach 0 at the end of training (the reference Atari PPO)."""
-    hp = (cfg.sac if cfg.algo == "sac" else cfg.ppo).model_dump()
+    hp = algo_settings(cfg).model_dump()
     hp.pop("net_arch")
     hp.pop("overlap", None)  # how train() schedules updates, not an SB3 argument
-    if cfg.algo == "sac":  # SAC's n-step returns come from the replay buffer (replay_kwargs); PPO's n_steps is its rollout
+    if off_policy(cfg.algo):  # SAC's n-step returns come from the replay buffer (replay_kwargs); PPO's n_steps is its rollout
         hp.pop("n_steps")
     if hp.pop("linear_decay", False):
         hp["learning_rate"] = linear_to_zero(hp["learning_rate"])
@@ -62,9 +64,7 @@ def replay_kwargs(cfg: RunConfig, venv: VecEnv) -> dict:
     """SAC on a goal task replays with HER. The buffer holds the embedded observations; HER relabels their
     raw `desired_goal` with a later `achieved_goal` and asks the env stack for the reward (envs/goal.py).
     `sac.n_steps` > 1: n-step returns from DictNStepReplayBuffer (agents/nstep.py), not combined with HER."""
-    from wsa_robot.envs.goal import is_goal_space
-
-    if cfg.algo != "sac":
+    if not off_policy(cfg.algo):
         return {}
     goal = is_goal_space(venv.observation_space)
     check_replay(cfg, goal)
@@ -76,18 +76,10 @@ def replay_kwargs(cfg: RunConfig, venv: VecEnv) -> dict:
     return {}
 
 
-def check_replay(cfg: RunConfig, goal: bool) -> None:
-    """n-step returns are not combined with HER's relabelling (plan() asks before any env starts)."""
-    if cfg.algo == "sac" and cfg.sac.n_steps > 1 and goal:
-        raise UserError(f"sac.n_steps={cfg.sac.n_steps}: n-step returns are not supported with HER (task "
-                        f"{cfg.task} is goal-conditioned and learns with HER); drop sac.n_steps")
-
-
 def build_agent(cfg: RunConfig, venv: VecEnv, token_keys: list[str], context_key: str | None,
                 tensorboard_log: Path | None) -> BaseAlgorithm:
     hp = {**algo_hyperparameters(cfg), **replay_kwargs(cfg, venv)}
-    policy = CriticFusionSACPolicy if cfg.algo == "sac" else WeightsPPOPolicy
-    return ALGOS[cfg.algo](policy, venv, policy_kwargs=policy_kwargs(cfg, token_keys, context_key),
+    return ALGOS[cfg.algo](POLICIES[cfg.algo], venv, policy_kwargs=policy_kwargs(cfg, token_keys, context_key),
                            tensorboard_log=str(tensorboard_log) if tensorboard_log else None, seed=cfg.seed,
                            device=resolve_device(cfg.device), verbose=0, **hp)
 
@@ -96,7 +88,7 @@ def load_agent(cfg: RunConfig, path: Path, venv: VecEnv | None) -> BaseAlgorithm
     """Without `venv` (acting only) a HER agent gets a plain buffer: HER cannot be rebuilt without an env.
     A PPO run saved with SB3's own MultiInputPolicy loads into WeightsPPOPolicy (the same parameters)."""
     custom = {"replay_buffer_class": DictReplayBuffer, "replay_buffer_kwargs": {}} \
-        if venv is None and cfg.algo == "sac" else {}
-    if cfg.algo == "ppo":
-        custom["policy_class"] = WeightsPPOPolicy
+        if venv is None and off_policy(cfg.algo) else {}
+    if not off_policy(cfg.algo):  # PPO runs saved with SB3's MultiInputPolicy
+        custom["policy_class"] = POLICIES[cfg.algo]
     return ALGOS[cfg.algo].load(path, env=venv, device=resolve_device(cfg.device), custom_objects=custom or None)

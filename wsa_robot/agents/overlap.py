@@ -18,6 +18,9 @@ from __future__ import annotations
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from wsa_robot.agents.acting import WeightsSAC
+from wsa_robot.algos import off_policy
+from wsa_robot.pipeline import env_subprocesses, make_vec_env
+from wsa_robot.seeds import training_seed
 
 
 class OverlapSAC(WeightsSAC):
@@ -75,17 +78,15 @@ class UpdateDuringStep(VecEnvWrapper):
 
 def overlaps(cfg) -> bool:
     """Whether a run's SAC updates overlap its env steps (`sac.overlap`, SAC only)."""
-    return cfg.algo == "sac" and cfg.sac.overlap
+    return off_policy(cfg.algo) and cfg.sac.overlap
 
 
 def make_training_env(cfg, pipe, **kwargs) -> VecEnv:
     """The envs an agent learns from: as `make_vec_env(training=True)`, plus, when updates overlap env steps,
     a subprocess even for one env (`vec_env: auto`) and the UpdateDuringStep wrapper; `attach_learner` then
     hands it the model."""
-    from wsa_robot.pipeline import make_vec_env
-
     cfg = training_env_config(cfg)
-    venv = make_vec_env(cfg, pipe, cfg.n_envs, cfg.seed, training=True, **kwargs)
+    venv = make_vec_env(cfg, pipe, cfg.n_envs, training_seed(cfg.seed), training=True, **kwargs)
     return UpdateDuringStep(venv) if overlaps(cfg) else venv
 
 
@@ -99,8 +100,6 @@ def training_env_config(cfg):
 
 def training_env_subprocesses(cfg) -> int:
     """How many env subprocesses `make_training_env` starts (0: the envs step in this process)."""
-    from wsa_robot.pipeline import env_subprocesses
-
     cfg = training_env_config(cfg)
     return env_subprocesses(cfg.vec_env, cfg.n_envs)
 

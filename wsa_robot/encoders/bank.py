@@ -9,13 +9,10 @@ import torch
 
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.errors import UserError
+from wsa_robot.keys import token_key
 
 # autocast dtype per precision name; fp32 runs without autocast
 PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def token_key(encoder: str, camera: str) -> str:
-    return f"{encoder}@{camera}"
 
 
 def check_precision(precision: str, device: str) -> None:

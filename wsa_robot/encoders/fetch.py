@@ -11,6 +11,8 @@ to download from where, and where to put it.
 
 from __future__ import annotations
 
+# Imports inside functions: huggingface_hub, loaded only when weights are fetched.
+
 import os
 import urllib.error
 import urllib.request

@@ -6,6 +6,8 @@ imported here only, and this module only when such an encoder is built, so listi
 
 from __future__ import annotations
 
+# Imports inside functions: transformers and huggingface_hub, loaded only when such an encoder is built.
+
 from pathlib import Path
 from typing import Literal, Sequence
 

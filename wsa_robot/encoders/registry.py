@@ -8,13 +8,17 @@ import difflib
 from pathlib import Path
 
 from wsa_robot.assets import read_manifest, verified_file
-from wsa_robot.encoders.autoencoder import feature_grid
+from wsa_robot.encoders.autoencoder import AutoencoderEncoder, feature_grid
 from wsa_robot.encoders.base import FrozenEncoder
+from wsa_robot.encoders.checkpoint import SKILL_NAMES, load_model
 from wsa_robot.encoders.entry import EncoderEntry
+from wsa_robot.encoders.sim_depth import SimDepthEncoder
 from wsa_robot.encoders.state import state_entry
+from wsa_robot.encoders.stdim import STDIM, STDIMEncoder
+from wsa_robot.encoders.transporter import TRANSPORTER_TOKENS, Transporter
+from wsa_robot.encoders.vos import VOS, VOSEncoder
 from wsa_robot.encoders.zoo import zoo_entries
 from wsa_robot.errors import UserError
-from wsa_robot.pretrain import SKILL_NAMES
 from wsa_robot.resources import data_dir
 
 __all__ = ["EncoderEntry", "build_encoder", "registry"]
@@ -40,12 +44,6 @@ def _skill_entries(meta: dict, assets: Path) -> list[EncoderEntry]:
 
 
 def _build_skill(meta: dict, assets: Path, suffix: str = "") -> FrozenEncoder:
-    from wsa_robot.encoders.autoencoder import AutoencoderEncoder
-    from wsa_robot.encoders.stdim import STDIM, STDIMEncoder
-    from wsa_robot.encoders.transporter import TRANSPORTER_TOKENS, Transporter
-    from wsa_robot.encoders.vos import VOS, VOSEncoder
-    from wsa_robot.pretrain.checkpoint import load_model
-
     model = load_model(verified_file(meta, assets))
     wrap = TRANSPORTER_TOKENS[suffix] if isinstance(model, Transporter) else \
         STDIMEncoder if isinstance(model, STDIM) else VOSEncoder if isinstance(model, VOS) else AutoencoderEncoder
@@ -54,8 +52,6 @@ def _build_skill(meta: dict, assets: Path, suffix: str = "") -> FrozenEncoder:
 
 def _sim_depth_entry() -> EncoderEntry:
     def build() -> FrozenEncoder:
-        from wsa_robot.encoders.sim_depth import SimDepthEncoder
-
         return SimDepthEncoder().freeze()
 
     return EncoderEntry("sim_depth", "simulator", "simulator depth camera, no model",

@@ -15,8 +15,8 @@ from __future__ import annotations
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.entry import EncoderEntry
 from wsa_robot.errors import UserError
+from wsa_robot.keys import STATE
 
-STATE = "state"  # the encoder's name, the observation key the env fills and the token's name
 STATE_ENCODERS = (STATE,)
 
 

@@ -10,8 +10,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.envs.faults import VALID_SUFFIX  # `<camera>_valid` [N, 1]: 1 = a fresh frame
-
-MASK_KEY = "token_mask"
+from wsa_robot.keys import MASK_KEY, PROPRIO, split_token
 
 
 def camera_valid_mask(obs: dict[str, np.ndarray], token_keys: list[str], n: int) -> np.ndarray:
@@ -19,7 +18,8 @@ def camera_valid_mask(obs: dict[str, np.ndarray], token_keys: list[str], n: int)
     1 for the others (vector tokens such as proprio, and cameras without a `_valid` key)."""
     mask = np.ones((n, len(token_keys)), np.float32)
     for i, key in enumerate(token_keys):
-        valid = obs.get(key.rpartition("@")[2] + VALID_SUFFIX) if "@" in key else None
+        camera = split_token(key)
+        valid = obs.get(camera[1] + VALID_SUFFIX) if camera else None
         if valid is not None:
             mask[:, i] = np.asarray(valid, np.float32).reshape(n)
     return mask
@@ -31,7 +31,7 @@ class EmbeddingVecEnv(VecEnvWrapper):
 
     def __init__(self, venv: VecEnv, bank: EncoderBank, token_keys: list[str], mask_invalid: bool = True,
                  removed: Sequence[str] = (), idle_shapes: dict[str, tuple[int, ...]] | None = None,
-                 vector_keys: Sequence[str] = ("proprio",)) -> None:
+                 vector_keys: Sequence[str] = (PROPRIO,)) -> None:
         self.bank, self.token_keys = bank, list(token_keys)
         # vector_keys: non-image observations passed through as they are, when the env has them (proprio, and
         # the goal vectors achieved_goal / desired_goal that HER relabels in the replay buffer)

@@ -8,6 +8,8 @@ own cache (the Hugging Face hub cache by hub id; ~/.r3m for R3M, where the offic
 
 from __future__ import annotations
 
+# Imports inside functions: torch and huggingface_hub, loaded only when weights are looked up in a hub cache or loaded.
+
 import hashlib
 import json
 import os

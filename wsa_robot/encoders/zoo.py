@@ -5,6 +5,8 @@ Entries are cheap to make: they look for weights on disk and read small JSON hea
 
 from __future__ import annotations
 
+# Imports inside functions: torch models and transformers, loaded only when an encoder is built, so listing encoders stays fast.
+
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 
 from wsa_robot.errors import UserError
-from wsa_robot.tasks import TaskSpec
+from wsa_robot.task_spec import TaskSpec
 
 BACKENDS = ("robosuite", "gym_robotics", "atari")
 _DEPTH = ("robosuite", "gym_robotics")  # backends that render depth beside the images

@@ -25,7 +25,7 @@ from stable_baselines3.common.monitor import Monitor
 
 from wsa_robot.errors import UserError
 from wsa_robot.resources import data_dir
-from wsa_robot.tasks import TaskSpec
+from wsa_robot.task_spec import TaskSpec
 
 gym.register_envs(ale_py)
 

@@ -30,7 +30,7 @@ from wsa_robot.envs import check_options
 from wsa_robot.envs.gl import ensure_headless_gl
 from wsa_robot.errors import UserError
 from wsa_robot.resources import data_dir
-from wsa_robot.tasks import TaskSpec
+from wsa_robot.task_spec import TaskSpec
 
 ensure_headless_gl()
 import mujoco  # noqa: E402  (reads MUJOCO_GL at import)

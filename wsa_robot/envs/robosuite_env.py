@@ -11,7 +11,7 @@ from gymnasium import spaces
 
 from wsa_robot.envs.gl import ensure_headless_gl
 from wsa_robot.errors import UserError
-from wsa_robot.tasks import TaskSpec
+from wsa_robot.task_spec import TaskSpec
 
 ensure_headless_gl()
 logging.disable(logging.WARNING)  # robosuite warns at import about optional extras we do not use

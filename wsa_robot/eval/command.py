@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+# Imports inside functions: envs.variations (mujoco), video writing and plots, loaded only when the command needs them.
+
 import contextlib
 
-from rich.console import Console
 from rich.progress import Progress
 
 from wsa_robot.agents import load_agent
 from wsa_robot.atomic import write_json
+from wsa_robot.console import console
 from wsa_robot.envs.faults import parse_faults
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
+from wsa_robot.seeds import eval_seed
 
-console = Console()
 VIDEO_SIZE = 252  # pixels per camera in videos; divisible by 84 and by the 2 that H.264 wants
 
 
@@ -32,10 +34,10 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
     variation = None if variation == INTACT else variation
     model_file = run.checked_model_file()
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, cfg.seed + 20_000, video_size=VIDEO_SIZE if render else None,
+    venv = make_vec_env(cfg, pipe, 1, eval_seed(cfg.seed), video_size=VIDEO_SIZE if render else None,
                         training=False, faults=faults, variation=variation)
     writers: dict[int, object] = {}
-    with contextlib.ExitStack() as stack, Progress(console=console) as bar:
+    with contextlib.ExitStack() as stack, Progress(console=console()) as bar:
         stack.callback(venv.close)
         model = load_agent(cfg, model_file, None)
         job = bar.add_task(f"eval {run.path}", total=episodes)
@@ -74,17 +76,17 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
         from wsa_robot.eval.conditions import conditions_table, evaluate_run
 
         title = f"{title} with faults {', '.join(faults)}"
-        console.print(f"running the same {episodes} episode(s) without faults to compare")
-        result["without_faults"] = evaluate_run(run, episodes, faults=[], seed=cfg.seed + 20_000,
+        console().print(f"running the same {episodes} episode(s) without faults to compare")
+        result["without_faults"] = evaluate_run(run, episodes, faults=[], seed=eval_seed(cfg.seed),
                                                  variation=variation)
-    table = episode_table(rows, pipe.token_keys, console.width, title)
-    console.print(table)
+    table = episode_table(rows, pipe.token_keys, console().width, title)
+    console().print(table)
     if result["summary"]["weights"] and not weights_fit(table, pipe.token_keys):
-        console.print(weights_table(result["summary"]["weights"], console.width))
+        console().print(weights_table(result["summary"]["weights"], console().width))
     if faults:
-        console.print(conditions_table({"without faults": result["without_faults"],
-                                        "with " + ", ".join(faults): result["summary"]}, console.width))
+        console().print(conditions_table({"without faults": result["without_faults"],
+                                        "with " + ", ".join(faults): result["summary"]}, console().width))
     write_json(run.path / "eval_summary.json", result)
     if render:
-        console.print(f"videos and weight plots in {run.videos}")
+        console().print(f"videos and weight plots in {run.videos}")
     return rows

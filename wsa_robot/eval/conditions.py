@@ -10,9 +10,8 @@ from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.eval.table import summary
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
+from wsa_robot.seeds import eval_seed
 from wsa_robot.tables import Col, fitted_table
-
-EVAL_SEED_OFFSET = 20_000  # eval envs' seeds: the run's seed + this, apart from training (+0) and periodic evals
 
 
 def evaluate_run(run: RunDir, episodes: int, faults: list[str] | None = None, variation: str | None = None,
@@ -24,7 +23,7 @@ def evaluate_run(run: RunDir, episodes: int, faults: list[str] | None = None, va
     cfg = run.read_config()
     model_file = run.checked_model_file()
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, cfg.seed + EVAL_SEED_OFFSET if seed is None else seed, training=False,
+    venv = make_vec_env(cfg, pipe, 1, eval_seed(cfg.seed) if seed is None else seed, training=False,
                         faults=list(faults or []), mask_faults=mask_faults, variation=variation)
     try:
         model = load_agent(cfg, model_file, None)

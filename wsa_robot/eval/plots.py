@@ -1,29 +1,41 @@
-"""PNG plots: WSA weights over an episode, learning curves. Written atomically."""
+"""PNG plots: WSA weights over an episode, learning curves. Written atomically.
+
+Importing this module chooses no matplotlib backend: `pyplot()` picks Agg (files only, no display) when the
+first figure is drawn, so importing it has no effect on a process that shows plots of its own.
+"""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from wsa_robot.atomic import atomic_path
 
-from wsa_robot.atomic import atomic_path  # noqa: E402
+
+@functools.cache
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, chosen once, here."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def save_figure(fig, path: Path) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    pyplot().close(fig)
     return path
 
 
 def plot_weights(weights: np.ndarray, token_keys: list[str], path: Path, title: str = "") -> Path:
     """weights [T, K]: one line per token over the episode's steps."""
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = pyplot().subplots(figsize=(8, 3.5))
     for k, key in enumerate(token_keys):
         ax.plot(np.arange(len(weights)), weights[:, k], label=key, linewidth=1.5)
     ax.set(xlabel="step", ylabel="WSA weight", ylim=(0, 1), title=title)
@@ -39,7 +51,7 @@ def plot_curve(steps: Sequence[float], values: Sequence[float], path: Path, ylab
 def plot_curves(series: dict[str, tuple[Sequence[float], Sequence[float]]], path: Path, ylabel: str,
                 title: str = "") -> Path:
     """One line per label (steps, values); a legend when there is more than one."""
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = pyplot().subplots(figsize=(6, 3.5))
     for label, (steps, values) in series.items():
         ax.plot(steps, values, marker="o", label=label or None)
     ax.set(xlabel="environment steps", ylabel=ylabel, title=title)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.progress import Progress
 
 from wsa_robot.atomic import write_json
+from wsa_robot.console import console
 from wsa_robot.envs.variations import INTACT, expand, parse_spec, variations_for
-from wsa_robot.eval.conditions import EVAL_SEED_OFFSET, conditions_table, evaluate_run
+from wsa_robot.eval.conditions import conditions_table, evaluate_run
 from wsa_robot.run_dir import RunDir
+from wsa_robot.seeds import eval_seed
 from wsa_robot.tasks import load_task
 
-console = Console()
 
 
 def eval_variations(run: RunDir, episodes: int, spec: str) -> dict[str, dict]:
@@ -22,22 +22,22 @@ def eval_variations(run: RunDir, episodes: int, spec: str) -> dict[str, dict]:
     names = expand(task, spec)  # every name checked before anything loads
     run.checked_model_file()
     described = variations_for(task)
-    seed = cfg.seed + EVAL_SEED_OFFSET
+    seed = eval_seed(cfg.seed)
     results: dict[str, dict] = {}
-    with Progress(console=console) as bar:
+    with Progress(console=console()) as bar:
         job = bar.add_task(f"eval {run.path} under {len(names)} conditions", total=len(names))
         for name in names:
             bar.update(job, description=f"eval {name}")
             results[name] = evaluate_run(run, episodes, variation=None if name == INTACT else name, seed=seed)
             bar.advance(job)
-    table = conditions_table(results, console.width)
+    table = conditions_table(results, console().width)
     table.title = f"{cfg.task}: {episodes} deterministic episode(s) per visual variation"
     table.columns[0].header = "variation"
-    console.print(table)
+    console().print(table)
     rows = [{"variation": name,
              "description": "the unchanged scene" if name == INTACT else described[parse_spec(name)[0]].description,
              **{k: v for k, v in s.items() if k != "variation"}} for name, s in results.items()]
     write_json(run.path / "variations.json", {"task": cfg.task, "episodes": episodes, "seed": seed,
                                               "variations": rows})
-    console.print(f"written to {run.path / 'variations.json'}")
+    console().print(f"written to {run.path / 'variations.json'}")
     return results

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from rich.table import Table
 
+from wsa_robot.keys import SEPARATOR
 from wsa_robot.tables import Col, fitted_table
 
 
@@ -29,7 +30,7 @@ def summary(rows: list[dict]) -> dict:
 
 
 def _token_header(key: str) -> str:
-    return key.replace("robot0_", "").replace("@", "\n@")  # "ae\n@eye_in_hand": long names split at the @
+    return key.replace("robot0_", "").replace(SEPARATOR, "\n" + SEPARATOR)  # "ae\n@eye_in_hand": split at the @
 
 
 def episode_table(rows: list[dict], token_keys: list[str], width: int | None = None,
@@ -51,8 +52,7 @@ def weights_fit(table: Table, token_keys: list[str]) -> bool:
 def _episode_table(rows: list[dict], tokens: list[str], width: int | None, title: str) -> Table:
     cols = [Col("ep", justify="right"), Col("return", justify="right"), Col("success", justify="right"),
             Col("length", justify="right")]
-    cols += [Col(key.replace("robot0_", "").replace("@", "\n@"), keep=1, justify="right")  # "ae\n@eye_in_hand"
-             for key in tokens]
+    cols += [Col(_token_header(key), keep=1, justify="right") for key in tokens]
 
     def weight_cells(weights: dict) -> list[str]:
         return [f"{weights[k]:.2f}" if k in weights else "-" for k in tokens]

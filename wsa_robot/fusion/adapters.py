@@ -10,10 +10,12 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from wsa_robot.keys import MASK_KEY, SEPARATOR
+
 
 def module_key(token: str) -> str:
     """ModuleDict keys may not contain '.'; '@' is kept readable as '__'."""
-    return token.replace("@", "__").replace(".", "_")
+    return token.replace(SEPARATOR, "__").replace(".", "_")
 
 
 def flat_dim(space: spaces.Box) -> int:
@@ -51,7 +53,7 @@ class TokenAdapters(nn.Module):
 
 def token_mask(obs: dict[str, torch.Tensor], k: int, batch: int, device: torch.device) -> torch.Tensor:
     """The boolean [B, K] presence mask from the observation, all present when the env gives none."""
-    mask = obs.get("token_mask")
+    mask = obs.get(MASK_KEY)
     if mask is None:
         return torch.ones(batch, k, dtype=torch.bool, device=device)
     return mask > 0.5

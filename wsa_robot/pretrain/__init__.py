@@ -7,10 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from wsa_robot.assets import add_to_manifest
+from wsa_robot.encoders.checkpoint import SKILL_NAMES, save_model
 from wsa_robot.errors import UserError
+from wsa_robot.pretrain.collect import collect_frames, labels
+from wsa_robot.pretrain.frames import split_by_episode
+from wsa_robot.pretrain.skills import SKILLS, skill_output_shape
+from wsa_robot.pretrain.trainer import train_skill
 from wsa_robot.resources import data_dir
-
-SKILL_NAMES = ("autoencoder", "depth", "segmentation", "contrastive", "keypoints", "stdim", "vos")
+from wsa_robot.tasks import check_cameras, load_task
 
 
 def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, steps: int = 3000,
@@ -22,13 +26,8 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
     `agent_run`: a trained run of the task plays `agent_fraction` of the episodes instead."""
     if skill_name not in SKILL_NAMES:
         raise UserError(f"unknown skill {skill_name!r}; choose one of: {', '.join(SKILL_NAMES)}")
-    from wsa_robot.tasks import check_cameras, load_task  # here: the skills themselves need no simulator
-
     task = load_task(task_name)
     cameras = check_cameras(task, cameras or task.cameras)
-    from wsa_robot.pretrain.collect import collect_frames, labels
-    from wsa_robot.pretrain.skills import SKILLS
-
     skill = SKILLS[skill_name]
     missing = [label for label in skill.needs if label not in labels(task)]
     if missing:
@@ -49,11 +48,6 @@ def train_and_save(skill_name: str, frames: Any, task_name: str, cameras: list[s
                    provenance: str = "random-policy frames, `wsa-robot pretrain`") -> dict[str, Any]:
     """Train a skill on collected Frames, save its weights and manifest entry in `out_dir` (default assets/).
     Needs no simulator: scripts/pretrain_atari.py runs it on frames collected elsewhere."""
-    from wsa_robot.pretrain.checkpoint import save_model
-    from wsa_robot.pretrain.frames import split_by_episode
-    from wsa_robot.pretrain.skills import SKILLS, skill_output_shape
-    from wsa_robot.pretrain.trainer import train_skill
-
     skill = SKILLS[skill_name]
     train_idx, val_idx = split_by_episode(frames.episode)
     if not len(val_idx):

@@ -3,6 +3,8 @@ never sees (the reference mixed agent frames in after random-only data missed la
 
 from __future__ import annotations
 
+# Imports inside functions: the agents and the pipeline (stable-baselines3), needed only when a trained run plays.
+
 from pathlib import Path
 from typing import Any, Callable
 

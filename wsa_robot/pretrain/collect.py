@@ -8,6 +8,8 @@ cached under data/frames/ so that several skills train on the same frames withou
 
 from __future__ import annotations
 
+# Imports inside functions: the backends' simulators (robosuite, mujoco) and the run-dir reader, needed only when frames are collected.
+
 import hashlib
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from rich.progress import Progress
 
 from wsa_robot.pretrain.agent_policy import Policy, RunPolicy
 from wsa_robot.pretrain.frames import Frames, load_frames, save_frames
-from wsa_robot.tasks import TaskSpec
+from wsa_robot.task_spec import TaskSpec
 
 CACHE = Path("data/frames")
 # what each backend's frames come with: per-pixel labels rendered beside the images, or a frame stack

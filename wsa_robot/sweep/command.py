@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Imports inside functions: ray (sweep.runner), loaded only when trials run.
+
 import os
 from collections import Counter
 from pathlib import Path

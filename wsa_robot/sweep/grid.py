@@ -5,6 +5,8 @@ so running the sweep again finds the same run dirs: finished trials are skipped,
 
 from __future__ import annotations
 
+# Imports inside functions: torch and the encoder registry (check_available), so a sweep spec parses without them.
+
 import difflib
 import itertools
 import json
@@ -17,6 +19,7 @@ import yaml
 
 from wsa_robot.config import RunConfig, _keys, load_config, read_run_config
 from wsa_robot.errors import UserError
+from wsa_robot.keys import PROPRIO
 from wsa_robot.run_dir import RunDir
 from wsa_robot.sweep.spec import SweepSpec
 
@@ -169,6 +172,7 @@ def check_available(trials: list[Trial]) -> None:
     from wsa_robot.encoders.zoo import CATALOGUE, HFSpec
     from wsa_robot.envs import supports_depth
     from wsa_robot.envs.faults import parse_faults
+    from wsa_robot.fusion import pixel_based
     from wsa_robot.tasks import check_cameras, load_task
 
     downloadable = {s.name for s in CATALOGUE if isinstance(s, HFSpec)} if not offline() else set()
@@ -182,7 +186,7 @@ def check_available(trials: list[Trial]) -> None:
             parse_faults(cfg.faults, cameras)
         except UserError as e:
             raise UserError(f"trial {t.id}: {e}") from None
-        if cfg.fusion == "e2e":
+        if pixel_based(cfg.fusion):
             continue
         if cfg.weights_dir not in registries:
             registries[cfg.weights_dir] = registry(weights_dir=cfg.weights_dir)
@@ -207,11 +211,11 @@ def check_available(trials: list[Trial]) -> None:
         if needed:
             continue
         tokens = [t for e in cfg.encoders + context_only for t in encoder_tokens(e, cameras)]
-        if context != "proprio" and context not in tokens:
+        if context != PROPRIO and context not in tokens:
             raise UserError(f"trial {t.id}: context {context!r} is not a token of this trial; use one of: "
-                            f"{', '.join(tokens + ['proprio'])}")
+                            f"{', '.join(tokens + [PROPRIO])}")
     if missing:
-        needing = sum(1 for t in trials if t.cfg.fusion != "e2e"
+        needing = sum(1 for t in trials if not pixel_based(t.cfg.fusion)
                       and set(t.cfg.encoders + context_only_encoder(context_key(t.cfg), t.cfg.encoders)) & set(missing))
         parts = "; ".join(f"{name} ({how})" for name, how in missing.items())
         raise UserError(f"{needing} of {len(trials)} trials need encoders that are not available: {parts}")

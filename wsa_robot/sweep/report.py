@@ -6,6 +6,8 @@ return and success: the final eval; score: the mean return of the last `score_la
 
 from __future__ import annotations
 
+# Imports inside functions: matplotlib, loaded only when a plot is drawn.
+
 import csv
 import io
 from dataclasses import dataclass, field
@@ -161,8 +163,9 @@ def write_markdown(table: list[Cell], name: str, metric: str, path: Path, last: 
 
 def plot_cell(cell: Cell, path: Path) -> Path | None:
     """Eval return (and success, when the task has it) over steps: mean over seeds, shaded ± std."""
-    from wsa_robot.eval.plots import save_figure, plt  # Agg backend, atomic PNG writes
+    from wsa_robot.eval.plots import pyplot, save_figure  # Agg backend, atomic PNG writes
 
+    plt = pyplot()
     panels = [m for m in ("mean_return", "success_rate") if len(cell.curve(m)[0])]
     if not panels:
         return None

@@ -7,6 +7,8 @@ A class Trainable (one `step` = the whole run) because Tune runs function traina
 
 from __future__ import annotations
 
+# Imports inside functions: ray and the trainer (torch), loaded in the trial, not when the sweep module is imported.
+
 import os
 import time
 import warnings

@@ -1,4 +1,6 @@
-"""Checkpoints of the models `wsa-robot pretrain` trains: kind + config + state dict, written atomically."""
+"""The checkpoint format of the project's own encoders (the skills `wsa-robot pretrain` trains, shipped in
+assets/): kind + config + state dict, written atomically. It lives with the encoders, which load it; pretrain/
+writes it."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from wsa_robot.encoders.stdim import STDIM
 from wsa_robot.encoders.transporter import Transporter
 from wsa_robot.encoders.vos import VOS
 
+SKILL_NAMES = ("autoencoder", "depth", "segmentation", "contrastive", "keypoints", "stdim", "vos")
 CHECKPOINT_FORMAT = "wsa-robot/autoencoder/v1"  # the name predates the other skills; the format is shared
 KINDS: dict[str, type[nn.Module]] = {"conv_autoencoder": ConvAutoencoder, "transporter": Transporter,
                                      "stdim": STDIM, "vos": VOS}
