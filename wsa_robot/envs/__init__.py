@@ -28,7 +28,11 @@ def make_env(task: TaskSpec, cameras: list[str], image_size: int, depth: bool = 
              training: bool = False, variation: str | None = None) -> gym.Env:
     """`training`: the env an agent learns from (Atari: episodic life and clipped rewards); eval envs report
     real returns over whole episodes. robosuite envs are the same either way.
-    `variation`: a named visual variation, `NAME` or `NAME:SEED` (see envs/variations.py); None: intact."""
+    `variation`: a named visual variation, `NAME` or `NAME:SEED` (see envs/variations.py); None: intact.
+    The GL backend is chosen first: env subprocesses start here, and the next import loads mujoco."""
+    from wsa_robot.envs.gl import choose_gl_backend
+
+    choose_gl_backend()
     from wsa_robot.envs.variations import resolve
 
     resolve(task, variation)  # a bad name, or a backend without variations: a UserError before any env is made
