@@ -1,10 +1,8 @@
-import os
 from pathlib import Path
 
 import pytest
 import torch
 
-os.environ.setdefault("MUJOCO_GL", "egl")
 torch.set_num_threads(1)  # tiny test nets gain nothing from 2 threads, and spinning OpenMP threads slow Mesa's renderer
 
 

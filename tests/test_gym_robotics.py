@@ -10,6 +10,7 @@ import pytest
 
 from wsa_robot.config import load_config
 from wsa_robot.envs import make_env, supports_depth
+from wsa_robot.envs.gl import gl_context
 from wsa_robot.tasks import load_task
 
 from helpers import one_line_error
@@ -58,11 +59,14 @@ def test_every_listed_camera_renders(name):
         env.close()
 
 
-def test_images_are_upright_against_mujocos_own_renderer():
+def test_images_are_upright_against_mujocos_own_renderer(monkeypatch):
     env = fetch("fetch/PickAndPlace", quality={"shadows": True, "reflections": True, "multisample": False})
     try:
         obs, _ = env.reset(seed=1)
         u = env._env.unwrapped
+        # mujoco.Renderer makes a mujoco.gl_context.GLContext, the class fixed when this process first imported
+        # mujoco (at test collection, before any backend was chosen): it gets the chosen backend's, as ours does
+        monkeypatch.setattr(mujoco.gl_context, "GLContext", gl_context)
         theirs = mujoco.Renderer(u.model, 84, 84)
         option = mujoco.MjvOption()
         option.sitegroup[:] = 0  # the goal marker is hidden from the agent

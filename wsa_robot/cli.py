@@ -245,6 +245,9 @@ def weights_fetch(
 
 
 def main(argv: list[str] | None = None) -> int:
+    from wsa_robot.envs.gl import choose_gl_backend
+
+    choose_gl_backend()  # before any command imports mujoco; env subprocesses and a local Ray inherit it
     try:
         app(args=argv, standalone_mode=False)
     except UserError as e:

@@ -161,7 +161,11 @@ def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_s
     `training`: envs the agent learns from (Atari: episodic life, clipped rewards); eval envs report real returns.
     `faults`: camera fault specs (None: `cfg.faults`); `mask_faults` (None: `cfg.mask_faults`): the tokens of a
     camera whose frame is dropped or stale get token_mask 0. E2E sees only the corrupted pixels.
-    `variation`: a named visual variation (`NAME` or `NAME:SEED`, envs/variations.py) for every env; None: intact."""
+    `variation`: a named visual variation (`NAME` or `NAME:SEED`, envs/variations.py) for every env; None: intact.
+    The GL backend is chosen first (envs/gl.py): the next import loads mujoco, and the env subprocesses inherit it."""
+    from wsa_robot.envs.gl import choose_gl_backend
+
+    choose_gl_backend()
     from wsa_robot.envs.variations import resolve
 
     resolve(pipe.task, variation)  # a bad name fails here, in this process, not inside a subprocess env

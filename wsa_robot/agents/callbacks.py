@@ -66,12 +66,14 @@ class EventsCallback(BaseCallback):
 
 
 class CheckpointCallback(BaseCallback):
+    """Every `every` steps (0: none; train() still saves when it ends, interrupted or not)."""
+
     def __init__(self, run: RunDir, every: int, wall: Callable[[], float] | None = None) -> None:
         super().__init__()
         self.run, self.every, self.wall = run, every, wall
 
     def _on_step(self) -> bool:
-        if self.num_timesteps % self.every < self.training_env.num_envs:
+        if self.every and self.num_timesteps % self.every < self.training_env.num_envs:
             self.run.save_checkpoint(self.model, wall_s=self.wall() if self.wall else None)
         return True
 

@@ -41,7 +41,11 @@ def make_env(task: TaskSpec, cameras: list[str], image_size: int, depth: bool = 
     real returns over whole episodes. robosuite envs are the same either way.
     `variation`: a named visual variation, `NAME` or `NAME:SEED` (see envs/variations.py); None: intact.
     `state`: the observation also holds `state`, the privileged object state (encoders/state.py).
-    `controller`: the robosuite arm controller (config key `controller`), osc_pose or osc_position."""
+    `controller`: the robosuite arm controller (config key `controller`), osc_pose or osc_position.
+    The GL backend is chosen first: env subprocesses start here, and the next import loads mujoco."""
+    from wsa_robot.envs.gl import choose_gl_backend
+
+    choose_gl_backend()
     from wsa_robot.envs.variations import resolve
 
     resolve(task, variation)  # a bad name, or a backend without variations: a UserError before any env is made

@@ -22,21 +22,17 @@ import io
 from typing import Any, Callable
 
 import gymnasium as gym
+import mujoco
 import numpy as np
 import yaml
 from gymnasium import spaces
 
 from wsa_robot.envs import check_options
-from wsa_robot.envs.gl import ensure_headless_gl
+from wsa_robot.envs.renderer import CameraRenderer, free_camera
+from wsa_robot.envs.spaces import camera_spaces
 from wsa_robot.errors import UserError
 from wsa_robot.resources import data_dir
 from wsa_robot.task_spec import TaskSpec
-
-ensure_headless_gl()
-import mujoco  # noqa: E402  (reads MUJOCO_GL at import)
-
-from wsa_robot.envs.renderer import CameraRenderer, free_camera  # noqa: E402
-from wsa_robot.envs.spaces import camera_spaces  # noqa: E402
 
 
 # Fetch's `observation`: these pieces in this order; without an object (Reach) the object pieces are empty

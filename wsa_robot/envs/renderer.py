@@ -14,6 +14,7 @@ import mujoco
 import numpy as np
 
 from wsa_robot.envs.frustum import drop_outside_view
+from wsa_robot.envs.gl import gl_context
 
 
 class CameraRenderer:
@@ -25,7 +26,7 @@ class CameraRenderer:
         model.vis.global_.offheight = max(model.vis.global_.offheight, height)
         self.model, self.width, self.height = model, width, height
         self.cull = not (shadows or reflections)  # out-of-view geoms can cast shadows or be mirrored into view
-        self._gl = mujoco.GLContext(width, height)
+        self._gl = gl_context(width, height)
         self._gl.make_current()
         self._scene = mujoco.MjvScene(model, maxgeom=10000)
         self._scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = shadows

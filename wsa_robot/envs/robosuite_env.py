@@ -9,13 +9,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from wsa_robot.envs.gl import ensure_headless_gl
 from wsa_robot.errors import UserError
 from wsa_robot.task_spec import TaskSpec
 
-ensure_headless_gl()
 logging.disable(logging.WARNING)  # robosuite warns at import about optional extras we do not use
-import robosuite  # noqa: E402  (imports mujoco, which reads MUJOCO_GL)
+import robosuite  # noqa: E402
 from robosuite.controllers import load_composite_controller_config, load_part_controller_config  # noqa: E402
 
 logging.disable(logging.NOTSET)

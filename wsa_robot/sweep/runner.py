@@ -21,14 +21,17 @@ from wsa_robot.errors import UserError
 from wsa_robot.sweep.grid import Trial
 from wsa_robot.sweep.spec import Resources
 
-# Reach every worker (a cluster's workers do not inherit this shell): headless rendering, weights, data.
-_PASSED_ENV = ("MUJOCO_GL", "PYOPENGL_PLATFORM", "WSA_WEIGHTS_DIR", "WSA_ROBOT_HOME", "HF_HOME", "HF_HUB_OFFLINE",
-               "TRANSFORMERS_OFFLINE")
+# Reach every worker (a cluster's workers do not inherit this shell): weights, data. The GL backend is the
+# user's own MUJOCO_GL if set (envs/gl.py user_gl_env), else each worker chooses for its machine (run_trial).
+_PASSED_ENV = ("WSA_WEIGHTS_DIR", "WSA_ROBOT_HOME", "HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
 def run_trial(overrides: list[str]) -> dict[str, Any]:
     """Train one trial into its run dir (from its config, or on from its checkpoint); return its final eval.
     A trial already at total_steps does nothing. Runs in a Ray worker, or anywhere else."""
+    from wsa_robot.envs.gl import choose_gl_backend
+
+    choose_gl_backend()  # a Ray worker is a new process: before train() imports mujoco
     from wsa_robot.config import load_config
     from wsa_robot.run_dir import RunDir
     from wsa_robot.train import train
@@ -88,8 +91,9 @@ def _init_ray(address: str | None, cpus: int | None, gpus: int | None) -> bool:
     import ray
 
     address = address or os.environ.get("RAY_ADDRESS") or None
-    env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
-    env.setdefault("MUJOCO_GL", "egl")
+    from wsa_robot.envs.gl import user_gl_env
+
+    env = {**{k: os.environ[k] for k in _PASSED_ENV if k in os.environ}, **user_gl_env()}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO.*")
         if address:
