@@ -4,6 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
+# torch's CPU build: on x86-64 Linux PyPI's torch==2.13.0 is the CUDA build (7 GB with triton, and triton beside
+# Mesa's EGL segfaulted here); PyTorch's CPU index has 2.13.0+cpu. Elsewhere PyPI's build is the CPU one.
+ifeq ($(shell uname -sm),Linux x86_64)
+TORCH := "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
+else
+TORCH := torch==2.13.0
+endif
 
 .PHONY: setup train test eval clean
 
@@ -11,7 +18,7 @@ $(STAMP): pyproject.toml
 	bash scripts/bootstrap_system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q torch==2.13.0   # the CPU build, before anything can pull a CUDA one
+	$(BIN)/pip install -q $(TORCH)   # the CPU build, before anything can pull a CUDA one
 	$(BIN)/pip install -q -e ".[test]"
 	touch $(STAMP)
 
