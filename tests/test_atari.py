@@ -220,3 +220,22 @@ def test_a_game_that_scores_is_never_cut_and_training_envs_have_no_stall_limit()
             yield e
             e = e.env
     assert not any(isinstance(w, StallLimit) for w in wrappers(atari("Breakout", training=True)))
+
+
+
+def test_the_eval_table_and_summary_say_which_games_stalled():
+    import io
+
+    from rich.console import Console
+
+    from wsa_robot.eval.table import episode_table, summary
+
+    rows = [{"episode": 0, "return": 3.0, "success": None, "length": 2411, "stalled": True, "weights": {}},
+            {"episode": 1, "return": 12.0, "success": None, "length": 5000, "stalled": False, "weights": {}}]
+    console = Console(width=80, file=io.StringIO(), color_system=None)
+    console.print(episode_table(rows, [], width=80))
+    out = " ".join(console.file.getvalue().split())
+    assert summary(rows)["stalled"] == 1 and "2411 stalled" in out and "1 of 2 game(s) stalled" in out
+    console.file = io.StringIO()
+    console.print(episode_table([rows[1]], [], width=80))
+    assert "stalled" not in console.file.getvalue()

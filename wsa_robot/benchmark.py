@@ -139,8 +139,9 @@ def _wait(procs: dict[str, tuple[subprocess.Popen, float]], deadline_min: float 
     return seconds
 
 
-def final_scores(path: Path, episodes: int, n_envs: int = 8) -> list[float]:
-    """Real game scores of `episodes` whole deterministic games from the run's last checkpoint."""
+def final_scores(path: Path, episodes: int, n_envs: int = 8) -> tuple[list[float], int]:
+    """Real game scores of `episodes` whole deterministic games from the run's last checkpoint, and how many
+    of those games stalled (ended early for making no progress: envs/stall.py)."""
     from wsa_robot.agents import load_agent
     from wsa_robot.pipeline import make_vec_env, plan
 
@@ -150,12 +151,15 @@ def final_scores(path: Path, episodes: int, n_envs: int = 8) -> list[float]:
     try:
         model = load_agent(cfg, run.checked_model_file(), None)
         scores: list[float] = []
+        stalled: list[bool] = []
         obs = venv.reset()
         while len(scores) < episodes:
             action, _ = model.predict(obs, deterministic=True)
             obs, _, dones, infos = venv.step(action)
-            scores += [float(info["episode"]["r"]) for done, info in zip(dones, infos) if done and "episode" in info]
-        return scores[:episodes]
+            ended = [info for done, info in zip(dones, infos) if done and "episode" in info]
+            scores += [float(info["episode"]["r"]) for info in ended]
+            stalled += [bool(info.get("stalled")) for info in ended]
+        return scores[:episodes], sum(stalled[:episodes])
     finally:
         venv.close()
 
@@ -199,11 +203,11 @@ def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
     evals = run.read_evals()
     steps = run.checkpoint_step() or 0
     wall = read_wall(run.path)
-    scores = final_scores(run.path, spec.final_episodes)
+    scores, stalled = final_scores(run.path, spec.final_episodes)
     return {"fusion": fusion, "seed": seed, "steps": int(steps), "run": str(run.path),
             "curve": [[int(r["step"]), round(float(r["mean_return"]), 2)] for r in evals],
             "final_mean": round(float(np.mean(scores)), 2), "final_std": round(float(np.std(scores)), 2),
-            "episodes": len(scores), "wall_s": wall, "stopped_at_target": read_target(run.path),
+            "episodes": len(scores), "stalled_games": stalled, "wall_s": wall, "stopped_at_target": read_target(run.path),
             "agent_steps_per_s": round(steps / wall, 1) if wall else None}
 
 

@@ -23,6 +23,7 @@ from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation
 from stable_baselines3.common.atari_wrappers import ClipRewardEnv, EpisodicLifeEnv, FireResetEnv
 from stable_baselines3.common.monitor import Monitor
 
+from wsa_robot.envs.stall import STALL_STEPS, StallLimit
 from wsa_robot.errors import UserError
 from wsa_robot.resources import data_dir
 from wsa_robot.task_spec import TaskSpec
@@ -33,9 +34,6 @@ SCREEN = "screen"      # the one camera of an Atari task
 STACK = 4              # frames per observation
 FRAME_SKIP = 4         # ALE frames per agent step
 NOOP_MAX = 30          # random no-ops at reset
-STALL_STEPS = 2000     # eval games end after this many agent steps (8000 frames, 2.2 min of play) with no point
-                       # scored or lost and no life lost: a policy that never presses FIRE would otherwise play
-                       # to the 108k-frame limit; such a game is marked `stalled` in the results
 TEMPLATE_GAME = "Pong"  # tasks/atari/Pong.yaml is the setup every other ALE game gets (`--task atari/<Game>`)
 
 
@@ -113,30 +111,6 @@ def make_atari_env(task: TaskSpec, image_size: int = 84, training: bool = False,
         env = FireResetEnv(env)
     env = ScreenObservation(FrameStackObservation(env, STACK))
     return SeededOnce(env, seed)
-
-
-class StallLimit(gym.Wrapper):
-    """Truncates a game after `steps` agent steps with no reward (a point scored or lost) and no life lost, and
-    says so: the last step's info has `stalled: True`. It sits under the Monitor, so the game's score so far is
-    still reported as the episode's return."""
-
-    def __init__(self, env: gym.Env, steps: int) -> None:
-        super().__init__(env)
-        self.steps, self.idle, self.lives = steps, 0, 0
-
-    def reset(self, **kwargs):
-        obs, info = self.env.reset(**kwargs)
-        self.idle, self.lives = 0, self.unwrapped.ale.lives()
-        return obs, info
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        lives = self.unwrapped.ale.lives()
-        self.idle = 0 if reward != 0 or lives != self.lives else self.idle + 1
-        self.lives = lives
-        if self.idle >= self.steps and not (terminated or truncated):
-            truncated, info = True, {**info, "stalled": True}
-        return obs, reward, terminated, truncated, info
 
 
 class SeededOnce(gym.Wrapper):

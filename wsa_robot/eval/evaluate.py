@@ -16,9 +16,10 @@ FrameHook = Callable[[dict[str, np.ndarray], np.ndarray | None, int, float], Non
 def run_episode(model: BaseAlgorithm, venv: VecEnv, on_frame: FrameHook | None = None) -> dict:
     """One deterministic episode; success = the task's success signal was reached at any step, None when the
     env gives no success signal (Atari games). `on_frame` gets the env's full-quality video frames (an env
-    made with video_size), not the agent's view."""
+    made with video_size), not the agent's view. `stalled`: the env ended the game early because nothing
+    happened in it (envs/atari.py StallLimit)."""
     obs = venv.reset()
-    total, length, success, weights = 0.0, 0, None, []
+    total, length, success, weights, stalled = 0.0, 0, None, [], False
     while True:
         action, w = act(model, obs, deterministic=True)  # the weights of the forward that chose the action
         w = None if w is None else w[0]
@@ -32,8 +33,9 @@ def run_episode(model: BaseAlgorithm, venv: VecEnv, on_frame: FrameHook | None =
         if "is_success" in info[0]:
             success = bool(success) or bool(info[0]["is_success"])
         if done[0]:
+            stalled = bool(info[0].get("stalled", False))
             break
-    return {"return": total, "success": success, "length": length,
+    return {"return": total, "success": success, "length": length, "stalled": stalled,
             "weights_per_step": np.asarray(weights) if weights else None}
 
 
@@ -47,7 +49,7 @@ def run_episodes(model: BaseAlgorithm, venv: VecEnv, n: int, token_keys: list[st
         w = result["weights_per_step"]
         mean_w = {} if w is None else dict(zip(token_keys, map(float, w.mean(0))))
         rows.append({"episode": ep, "return": result["return"], "success": result["success"],
-                     "length": result["length"], "weights": mean_w})
+                     "length": result["length"], "stalled": result["stalled"], "weights": mean_w})
         if on_episode_end:
             on_episode_end(ep, result)
     return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from rich.table import Table
 
+from wsa_robot.envs.stall import STALL_STEPS
 from wsa_robot.keys import SEPARATOR
 from wsa_robot.tables import Col, fitted_table
 
@@ -26,6 +27,7 @@ def summary(rows: list[dict]) -> dict:
         "success_rate": success_rate(rows),
         "mean_length": float(np.mean([r["length"] for r in rows])),
         "weights": {k: float(np.mean([r["weights"][k] for r in rows if k in r.get("weights", {})])) for k in tokens},
+        "stalled": sum(bool(r.get("stalled")) for r in rows),  # games the env ended for making no progress
     }
 
 
@@ -60,13 +62,17 @@ def _episode_table(rows: list[dict], tokens: list[str], width: int | None, title
     cells = []
     for r in rows:
         ok = "-" if r.get("success") is None else "yes" if r["success"] else "no"
-        cells.append([str(r["episode"]), f"{r['return']:.2f}", ok, str(r["length"]),
+        length = f"{r['length']} stalled" if r.get("stalled") else str(r["length"])
+        cells.append([str(r["episode"]), f"{r['return']:.2f}", ok, length,
                       *weight_cells(r.get("weights", {}))])
     s = summary(rows)
     rate = "-" if s["success_rate"] is None else f"{s['success_rate']:.0%}"
     cells.append(["mean", f"{s['mean_return']:.2f} ± {s['std_return']:.2f}", rate, f"{s['mean_length']:.0f}",
                   *weight_cells(s["weights"])])
-    return fitted_table(title, cols, cells, width, row_styles=[None] * len(rows) + ["bold"])
+    caption = (f"{s['stalled']} of {len(rows)} game(s) stalled: ended after {STALL_STEPS} agent steps with no point "
+               f"and no life lost (a policy that never presses FIRE); their returns are the score so far"
+               if s["stalled"] else None)
+    return fitted_table(title, cols, cells, width, caption=caption, row_styles=[None] * len(rows) + ["bold"])
 
 
 def weights_table(weights: dict[str, float], width: int | None = None) -> Table:
