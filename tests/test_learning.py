@@ -73,6 +73,20 @@ def test_an_edited_plan_entry_never_continues_a_run_under_other_settings(tmp_pat
         train_command(edited, path, 60, 30, 2, TINY)
 
 
+def test_a_run_saved_before_a_key_existed_still_resumes_under_its_plan_entry(tmp_path):
+    """A key added to the schema after the run started is not a change of plan: the run keeps what it had
+    (here zoo_preprocess, which such runs read as `stretch` while the default became `authors`)."""
+    import yaml
+
+    run = LearnRun("oracle", 0, "Lift", encoders=("state",))
+    path = tmp_path / "oracle-seed0"
+    path.mkdir()
+    saved = load_config(run.config_overrides(60, 30, 2, TINY)).model_dump()
+    del saved["zoo_preprocess"]
+    (path / "config.yaml").write_text(yaml.safe_dump(saved))
+    assert "--resume" in train_command(run, path, 90, 30, 2, TINY)
+
+
 def test_default_flag_ignores_only_seed_and_eval_schedule():
     assert is_default(load_config(["seed=4", "eval_every=10000", "eval_episodes=20", "total_steps=200000"]))
     assert not is_default(load_config(["sac.n_steps=3"]))

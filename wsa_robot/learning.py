@@ -28,6 +28,7 @@ from wsa_robot.config import RunConfig, load_config
 from wsa_robot.errors import UserError
 from wsa_robot.keys import STATE
 from wsa_robot.run_dir import RunDir
+from wsa_robot.run_files import read_yaml_mapping
 
 TARGET = 0.8  # the success rate whose first crossing is reported (steps_to_0.8)
 # keys that say how a run is scheduled and measured, not what learns: a run is "default" if all others match
@@ -141,7 +142,9 @@ def train_command(run: LearnRun, path: Path, steps: int, eval_every: int, eval_e
     rd = RunDir(path)
     if rd.config_file.exists():
         wanted = load_config(run.config_overrides(steps, eval_every, eval_episodes, common))
-        changed = changed_settings(rd.read_config(), wanted)
+        # keys the run never recorded were added to the schema after it started: it keeps what it had
+        recorded = set(read_yaml_mapping(rd.config_file))
+        changed = [k for k in changed_settings(rd.read_config(), wanted) if k.split(".")[0] in recorded]
         if changed:
             raise UserError(f"run {path} was started with other settings than its plan entry ({', '.join(changed)}); "
                             "restore the entry, give it a new label, or delete the run dir")
