@@ -25,6 +25,7 @@ from wsa_robot.atomic import write_json
 from wsa_robot.eval.evaluate import run_episode
 from wsa_robot.fusion import has_weights
 from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.provenance import provenance
 from wsa_robot.run_dir import RunDir
 from wsa_robot.seeds import eval_seed
 
@@ -40,6 +41,7 @@ def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:
     try:
         model = load_agent(cfg, run.checked_model_file(), None)
         results = [run_episode(model, venv) for _ in range(episodes)]
+        swap = context_swap_effect(model, venv, pipe.context_key)
     finally:
         venv.close()
     weights = np.concatenate([r["weights_per_step"] for r in results])  # [T, K]
@@ -53,7 +55,44 @@ def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:
         "spread": dict(zip(keys, map(float, weights.std(0)))),
         "range": dict(zip(keys, map(float, weights.max(0) - weights.min(0)))),
         "mean": dict(zip(keys, map(float, weights.mean(0)))),
+        "context_swap": swap,
     }
+
+
+def context_swap_effect(model, venv, context_key: str, seed: int = 0) -> dict:
+    """How much the weights move when only the context changes: one more deterministic episode, then every
+    step's tokens scored against the context of another step of it (a fixed shuffle). Mean and max over the
+    steps of the largest |weight change| of a token. A context-blind scorer gives 0 here by construction;
+    the spread above mixes both sources (a token's own embedding changes too)."""
+    import torch
+    from stable_baselines3.common.preprocessing import preprocess_obs
+
+    from wsa_robot.agents import act, policy_extractor
+    from wsa_robot.fusion.adapters import token_mask
+    from wsa_robot.fusion.attention import masked_softmax
+
+    seen, obs = [], venv.reset()
+    while True:
+        seen.append({k: v.copy() for k, v in obs.items()})
+        action, _ = act(model, obs)
+        obs, _, done, _ = venv.step(action)
+        if done[0]:
+            break
+    batch = {k: np.concatenate([o[k] for o in seen]) for k in seen[0]}
+    swapped = dict(batch, **{context_key: batch[context_key][np.random.default_rng(seed).permutation(len(seen))]})
+    ext, policy = policy_extractor(model), model.policy
+
+    def weights(tokens_from: dict, context_from: dict) -> np.ndarray:
+        """The weights of `tokens_from`'s tokens scored against `context_from`'s context (the context may be
+        a token too, as ae@agentview on Lift: only its context role is swapped)."""
+        with torch.no_grad():
+            t, c = (preprocess_obs(policy.obs_to_tensor(o)[0], policy.observation_space)
+                    for o in (tokens_from, context_from))
+            z = ext.tokens(t)
+            mask = token_mask(t, z.shape[1], z.shape[0], z.device)
+            return masked_softmax(ext.scores(ext.context(c[context_key].float()), z), mask).cpu().numpy()
+    change = np.abs(weights(batch, batch) - weights(batch, swapped)).max(1)  # [T]: most any token's weight moved
+    return {"steps": len(seen), "mean_max_change": float(change.mean()), "max_change": float(change.max())}
 
 
 def plot(results: dict[str, dict], path: Path) -> Path:
@@ -66,7 +105,8 @@ def plot(results: dict[str, dict], path: Path) -> Path:
         w = np.asarray(r["weights"])
         for k, key in enumerate(r["tokens"]):
             ax.plot(np.arange(len(w)), w[:, k], linewidth=1.3, label=f"{key} (sd {r['spread'][key]:.3f})")
-        ax.set(xlabel="step", title=f"{label}: {r['fusion']}" + (f", scorer {r['scorer']}" if r["scorer"] else ""))
+        ax.set(xlabel="step", title=f"{label}: {r['fusion']}" + (f", scorer {r['scorer']}" if r["scorer"] else "")
+               + f"\ncontext of another step: weights move {r['context_swap']['mean_max_change']:.3f}")
         ax.legend(loc="upper right", fontsize=7)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("token weight")
@@ -87,13 +127,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=None, help="first env seed (default: each run's eval seed)")
     parser.add_argument("--out", type=Path, default=Path("results/context_weights_lift.json"))
     args = parser.parse_args()
+    prov = provenance()  # at the start: the load it measures is the machine's before this script
     runs = dict(map(parse, args.runs))
     results = {label: episode_weights(run, args.seed, args.episodes) for label, run in runs.items()}
-    write_json(args.out, results)
+    write_json(args.out, {**results, "provenance": prov})
     png = plot(results, args.out.with_suffix(".png"))
     for label, r in results.items():
         spread = "  ".join(f"{k} {v:.4f}" for k, v in r["spread"].items())
-        print(f"{label:>12}  return {np.mean(r['return']):7.2f}  weight sd per token: {spread}")
+        print(f"{label:>12}  return {np.mean(r['return']):7.2f}  weight sd per token: {spread}  "
+              f"context swapped: mean max change {r['context_swap']['mean_max_change']:.4f}")
     print(f"wrote {args.out} and {png}")
 
 
