@@ -45,7 +45,8 @@ def _train(algo, console):
         PPO("MlpPolicy", venv, n_steps=20, batch_size=10, n_epochs=1, seed=0)
     weights = WeightsCallback(["ae@agentview", "ae@robot0_eye_in_hand"])
     weights.recent = np.array([0.4, 0.6])
-    evals = EvalCallback(FakeRun(), 20, lambda: {"mean_return": 1.5, "std_return": 0.0, "success_rate": 0.5})
+    evals = EvalCallback(FakeRun(), 20, lambda: {"mean_return": 1.5, "std_return": 0.0, "success_rate": 0.5},
+                         wall=lambda: 0.0)
     bar = ProgressCallback(60, weights, evals, console=console)
     model.learn(60, callback=[evals, bar])
     return bar

@@ -68,30 +68,29 @@ class EventsCallback(BaseCallback):
 class CheckpointCallback(BaseCallback):
     """Every `every` steps (0: none; train() still saves when it ends, interrupted or not)."""
 
-    def __init__(self, run: RunDir, every: int, wall: Callable[[], float] | None = None) -> None:
+    def __init__(self, run: RunDir, every: int, wall: Callable[[], float]) -> None:
         super().__init__()
         self.run, self.every, self.wall = run, every, wall
 
     def _on_step(self) -> bool:
         if self.every and self.num_timesteps % self.every < self.training_env.num_envs:
-            self.run.save_checkpoint(self.model, wall_s=self.wall() if self.wall else None)
+            self.run.save_checkpoint(self.model, wall_s=self.wall())
         return True
 
 
 class EvalCallback(BaseCallback):
     """Every `every` steps, runs `evaluate()` (deterministic episodes) and appends to the run's evals.json.
-    `wall`: the run's training wall time so far (train.py's clock, continued over resumes); `last`: the newest
-    eval row, the run's previous one on a resume until this one evaluates."""
+    `wall`: the run's training wall time so far (train.py's clock, continued over resumes from
+    RunDir.wall_s); `last`: the newest eval row, the run's previous one on a resume until this one evaluates."""
 
-    def __init__(self, run: RunDir, every: int, evaluate: Callable[[], dict],
-                 wall: Callable[[], float] | None = None) -> None:
+    def __init__(self, run: RunDir, every: int, evaluate: Callable[[], dict], wall: Callable[[], float]) -> None:
         super().__init__()
         self.run, self.every, self.evaluate, self.wall = run, every, evaluate, wall
         self.last: dict | None = None
 
     def _on_step(self) -> bool:
         if self.every and self.num_timesteps % self.every < self.training_env.num_envs:
-            row = {"step": int(self.num_timesteps), **self.evaluate(), "wall_s": round(self._wall(), 1)}
+            row = {"step": int(self.num_timesteps), **self.evaluate(), "wall_s": round(self.wall(), 1)}
             self.last = row
             self.run.append_eval(row)
             self.logger.record("eval/mean_return", row["mean_return"])
@@ -99,12 +98,8 @@ class EvalCallback(BaseCallback):
                 self.logger.record("eval/success_rate", row["success_rate"])
         return True
 
-    def _wall(self) -> float:
-        return self.wall() if self.wall else time.time() - self.t0
-
     def _on_training_start(self) -> None:
-        previous = self.run.read_evals()  # a resumed run keeps counting wall time from its last eval
-        self.t0 = time.time() - (previous[-1].get("wall_s", 0.0) if previous else 0.0)
+        previous = self.run.read_evals()
         self.last = previous[-1] if previous else None
 
 
@@ -212,21 +207,24 @@ class ProgressCallback(BaseCallback):
             return None
         return " ".join(f"{short(k)} {v:.2f}" for k, v in zip(self.weights.token_keys, self.weights.recent))
 
-    def parts(self) -> list[tuple[int, str]]:
-        rate = (self.num_timesteps - self.start_steps) / max(time.time() - self.t0, 1e-6)
-        return progress_parts(self.num_timesteps, self.total, rate, self._episodes(),
-                              self.evals.last if self.evals else None, self._weights())
+    def rate(self) -> float:
+        """Steps per second of this call of learn()."""
+        return (self.num_timesteps - self.start_steps) / max(time.time() - self.t0, 1e-6)
+
+    def parts(self, rate: float | None = None) -> list[tuple[int, str]]:
+        return progress_parts(self.num_timesteps, self.total, self.rate() if rate is None else rate,
+                              self._episodes(), self.evals.last if self.evals else None, self._weights())
 
     def _on_step(self) -> bool:
         if self.n_calls % 10:
             return True
-        rate = (self.num_timesteps - self.start_steps) / max(time.time() - self.t0, 1e-6)
+        rate = self.rate()
         self.logger.record("time/steps_per_s", rate)
         if self.live:
-            self.bar.update(self.job, completed=self.num_timesteps, parts=self.parts())
+            self.bar.update(self.job, completed=self.num_timesteps, parts=self.parts(rate))
         elif time.time() - self.last_line >= self.log_every_s:
             self.last_line = time.time()
-            print("train " + "  ".join(text for _, text in self.parts()), flush=True)
+            print("train " + "  ".join(text for _, text in self.parts(rate)), flush=True)
         return True
 
     def _on_training_end(self) -> None:
