@@ -63,3 +63,18 @@ def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path):
     assert 1024 <= row["steps"] < 4096
     assert main(argv) == 0
     assert json.loads(out.read_text())["runs"][0]["steps"] == row["steps"]
+
+
+def test_a_run_killed_before_its_first_checkpoint_resumes_rather_than_restarting_into_its_own_dir(tmp_path):
+    """A run dir holding config.yaml but no checkpoint yet (killed by SIGKILL early) is resumed, as
+    `wsa-robot train --resume` starts it from step 0; a new run there would be refused ("already holds a run")."""
+    from wsa_robot.benchmark import _train_command, bench_spec, run_path
+    from wsa_robot.config import load_config
+    from wsa_robot.run_dir import RunDir
+
+    spec = bench_spec("atari/Pong", 1024, "1", "e2e", 1024, 1, 1, None, tmp_path, [])
+    path = run_path(spec, "e2e", 1)
+    assert "--resume" not in _train_command(spec, "e2e", 1)
+    path.mkdir(parents=True)
+    RunDir(path).write_config(load_config(["task=atari/Pong", "fusion=e2e", f"run_dir={path}"]))
+    assert "--resume" in _train_command(spec, "e2e", 1)

@@ -1,7 +1,6 @@
 """A run dir whose config, state, eval history or checkpoint is broken: every command that reads it prints one
 line naming the file and what is wrong, and exits 2 (no traceback)."""
 
-import io
 import json
 import subprocess
 import sys

@@ -5,8 +5,9 @@ Each (fusion, seed) is an ordinary run dir under `runs_root`, trained by `wsa-ro
 (the runs of one call train side by side, so they share the machine alike); a run already finished is kept and
 an unfinished one resumes. `deadline_min` stops every run still training at that time with SIGTERM (a
 checkpoint, then exit) and benchmarks what is there. `target` stops a run once a periodic eval's mean game
-score reaches it (SIGTERM: a checkpoint, then exit); the run is marked done there and never resumed. The final score is `final_episodes` whole games
-(deterministic policy, real scores: no life loss, no reward clipping) on 8 envs, from the last checkpoint.
+score reaches it (SIGTERM: a checkpoint, then exit); the run is marked done there and never resumed. The
+final score is `final_episodes` whole games (deterministic policy, real scores: no life loss, no reward
+clipping) on 8 envs, from the last checkpoint.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,7 @@ import numpy as np
 
 from wsa_robot.atomic import write_json
 from wsa_robot.errors import UserError
-from wsa_robot.run_dir import RunDir
+from wsa_robot.run_dir import RunDir, train_child_command
 from wsa_robot.seeds import bench_seed
 
 
@@ -83,13 +83,10 @@ def run_path(spec: BenchSpec, fusion: str, seed: int) -> Path:
 
 
 def _train_command(spec: BenchSpec, fusion: str, seed: int) -> list[str]:
-    path = run_path(spec, fusion, seed)
-    base = [sys.executable, "-m", "wsa_robot.cli", "train", "--no-progress"]
-    if (path / "checkpoints").exists():
-        return base + ["--resume", str(path), f"total_steps={spec.steps}"]
-    return base + ["--task", spec.task, f"fusion={fusion}", f"seed={seed}", f"total_steps={spec.steps}",
-                   f"eval_every={spec.eval_every}", f"eval_episodes={spec.eval_episodes}",
-                   f"torch_threads={spec.threads_per_run}", f"run_dir={path}", *spec.overrides]
+    return train_child_command(run_path(spec, fusion, seed), spec.steps, [
+        "--task", spec.task, f"fusion={fusion}", f"seed={seed}", f"total_steps={spec.steps}",
+        f"eval_every={spec.eval_every}", f"eval_episodes={spec.eval_episodes}",
+        f"torch_threads={spec.threads_per_run}", *spec.overrides])
 
 
 def train_all(spec: BenchSpec, log_dir: Path) -> dict[str, float]:

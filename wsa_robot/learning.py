@@ -27,7 +27,7 @@ import yaml
 from wsa_robot.config import RunConfig, load_config
 from wsa_robot.errors import UserError
 from wsa_robot.keys import STATE
-from wsa_robot.run_dir import RunDir
+from wsa_robot.run_dir import RunDir, train_child_command
 from wsa_robot.run_files import read_yaml_mapping
 
 TARGET = 0.8  # the success rate whose first crossing is reported (steps_to_0.8)
@@ -137,8 +137,8 @@ def _die_with_parent() -> None:
 
 def train_command(run: LearnRun, path: Path, steps: int, eval_every: int, eval_episodes: int,
                   common: list[str]) -> list[str]:
-    """`wsa-robot train` for a new run, or `--resume` for one already started (its own config, the budget)."""
-    base = [sys.executable, "-m", "wsa_robot.cli", "train", "--no-progress"]
+    """`wsa-robot train` for a new run, or `--resume` for one already started (its own config, the budget),
+    after checking that a started run still matches its plan entry."""
     rd = RunDir(path)
     if rd.config_file.exists():
         wanted = load_config(run.config_overrides(steps, eval_every, eval_episodes, common))
@@ -148,8 +148,7 @@ def train_command(run: LearnRun, path: Path, steps: int, eval_every: int, eval_e
         if changed:
             raise UserError(f"run {path} was started with other settings than its plan entry ({', '.join(changed)}); "
                             "restore the entry, give it a new label, or delete the run dir")
-        return base + ["--resume", str(path), f"total_steps={steps}"]
-    return base + [f"run_dir={path}", *run.config_overrides(steps, eval_every, eval_episodes, common)]
+    return train_child_command(path, steps, run.config_overrides(steps, eval_every, eval_episodes, common))
 
 
 class Stopped(Exception):
@@ -174,7 +173,7 @@ def train_plan(plan: Plan, runs_root: Path, steps: int, eval_every: int, eval_ep
     try:
         for run in plan.runs:
             path = runs_root / run.name
-            done = RunDir(path).checkpoint_step() if (path / "config.yaml").exists() else None
+            done = RunDir(path).checkpoint_step()
             if (done or 0) >= steps:
                 log(f"{run.name}: finished ({done} steps)")
                 continue

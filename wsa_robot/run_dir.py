@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 import zipfile
 from dataclasses import dataclass
@@ -148,6 +149,16 @@ class RunDir:
         for p in leftovers:
             p.unlink(missing_ok=True)
         return leftovers
+
+
+def train_child_command(path: Path, total_steps: int, new_run: list[str]) -> list[str]:
+    """`wsa-robot train` for a child process (bench, learn_lift): `--resume` when `path` already holds a run
+    (its own config, the budget `total_steps`; one killed before its first checkpoint restarts from step 0),
+    else a new run in `path` with the `new_run` arguments (its budget among them)."""
+    base = [sys.executable, "-m", "wsa_robot.cli", "train", "--no-progress"]
+    if RunDir(path).config_file.exists():
+        return base + ["--resume", str(path), f"total_steps={total_steps}"]
+    return base + [f"run_dir={path}", *new_run]
 
 
 def new_run_dir(cfg: RunConfig) -> RunDir:

@@ -38,7 +38,7 @@ def _updated(run: RunDir) -> float:
     return max(f.stat().st_mtime for f in files if f.exists())
 
 
-def read_run(run: RunDir, root: Path) -> RunRow:
+def read_run(run: RunDir) -> RunRow:
     """One run's row; a broken file leaves the row with `error` set (the UserError's message)."""
     row = RunRow(str(run.path), updated=_updated(run))
     try:
@@ -62,7 +62,7 @@ def collect_runs(root: Path) -> list[RunRow]:
     """Every folder under `root` (itself included) holding a config.yaml, most recently active first."""
     if not root.is_dir():
         raise UserError(f"{root}: no such folder; pass a folder that holds run dirs (default runs/)")
-    rows = [read_run(RunDir(config.parent), root) for config in root.glob("**/config.yaml")]
+    rows = [read_run(RunDir(config.parent)) for config in root.glob("**/config.yaml")]
     return sorted(rows, key=lambda r: r.updated, reverse=True)
 
 
