@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # Imports inside functions: transformers and huggingface_hub, loaded only when such an encoder is built.
 
+import functools
 from pathlib import Path
 from typing import Literal, Sequence
 
@@ -97,6 +98,18 @@ def check_folder(folder: Path, kind: Kind, what: str) -> None:
                         f"{' or '.join(repr(t) for t in EXPECTED_TYPES[kind])}")
 
 
+@functools.cache
+def _quiet_hub_libraries() -> None:
+    """One-line errors: no per-retry network warnings or progress bars from the Hugging Face libraries (their
+    own loggers, set once, by the first load that needs them)."""
+    import huggingface_hub
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    huggingface_hub.utils.logging.set_verbosity_error()
+
+
 def load_hf_model(kind: Kind, source: Path | str, what: str) -> nn.Module:
     """`from_pretrained` on a local folder (never the network) or, for a hub id, the hub (cache first).
 
@@ -106,12 +119,7 @@ def load_hf_model(kind: Kind, source: Path | str, what: str) -> nn.Module:
         import transformers
     except ImportError:
         raise UserError(f"{what} needs the transformers package: pip install 'transformers>=4.45,<6'") from None
-    import huggingface_hub
-
-    # one-line errors: no per-retry network warnings or progress bars from the Hugging Face libraries
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-    huggingface_hub.utils.logging.set_verbosity_error()
+    _quiet_hub_libraries()
     local = isinstance(source, Path)
     if local:
         check_folder(source, kind, what)

@@ -2,32 +2,43 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
 import gymnasium as gym
+import mujoco
 import numpy as np
 from gymnasium import spaces
 
+from wsa_robot.envs.renderer import CameraRenderer
+from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
+from wsa_robot.envs.variations import INTACT, ModelVariations, canonical, resolve, robosuite_scene
 from wsa_robot.errors import UserError
 from wsa_robot.task_spec import TaskSpec
 
-logging.disable(logging.WARNING)  # robosuite warns at import about optional extras we do not use
-import robosuite  # noqa: E402
-from robosuite.controllers import load_composite_controller_config, load_part_controller_config  # noqa: E402
 
-logging.disable(logging.NOTSET)
+@functools.cache
+def robosuite():
+    """The robosuite package, imported on first use, after the GL backend is chosen: its import sets MUJOCO_GL
+    when unset (binding_utils) and warns through logging about optional extras this project does not use, so
+    it cannot happen when this module is imported. The warnings are silenced for the import alone, and the
+    caller's logging.disable level comes back after it."""
+    from wsa_robot.envs.gl import choose_gl_backend
 
-import mujoco  # noqa: E402
-
-from wsa_robot.envs.renderer import CameraRenderer  # noqa: E402
-from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: E402,F401  (SEGMENT_CLASSES: re-exported)
-from wsa_robot.envs.variations import INTACT, ModelVariations, canonical, resolve, robosuite_scene  # noqa: E402
-
-
-logging.getLogger("robosuite_logs").setLevel(logging.ERROR)
-for _handler in logging.getLogger("robosuite_logs").handlers:
-    _handler.setLevel(logging.ERROR)
+    choose_gl_backend()
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        import robosuite as package
+        import robosuite.controllers  # noqa: F401  (load_*_controller_config, used below)
+    finally:
+        logging.disable(previous)
+    robosuite_log = logging.getLogger("robosuite_logs")  # robosuite's own logger: errors only
+    robosuite_log.setLevel(logging.ERROR)
+    for handler in robosuite_log.handlers:
+        handler.setLevel(logging.ERROR)
+    return package
 
 
 # config `controller` -> robosuite's part controller of the arm (the gripper keeps its own, one more dimension)
@@ -38,10 +49,11 @@ def controller_config(robot: str, controller: str = "osc_pose") -> dict:
     """The robot's composite controller config (robosuite 1.5) with its arm(s) driven by `controller`:
     osc_pose (6-d pose deltas + gripper: 7-d for Panda, robosuite's default) or osc_position (3-d position
     deltas + gripper: 4-d, the orientation held)."""
-    config = load_composite_controller_config(robot=robot)
+    controllers = robosuite().controllers
+    config = controllers.load_composite_controller_config(robot=robot)
     if controller == "osc_pose":
         return config
-    arm = load_part_controller_config(default_controller=ARM_CONTROLLERS[controller])
+    arm = controllers.load_part_controller_config(default_controller=ARM_CONTROLLERS[controller])
     for name, part in config["body_parts"].items():
         if part.get("type") == "OSC_POSE":
             config["body_parts"][name] = {**arm, "gripper": part["gripper"]} if "gripper" in part else dict(arm)
@@ -62,7 +74,7 @@ class RobosuiteEnv(gym.Env):
                  controller: str = "osc_pose") -> None:
         self.task, self.cameras, self.depth, self.segmentation = task, list(cameras), depth, segmentation
         self.state = state
-        self._env = robosuite.make(
+        self._env = robosuite().make(
             task.env_id, robots=task.robot, controller_configs=controller_config(task.robot, controller),
             has_renderer=False, has_offscreen_renderer=False, use_camera_obs=False, use_object_obs=state,
             reward_shaping=task.reward_shaping if reward_shaping is None else reward_shaping,
