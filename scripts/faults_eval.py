@@ -21,7 +21,7 @@ from rich.console import Console
 
 from wsa_robot.atomic import write_json
 from wsa_robot.provenance import provenance
-from wsa_robot.eval.conditions import conditions_table, evaluate_run
+from wsa_robot.eval.conditions import Evaluator, conditions_table
 from wsa_robot.run_dir import existing_run_dir
 from wsa_robot.seeds import eval_seed
 
@@ -33,7 +33,7 @@ console = Console()
 
 
 def conditions(fusion: str, faults: list[str], variations: list[str]) -> list[tuple[str, dict]]:
-    """(name, evaluate_run keyword arguments) for every condition, intact first."""
+    """(name, Evaluator.evaluate keyword arguments) for every condition, intact first."""
     out: list[tuple[str, dict]] = [("intact", {})]
     for fault in faults:
         out.append((fault, {"faults": [fault]}))
@@ -68,9 +68,10 @@ def main() -> None:
         cfg = run.read_config()
         seed = eval_seed(cfg.seed)
         results: dict[str, dict] = {}
-        for name, kwargs in conditions(cfg.fusion, args.faults, args.variations):
-            console.print(f"{label}: {name}")
-            results[name] = evaluate_run(run, args.episodes, seed=seed, **kwargs)
+        with Evaluator(run, seed) as evaluator:  # the run's encoders, agent and env, built once for all conditions
+            for name, kwargs in conditions(cfg.fusion, args.faults, args.variations):
+                console.print(f"{label}: {name}")
+                results[name] = evaluator.evaluate(args.episodes, **kwargs)
         base = results["intact"]["mean_return"]
         for row in results.values():
             row["return_vs_intact"] = round(row["mean_return"] / base, 3) if base else None

@@ -120,7 +120,7 @@ def idle_shapes(names: list[str], cameras: list[str], weights_dir: str | None) -
 def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, depth: bool,
                video_size: int | None, training: bool, faults: list[Fault] | None = None,
                report_valid: bool = True, variation: str | None = None, worker: bool = False,
-               state: bool = False):
+               state: bool = False, switchable: bool = False):
     def make():
         if worker:  # Ctrl-C reaches the whole process group: the main process checkpoints, then closes its workers
             signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -131,7 +131,7 @@ def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, de
                        controller=cfg.controller)
         if training and cfg.reward_scale != 1.0:  # eval envs report the task's own returns, comparable across runs
             env = ScaledReward(env, cfg.reward_scale)
-        if faults:
+        if faults or switchable:
             env = FaultWrapper(env, faults, seed=seed, cameras=cameras, report_valid=report_valid)
         # a backend may monitor its env itself, under wrappers that change episodes (Atari's lives)
         return env if is_wrapped(env, Monitor) else Monitor(env)
@@ -155,13 +155,14 @@ def use_subprocesses(vec_env: str, n_envs: int) -> bool:
 
 def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_size: int | None = None,
                  training: bool = False, faults: list[str] | None = None,
-                 mask_faults: bool | None = None, variation: str | None = None) -> VecEnv:
+                 mask_faults: bool | None = None, variation: str | None = None, switchable: bool = False) -> VecEnv:
     """n_envs backend envs (subprocesses per `cfg.vec_env`), wrapped to emit embeddings unless E2E.
     `video_size`: each env can also render full-quality video frames (`env_method("video_frames")`).
     `training`: envs the agent learns from (Atari: episodic life, clipped rewards); eval envs report real returns.
     `faults`: camera fault specs (None: `cfg.faults`); `mask_faults` (None: `cfg.mask_faults`): the tokens of a
     camera whose frame is dropped or stale get token_mask 0. E2E sees only the corrupted pixels.
     `variation`: a named visual variation (`NAME` or `NAME:SEED`, envs/variations.py) for every env; None: intact.
+    `switchable`: every env has a FaultWrapper, also without faults, so `set_faults` can change them in place.
     The GL backend is chosen first (envs/gl.py): the next import loads mujoco, and the env subprocesses inherit it."""
     from wsa_robot.envs.gl import choose_gl_backend
 
@@ -175,7 +176,7 @@ def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_s
     workers = use_subprocesses(cfg.vec_env, n_envs)
     thunks = [_env_thunk(pipe.task, pipe.cameras, cfg, seed + i, depth, video_size, training, parsed,
                          report_valid=pipe.bank is not None, variation=variation, worker=workers,
-                         state=pipe.state)
+                         state=pipe.state, switchable=switchable)
               for i in range(n_envs)]
     venv: VecEnv = SubprocVecEnv(thunks) if workers else DummyVecEnv(thunks)
     if pipe.task.goal:  # HER's compute_reward, answered in this process (envs/goal.py)

@@ -118,11 +118,19 @@ class FaultWrapper(gym.Wrapper):
         self.cameras = list(cameras) if cameras is not None else image_cameras(space)
         self.faults = parse_faults(faults, self.cameras)
         self.report_valid = report_valid
-        self._rng = np.random.default_rng([_STREAM, seed if seed is not None else 0])
+        self._seed = seed if seed is not None else 0
+        self._rng = np.random.default_rng([_STREAM, self._seed])
         self._last: dict[tuple[int, str], dict[str, np.ndarray]] = {}  # (fault index, camera) -> frozen frame
         if report_valid:
             extra = {valid_key(c): spaces.Box(0.0, 1.0, (1,), np.float32) for c in self.cameras}
             self.observation_space = spaces.Dict({**space.spaces, **extra})
+
+    def set_faults(self, faults: Sequence[Fault | str]) -> None:
+        """Apply `faults` from now on (none: frames pass unchanged, still with `_valid` keys of 1), drawn as a
+        wrapper made with them draws them: the fault RNG starts again from the wrapper's seed."""
+        self.faults = parse_faults(faults, self.cameras)
+        self._rng = np.random.default_rng([_STREAM, self._seed])
+        self._last.clear()
 
     def _frames(self, obs: dict[str, np.ndarray], camera: str) -> dict[str, np.ndarray]:
         return {k: obs[k] for k in [camera] + [camera + s for s in COMPANIONS] if k in obs}

@@ -99,6 +99,8 @@ class RobosuiteEnv(gym.Env):
         self.variation = INTACT
         self.set_variation(variation)
         raw = self._env.reset()
+        # the state a fresh env starts its first episode from (robosuite.make's reset and this one have drawn)
+        self._made_rng = self._env.rng.bit_generator.state
         proprio = self._proprio(raw)
         obs_spaces = camera_spaces(self.cameras, image_size, depth, segmentation)
         obs_spaces["proprio"] = spaces.Box(-np.inf, np.inf, proprio.shape, np.float32)
@@ -176,6 +178,12 @@ class RobosuiteEnv(gym.Env):
                     renderer.upload_texture(tex)
         mujoco.mj_camlight(self._env.sim.model._model, self._env.sim.data._data)  # moved cameras, now
         self.variation = canonical(self.task, spec)
+
+    def rewind(self) -> None:
+        """Draw again as if just made: the next reset (without a seed) places the objects as the first reset of a
+        fresh env with the same seed does. With `set_variation`, one env evaluates many conditions over the
+        same episodes as envs built for each (eval/conditions.py)."""
+        self._env.rng.bit_generator.state = self._made_rng
 
     def video_frames(self) -> dict[str, np.ndarray]:
         """Every camera at video size and full quality (needs `video_size`); the agent never sees these."""

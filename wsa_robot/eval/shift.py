@@ -7,11 +7,10 @@ from rich.progress import Progress
 from wsa_robot.atomic import write_json
 from wsa_robot.console import console
 from wsa_robot.envs.variations import INTACT, expand, parse_spec, variations_for
-from wsa_robot.eval.conditions import conditions_table, evaluate_run
+from wsa_robot.eval.conditions import Evaluator, conditions_table
 from wsa_robot.run_dir import RunDir
 from wsa_robot.seeds import eval_seed
 from wsa_robot.tasks import load_task
-
 
 
 def eval_variations(run: RunDir, episodes: int, spec: str) -> dict[str, dict]:
@@ -24,11 +23,11 @@ def eval_variations(run: RunDir, episodes: int, spec: str) -> dict[str, dict]:
     described = variations_for(task)
     seed = eval_seed(cfg.seed)
     results: dict[str, dict] = {}
-    with Progress(console=console()) as bar:
+    with Evaluator(run, seed) as evaluator, Progress(console=console()) as bar:  # one agent, one env
         job = bar.add_task(f"eval {run.path} under {len(names)} conditions", total=len(names))
         for name in names:
             bar.update(job, description=f"eval {name}")
-            results[name] = evaluate_run(run, episodes, variation=None if name == INTACT else name, seed=seed)
+            results[name] = evaluator.evaluate(episodes, variation=None if name == INTACT else name)
             bar.advance(job)
     table = conditions_table(results, console().width)
     table.title = f"{cfg.task}: {episodes} deterministic episode(s) per visual variation"
