@@ -1,11 +1,12 @@
-"""Wall time of scripts/faults_eval.py before and after one agent and one env serve every condition.
+"""Wall and CPU time of scripts/faults_eval.py before and after one agent and one env serve every condition.
 
     python scripts/eval_reuse_timing.py --run runs/tiny --before main --episodes 2 --rounds 1
 
 "before" runs faults_eval.py from `git archive BEFORE` (each condition built its envs, loaded its encoders and
 its agent), "after" from this working tree (eval/conditions.py Evaluator: once for all conditions), one right
 after the other with the same run and settings, alternating for `--rounds`. Both must report the same returns:
-the reuse changes how long an evaluation takes, never what it measures.
+the reuse changes how long an evaluation takes, never what it measures. Wall and CPU seconds are both
+recorded: on a machine shared with other jobs the wall time varies by tens of percent between identical runs.
 
 Writes results/eval_reuse_timing.json (atomically).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tarfile
@@ -42,14 +44,23 @@ def timed_faults_eval(tree: Path, run: Path, episodes: int, out: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     env.pop("MUJOCO_GL", None)  # the package chooses the GL backend itself
     load = os.getloadavg()[0]
+    cpu0 = _children_cpu_s()
     t0 = time.perf_counter()
     subprocess.run([sys.executable, str(tree / "scripts" / "faults_eval.py"), "--run", f"run={run}",
                     "--episodes", str(episodes), "--out", str(out)], cwd=tree, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
+    cpu = _children_cpu_s() - cpu0
     conditions = json.loads(out.read_text())["runs"]["run"]["conditions"]
-    return {"wall_s": round(wall, 1), "load_avg_1m_at_start": round(load, 2), "conditions": len(conditions),
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_avg_1m_at_start": round(load, 2), "conditions": len(conditions),
             "mean_returns": {name: c["mean_return"] for name, c in conditions.items()}}
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) of the finished child processes: less at the mercy of a loaded machine
+    than the wall time, which another job's share of the cores stretches."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -71,9 +82,11 @@ def main() -> None:
             row = {"before": timed_faults_eval(before_tree, args.run.resolve(), args.episodes, Path(tmp) / f"b{i}.json"),
                    "after": timed_faults_eval(ROOT, args.run.resolve(), args.episodes, Path(tmp) / f"a{i}.json")}
             row["same_returns"] = row["before"]["mean_returns"] == row["after"]["mean_returns"]
-            row["speedup"] = round(row["before"]["wall_s"] / row["after"]["wall_s"], 2)
-            print(f"round {i}: before {row['before']['wall_s']} s, after {row['after']['wall_s']} s, "
-                  f"x{row['speedup']}, same returns: {row['same_returns']}", flush=True)
+            row["speedup_wall"] = round(row["before"]["wall_s"] / row["after"]["wall_s"], 2)
+            row["speedup_cpu"] = round(row["before"]["cpu_s"] / row["after"]["cpu_s"], 2)
+            print(f"round {i}: before {row['before']['wall_s']} s wall, {row['before']['cpu_s']} s CPU; after "
+                  f"{row['after']['wall_s']} s wall, {row['after']['cpu_s']} s CPU; same returns: "
+                  f"{row['same_returns']}", flush=True)
             report["rounds"].append(row)
     write_json(args.out, report)
     print(f"wrote {args.out}")
