@@ -231,11 +231,11 @@ def bench_pipeline_2env(s: Settings, seed: int) -> float:
 def _bench_train_wsa(s: Settings, seed: int, overlap: bool) -> float:
     """The env, agent and torch threads as train() builds them (make_training_env, attach_learner)."""
     from wsa_robot.agents import build_agent
-    from wsa_robot.agents.overlap import attach_learner, make_training_env, training_env_subprocesses
+    from wsa_robot.agents.overlap import attach_learner, learner_threads, make_training_env
 
     cfg, pipe = _plan(s, seed)
     cfg = cfg.model_copy(update={"sac": cfg.sac.model_copy(update={"overlap": overlap})})
-    with torch_threads_for(cfg, training_env_subprocesses(cfg)):
+    with learner_threads(cfg):
         venv = make_training_env(cfg, pipe)
         try:
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, tensorboard_log=None)

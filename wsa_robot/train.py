@@ -10,8 +10,7 @@ from stable_baselines3.common.callbacks import CallbackList
 
 from wsa_robot.agents import build_agent
 from wsa_robot.agents.guard import FiniteGuard, check_parameters
-from wsa_robot.agents.overlap import attach_learner, make_training_env, training_env_subprocesses
-from wsa_robot.agents.threads import torch_threads_for
+from wsa_robot.agents.overlap import attach_learner, learner_threads, make_training_env
 from wsa_robot.agents.callbacks import (CheckpointCallback, EvalCallback, EventsCallback, ProgressCallback,
                                         WeightsCallback)
 from wsa_robot.algos import ALGO_FACTS
@@ -51,8 +50,8 @@ def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = Tr
           events: list[dict] | None = None) -> RunDir:
     """`events`: token-set changes applied at this resume ({step, time, action, tokens}), logged to TensorBoard.
     A NaN/inf raises NonFiniteError and writes no checkpoint, so the last good one stays as it was.
-    torch gets the cores the env subprocesses leave (agents/threads.py) while it runs."""
-    with torch_threads_for(cfg, training_env_subprocesses(cfg)):
+    torch gets the cores the env subprocesses leave (agents/overlap.py) while it runs."""
+    with learner_threads(cfg):
         return _train(cfg, run, resume, progress, events)
 
 
@@ -60,7 +59,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
     pipe = plan(cfg)
     if not resume:
         run.write_config(cfg)
-    venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps
+    venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps (agents/overlap.py)
     eval_env = make_vec_env(cfg, pipe, 1, periodic_eval_seed(cfg.seed), training=False) if cfg.eval_every else None
     try:
         if resume:
