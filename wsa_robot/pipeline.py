@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Imports inside functions: envs.variations imports mujoco, which the pipeline needs only when an env is made.
+# Imports inside functions: envs.gl and envs.task_variations load mujoco, which the pipeline needs only when an env is made.
 
 import signal
 from dataclasses import dataclass, field
@@ -166,7 +166,7 @@ def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_s
     from wsa_robot.envs.gl import choose_gl_backend
 
     choose_gl_backend()
-    from wsa_robot.envs.variations import resolve
+    from wsa_robot.envs.task_variations import resolve
 
     resolve(pipe.task, variation)  # a bad name fails here, in this process, not inside a subprocess env
     depth = pipe.bank is not None and pipe.bank.needs_depth  # depth comes from the same render pass as RGB

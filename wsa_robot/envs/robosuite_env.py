@@ -22,7 +22,8 @@ import mujoco  # noqa: E402
 
 from wsa_robot.envs.renderer import CameraRenderer  # noqa: E402
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: E402,F401  (SEGMENT_CLASSES: re-exported)
-from wsa_robot.envs.variations import INTACT, ModelVariations, canonical, resolve, robosuite_scene  # noqa: E402
+from wsa_robot.envs.variations import (INTACT, ROBOT_VARIATIONS, ModelVariations, filed_name, pick,  # noqa: E402
+                                       robosuite_scene)
 
 
 logging.getLogger("robosuite_logs").setLevel(logging.ERROR)
@@ -157,13 +158,13 @@ class RobosuiteEnv(gym.Env):
     def set_variation(self, spec: str | None) -> None:
         """Show the scene under a named visual variation (`NAME` or `NAME:SEED`, see envs/variations.py);
         None or "intact": the unchanged scene. Only visual model fields change, never physics."""
-        found = resolve(self.task, spec)
+        found = pick(spec, lambda: ROBOT_VARIATIONS)  # this backend's own (envs/backends/robosuite.py)
         for tex in self._variations.set(found):
             for renderer in (self._renderer, self._video):
                 if renderer is not None:
                     renderer.upload_texture(tex)
         mujoco.mj_camlight(self._env.sim.model._model, self._env.sim.data._data)  # moved cameras, now
-        self.variation = canonical(self.task, spec)
+        self.variation = filed_name(found)
 
     def video_frames(self) -> dict[str, np.ndarray]:
         """Every camera at video size and full quality (needs `video_size`); the agent never sees these."""

@@ -27,7 +27,8 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
     `variation`: a named visual variation (NAME or NAME:SEED, envs/variations.py); None: the intact scene."""
     faults = [str(f) for f in parse_faults(faults)]  # a bad spec fails before anything loads
     cfg = run.read_config()
-    from wsa_robot.envs.variations import INTACT, canonical
+    from wsa_robot.envs.task_variations import canonical
+    from wsa_robot.envs.variations import INTACT
     from wsa_robot.tasks import load_task
 
     variation = canonical(load_task(cfg.task), variation)  # a bad name fails before anything loads, too
