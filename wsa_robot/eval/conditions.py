@@ -8,21 +8,23 @@ from rich.table import Table
 from wsa_robot.agents import load_agent
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.eval.table import summary
-from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.pipeline import Pipeline, make_vec_env, plan
 from wsa_robot.run_dir import RunDir
 from wsa_robot.seeds import eval_seed
+from wsa_robot.spec import resolve
 from wsa_robot.tables import Col, fitted_table
 
 
 def evaluate_run(run: RunDir, episodes: int, faults: list[str] | None = None, variation: str | None = None,
-                 seed: int | None = None, mask_faults: bool | None = None) -> dict:
+                 seed: int | None = None, mask_faults: bool | None = None, pipe: Pipeline | None = None) -> dict:
     """Deterministic episodes of the run's latest checkpoint; returns `summary()` (mean_return, std_return,
     success_rate, mean_length, weights) plus the condition: `faults` (specs, none = clean) and `variation`.
     `seed`: the first env seed (default: the run's eval seed, the same as `wsa-robot eval`);
-    `mask_faults`: None keeps the run's setting."""
+    `mask_faults`: None keeps the run's setting. `pipe`: the run's pipeline when the caller has one (planned
+    from the run's config); None: planned here."""
     cfg = run.read_config()
     model_file = run.checked_model_file()
-    pipe = plan(cfg)
+    pipe = pipe or plan(resolve(cfg))
     venv = make_vec_env(cfg, pipe, 1, eval_seed(cfg.seed) if seed is None else seed, training=False,
                         faults=list(faults or []), mask_faults=mask_faults, variation=variation)
     try:
