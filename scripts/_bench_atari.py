@@ -20,7 +20,8 @@ from wsa_robot.config import RunConfig, load_config
 from wsa_robot.keys import token_key
 from wsa_robot.encoders.registry import build_encoder
 from wsa_robot.fusion.attention import WSAExtractor
-from wsa_robot.pipeline import context_only_encoder, make_vec_env, plan
+from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.spec import context_only_encoder
 
 GAME = "atari/Pong"
 

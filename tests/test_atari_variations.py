@@ -6,7 +6,8 @@ import pytest
 
 from wsa_robot.envs import make_env
 from wsa_robot.envs.atari_variations import CURATED, modifications
-from wsa_robot.envs.variations import INTACT, expand, variations_for
+from wsa_robot.envs.task_variations import expand, variations_for
+from wsa_robot.envs.variations import INTACT
 from wsa_robot.errors import UserError
 from wsa_robot.tasks import load_task
 

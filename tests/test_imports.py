@@ -129,11 +129,7 @@ def layer_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
 
 # Imports that close a cycle another piece of work owns, each with the reason. The test leaves these edges out
 # and fails on any other cycle, and fails too when one of them no longer closes a cycle, so the entry goes.
-KNOWN_EDGES = {
-    # envs.gym_robotics imports check_options from envs/__init__, whose make_env imports the backends: goes
-    # with the one-class-per-backend change of issue 18 (each backend owns its option checks)
-    ("wsa_robot.envs.gym_robotics", "wsa_robot.envs"),
-}
+KNOWN_EDGES: set[tuple[str, str]] = set()
 
 
 def _without(graph: dict[str, set[str]], edges: set[tuple[str, str]]) -> dict[str, set[str]]:

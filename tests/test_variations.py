@@ -10,7 +10,8 @@ import pytest
 from wsa_robot.cli import main
 from wsa_robot.envs import make_env
 from wsa_robot.envs.robosuite_env import SEGMENT_CLASSES, RobosuiteEnv
-from wsa_robot.envs.variations import INTACT, variations_for
+from wsa_robot.envs.task_variations import variations_for
+from wsa_robot.envs.variations import INTACT
 from wsa_robot.errors import UserError
 from wsa_robot.tasks import load_task
 

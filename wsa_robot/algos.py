@@ -1,6 +1,6 @@
 """What each learning algorithm is, decided here once: the facts the rest of the code branches on.
 
-A light module (config and errors only): `pipeline.plan` asks it before any env starts, and the agents layer
+A light module (config and errors only): `spec.resolve` asks it before any env starts, and the agents layer
 (agents/), which builds the stable-baselines3 models, sits above the pipeline.
 """
 
@@ -35,7 +35,7 @@ def algo_settings(cfg: RunConfig) -> SACConfig | PPOConfig:
 
 
 def check_replay(cfg: RunConfig, goal: bool) -> None:
-    """n-step returns are not combined with HER's relabelling (plan() asks before any env starts)."""
+    """n-step returns are not combined with HER's relabelling (spec.resolve asks before any env starts)."""
     if off_policy(cfg.algo) and cfg.sac.n_steps > 1 and goal:
         raise UserError(f"sac.n_steps={cfg.sac.n_steps}: n-step returns are not supported with HER (task "
                         f"{cfg.task} is goal-conditioned and learns with HER); drop sac.n_steps")

@@ -28,7 +28,6 @@ import numpy as np
 from wsa_robot.atomic import write_json
 from wsa_robot.errors import UserError
 from wsa_robot.run_dir import RunDir, train_child_command
-from wsa_robot.seeds import bench_seed
 
 
 @dataclass
@@ -57,6 +56,7 @@ def bench_spec(task: str, steps: int, seeds: str, fusions: str, eval_every: int,
     """The spec of `wsa-robot bench`, after checking every argument (a UserError names the fix)."""
     from wsa_robot.config import load_config
     from wsa_robot.fusion import FUSIONS
+    from wsa_robot.spec import resolve
     from wsa_robot.tasks import load_task
 
     spec_task = load_task(task)
@@ -72,6 +72,8 @@ def bench_spec(task: str, steps: int, seeds: str, fusions: str, eval_every: int,
     except ValueError:
         raise UserError(f"--seeds takes comma-separated integers, e.g. 1,2,3; got {seeds!r}") from None
     load_config([f"task={task}", *overrides])  # a bad override fails here, not in every run's process
+    for fusion in names:  # and so does a run that `wsa-robot train` would refuse (encoders, context, ...)
+        resolve(load_config([f"task={task}", f"fusion={fusion}", *overrides]))
     return BenchSpec(spec_task.name.split("/", 1)[1], steps, seed_list, names, eval_every, eval_episodes,
                      final_episodes, runs_root, deadline_min, target,
                      threads_per_run=max(1, (os.cpu_count() or 1) // (len(names) * len(seed_list))),
@@ -141,10 +143,12 @@ def final_scores(path: Path, episodes: int, n_envs: int = 8) -> tuple[list[float
     of those games stalled (ended early for making no progress: envs/stall.py)."""
     from wsa_robot.agents import load_agent
     from wsa_robot.pipeline import make_vec_env, plan
+    from wsa_robot.spec import resolve
 
     run = RunDir(path)
-    cfg = run.read_config()
-    venv = make_vec_env(cfg, plan(cfg), n_envs, bench_seed(cfg.seed), training=False)
+    spec = resolve(run.read_config())
+    cfg = spec.cfg
+    venv = make_vec_env(cfg, plan(spec), n_envs, spec.seeds.bench, training=False)
     try:
         model = load_agent(cfg, run.checked_model_file(), None)
         scores: list[float] = []

@@ -38,6 +38,7 @@ def train(
 
     overrides = list(overrides or [])
     events: list[dict] = []
+    pipe = None
     if (add_encoder or remove_encoder) and resume is None:
         raise UserError("--add-encoder/--remove-encoder change a run while it trains: add --resume RUN "
                         "(a new run takes encoders=... and removed_tokens=...)")
@@ -47,15 +48,17 @@ def train(
         if task:
             raise UserError("--resume continues a run with its own task; drop --task or start a new run")
         run = existing_run_dir(resume)
-        cfg, events = resume_config(run, overrides, add_encoder or [], remove_encoder or [])
+        cfg, events, pipe = resume_config(run, overrides, add_encoder or [], remove_encoder or [])
     else:
         cfg = load_config(([f"task={task}"] if task else []) + overrides)
         from wsa_robot.pipeline import plan
+        from wsa_robot.spec import resolve
 
-        plan(cfg)  # validate device, task, cameras, encoders and context before a run dir is made
+        # validate task, cameras, encoders and context, and load the encoders (once), before a run dir is made
+        pipe = plan(resolve(cfg))
         run = new_run_dir(cfg)
         console.print(f"run dir: {run.path}")
-    run_training(cfg, run, resume=resume is not None, progress=progress, events=events)
+    run_training(cfg, run, resume=resume is not None, progress=progress, events=events, pipe=pipe)
 
 
 @app.command("eval")

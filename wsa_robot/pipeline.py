@@ -2,119 +2,80 @@
 
 from __future__ import annotations
 
-# Imports inside functions: envs.variations imports mujoco, which the pipeline needs only when an env is made.
+# Imports inside functions: envs.gl and envs.task_variations load mujoco, which the pipeline needs only when an env is made.
 
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from stable_baselines3.common.env_util import is_wrapped
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
-from wsa_robot.algos import check_replay
 from wsa_robot.config import RunConfig
 from wsa_robot.device import resolve_device
 from wsa_robot.encoders.bank import EncoderBank
-from wsa_robot.encoders.registry import build_encoder, registry
-from wsa_robot.encoders.state import image_encoders
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
-from wsa_robot.envs import check_options, make_env, supports_depth
+from wsa_robot.envs import make_env
 from wsa_robot.envs.faults import Fault, FaultWrapper, parse_faults
 from wsa_robot.envs.goal import GoalRewardVecEnv
 from wsa_robot.envs.reward import ScaledReward
-from wsa_robot.errors import UserError
-from wsa_robot.fusion import pixel_based
-from wsa_robot.keys import ACHIEVED_GOAL, DESIRED_GOAL, PROPRIO, STATE, split_token, token_key
+from wsa_robot.spec import RunSpec, resolve
 from wsa_robot.task_spec import TaskSpec
-from wsa_robot.tasks import check_cameras, load_task
-from wsa_robot.tokens import check_removed, context_key, goal_tokens, run_tokens
 
 
 @dataclass
 class Pipeline:
-    """What fusion needs to know about the observation: which keys are tokens and which is the context."""
-    task: TaskSpec
-    cameras: list[str]
-    token_keys: list[str]
-    context_key: str | None
+    """A resolved run (spec.py) with its frozen encoders loaded: what the envs and the fusion need to know
+    about the observation, which keys are tokens and which is the context. `bank` is None for fusion=e2e."""
+    spec: RunSpec
     bank: EncoderBank | None
-    removed_tokens: list[str] = field(default_factory=list)  # zeros with token_mask 0 (`--remove-encoder`)
-    idle_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # removed tokens the bank no longer runs
+
+    @property
+    def task(self) -> TaskSpec:
+        return self.spec.task
+
+    @property
+    def cameras(self) -> list[str]:
+        return list(self.spec.cameras)
+
+    @property
+    def token_keys(self) -> list[str]:
+        return self.spec.token_keys
+
+    @property
+    def context_key(self) -> str | None:
+        return self.spec.context
+
+    @property
+    def removed_tokens(self) -> list[str]:
+        """Zeros with token_mask 0 (`--remove-encoder`)."""
+        return list(self.spec.removed)
+
+    @property
+    def idle_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Removed tokens the bank no longer runs."""
+        return self.spec.idle_shapes
 
     @property
     def state(self) -> bool:
-        """Whether the envs give the privileged object state (the `state` token, encoders=state)."""
-        return STATE in self.token_keys
+        return self.spec.state
 
     @property
     def vector_keys(self) -> list[str]:
-        """Raw vectors the embedded observation keeps: proprio, the oracle's state, and for goal tasks the goals
-        HER relabels."""
-        return [PROPRIO] + ([STATE] if self.state else []) + \
-            ([ACHIEVED_GOAL, DESIRED_GOAL] if self.task.goal else [])
+        return self.spec.vector_keys
 
 
-def plan(cfg: RunConfig, device: str | None = None) -> Pipeline:
-    """Validate task, cameras, encoders and context, and load the frozen encoders once, on `device`
-    (default: the run's device, so the encoders sit on the GPU whenever the learner does)."""
+def plan(spec: RunSpec | RunConfig, device: str | None = None) -> Pipeline:
+    """Load the spec's frozen encoders once, on `device` (default: the run's device, so the encoders sit on
+    the GPU whenever the learner does). A RunConfig is resolved first (spec.resolve: every check)."""
+    spec = spec if isinstance(spec, RunSpec) else resolve(spec)
+    cfg = spec.cfg
     device = device or resolve_device(cfg.device)
-    task = load_task(cfg.task)
-    cameras = check_cameras(task, cfg.cameras or task.cameras)
-    if not needs_cameras(cfg):
-        cameras = []  # the state oracle alone: the envs render nothing (rendering is most of a step's cost)
-    parse_faults(cfg.faults, cameras)  # a bad fault spec fails before any encoder loads or env starts
-    check_options(task, cfg.reward_shaping, state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
-                  controller=cfg.controller, reward_scale=cfg.reward_scale)
-    check_replay(cfg, task.goal)
-    if pixel_based(cfg.fusion):
-        if cfg.removed_tokens:
-            raise UserError("fusion=e2e learns from pixels and has no encoder tokens to remove; "
-                            "drop removed_tokens or choose another fusion")
-        tokens = cameras + ([PROPRIO] if cfg.proprio != "none" else []) + goal_tokens(task.name)
-        return Pipeline(task, cameras, tokens, None, None)
-    tokens, context = run_tokens(cfg, cameras), context_key(cfg)
-    removed = check_removed(cfg.removed_tokens, tokens, context)
-    images = image_encoders(cfg.encoders)
-    active = [n for n in images if any(token_key(n, c) not in removed for c in cameras)]
-    active += context_only_encoder(context, cfg.encoders)
-    encoders = [build_encoder(name, weights_dir=cfg.weights_dir, zoo_preprocess=cfg.zoo_preprocess)
-                for name in active]
-    idle = idle_shapes([n for n in images if n not in active], cameras, cfg.weights_dir)
-    depth = [e.name for e in encoders if e.modality == "depth"]
-    if depth and not supports_depth(task):
-        raise UserError(f"encoder {depth[0]} needs depth images, which task {task.name} does not have; "
-                        "choose another (see `wsa-robot encoders`)")
-    bank = EncoderBank(encoders, cameras, device=device, precision=cfg.encoder_precision,
-                       compile=cfg.encoder_compile)
-    contexts = list(bank.token_shapes) + [PROPRIO] + [t for t in tokens if t == STATE] + goal_tokens(task.name)
-    if context not in contexts:
-        raise UserError(f"context {context!r} is not a token of this run; use one of: {', '.join(contexts)}")
-    return Pipeline(task, cameras, tokens, context, bank, removed, idle)
-
-
-def needs_cameras(cfg: RunConfig) -> bool:
-    """Whether a run's envs render cameras: not when its only encoder is the state oracle (its context is then
-    proprio or state, tokens.context_key)."""
-    return pixel_based(cfg.fusion) or bool(image_encoders(cfg.encoders)) or \
-        bool(context_only_encoder(context_key(cfg), cfg.encoders))
-
-
-def context_only_encoder(context: str, encoders: list[str]) -> list[str]:
-    """`[NAME]` when the context is `NAME@camera` of an encoder that is not a token (the reference's context: a
-    conv autoencoder the fusion reads but never weighs); the bank runs it beside the token encoders."""
-    split = split_token(context)
-    return [split[0]] if split and split[0] and split[0] not in encoders else []
-
-
-def idle_shapes(names: list[str], cameras: list[str], weights_dir: str | None) -> dict[str, tuple[int, ...]]:
-    """Token shapes of encoders whose every token is removed, from the registry: no model is built or run."""
-    if not names:
-        return {}
-    entries = registry(weights_dir=weights_dir)
-    for name in names:
-        if name not in entries:
-            build_encoder(name, weights_dir=weights_dir)  # raises the usual UserError naming the choices
-    return {token_key(n, c): tuple(entries[n].output_shape) for n in names for c in cameras}
+    if spec.pixel_based:
+        return Pipeline(spec, None)
+    bank = EncoderBank([entry.build() for entry in spec.encoders], list(spec.cameras), device=device,
+                       precision=cfg.encoder_precision, compile=cfg.encoder_compile)
+    return Pipeline(spec, bank)
 
 
 def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, depth: bool,
@@ -167,9 +128,9 @@ def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_s
     from wsa_robot.envs.gl import choose_gl_backend
 
     choose_gl_backend()
-    from wsa_robot.envs.variations import resolve
+    from wsa_robot.envs.task_variations import resolve as resolve_variation
 
-    resolve(pipe.task, variation)  # a bad name fails here, in this process, not inside a subprocess env
+    resolve_variation(pipe.task, variation)  # a bad name fails here, in this process, not inside a subprocess env
     depth = pipe.bank is not None and pipe.bank.needs_depth  # depth comes from the same render pass as RGB
     parsed = parse_faults(cfg.faults if faults is None else faults, pipe.cameras)
     mask_faults = cfg.mask_faults if mask_faults is None else mask_faults

@@ -25,16 +25,17 @@ from wsa_robot.errors import UserError
 from wsa_robot.fusion import can_grow
 from wsa_robot.pipeline import Pipeline, plan
 from wsa_robot.run_dir import RunDir
+from wsa_robot.spec import resolve
 from wsa_robot.tokens import edit_tokens, run_cameras
 
 RESUME_KEYS = ("total_steps",)  # the only overrides a resume takes: extend (or shorten) a run
 
 
 def resume_config(run: RunDir, overrides: list[str], add: list[str],
-                  remove: list[str]) -> tuple[RunConfig, list[dict]]:
+                  remove: list[str]) -> tuple[RunConfig, list[dict], Pipeline]:
     """The run's config with `total_steps=N` and the token edits applied, written back to the run (atomically),
-    and the event rows ({step, time, action, tokens}) appended to RUN/events.json; every mistake is a UserError
-    raised before anything is written."""
+    the event rows ({step, time, action, tokens}) appended to RUN/events.json, and the run's pipeline (its
+    encoders loaded once, for training); every mistake is a UserError raised before anything is written."""
     cfg = run.read_config()
     bad = [o for o in overrides if o.split("=", 1)[0] not in RESUME_KEYS]
     if bad:
@@ -43,15 +44,14 @@ def resume_config(run: RunDir, overrides: list[str], add: list[str],
     new = validate(apply_overrides(cfg.model_dump(), overrides)) if overrides else cfg
     edit = edit_tokens(new, run_cameras(new), add, remove)
     step = run.checkpoint_step()  # also checks the checkpoint is readable
-    if edit.events:
-        plan(edit.cfg)  # the new encoders load and fit the task, before anything changes on disk
+    pipe = plan(resolve(edit.cfg))  # the (new) encoders load and fit the task, before anything changes on disk
     if edit.cfg != cfg:
         run.write_config(edit.cfg)
     now = time.time()
     events = [{"step": step or 0, "time": now, **e} for e in edit.events]
     for event in events:
         run.append_event(event)
-    return edit.cfg, events
+    return edit.cfg, events, pipe
 
 
 def say(message: str) -> None:

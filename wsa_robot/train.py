@@ -19,10 +19,10 @@ from wsa_robot.console import console
 from wsa_robot.errors import NonFiniteError
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.eval.table import success_rate
-from wsa_robot.pipeline import close_envs, make_vec_env, plan
+from wsa_robot.pipeline import Pipeline, close_envs, make_vec_env, plan
 from wsa_robot.resume import resume_agent, say
 from wsa_robot.run_dir import RunDir
-from wsa_robot.seeds import periodic_eval_seed
+from wsa_robot.spec import resolve
 
 
 
@@ -47,20 +47,23 @@ def _nonfinite_parameters(model) -> NonFiniteError | None:
 
 
 def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = True,
-          events: list[dict] | None = None) -> RunDir:
+          events: list[dict] | None = None, pipe: Pipeline | None = None) -> RunDir:
     """`events`: token-set changes applied at this resume ({step, time, action, tokens}), logged to TensorBoard.
+    `pipe`: the run's pipeline when the caller has planned it already (the CLI, before making the run dir),
+    so the encoders load once; None: planned here.
     A NaN/inf raises NonFiniteError and writes no checkpoint, so the last good one stays as it was.
     torch gets the cores the env subprocesses leave (agents/overlap.py) while it runs."""
     with learner_threads(cfg):
-        return _train(cfg, run, resume, progress, events)
+        return _train(cfg, run, resume, progress, events, pipe)
 
 
-def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: list[dict] | None) -> RunDir:
-    pipe = plan(cfg)
+def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: list[dict] | None,
+           pipe: Pipeline | None) -> RunDir:
+    pipe = pipe or plan(resolve(cfg))
     if not resume:
         run.write_config(cfg)
     venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps (agents/overlap.py)
-    eval_env = make_vec_env(cfg, pipe, 1, periodic_eval_seed(cfg.seed), training=False) if cfg.eval_every else None
+    eval_env = make_vec_env(cfg, pipe, 1, pipe.spec.seeds.periodic_eval, training=False) if cfg.eval_every else None
     try:
         if resume:
             model = resume_agent(cfg, run, venv, pipe)

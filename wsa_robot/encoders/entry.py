@@ -20,3 +20,4 @@ class EncoderEntry:
     weights_present: bool
     build: Callable[[], FrozenEncoder]
     params: Callable[[], int | None] | None = None  # a cheap count (no weights loaded); None: build to count
+    modality: str = "rgb"  # what it reads, as FrozenEncoder.modality: "rgb" images or "depth" maps

@@ -21,7 +21,7 @@ from wsa_robot.encoders.zoo import zoo_entries
 from wsa_robot.errors import UserError
 from wsa_robot.resources import data_dir
 
-__all__ = ["EncoderEntry", "build_encoder", "registry"]
+__all__ = ["EncoderEntry", "UnknownEncoderError", "build_encoder", "registry"]
 
 
 def _skill_entries(meta: dict, assets: Path) -> list[EncoderEntry]:
@@ -55,7 +55,7 @@ def _sim_depth_entry() -> EncoderEntry:
         return SimDepthEncoder().freeze()
 
     return EncoderEntry("sim_depth", "simulator", "simulator depth camera, no model",
-                        "depth map (metres)", (1, 8, 8), None, True, build)
+                        "depth map (metres)", (1, 8, 8), None, True, build, modality=SimDepthEncoder.modality)
 
 
 def registry(assets: Path | None = None, weights_dir: str | Path | None = None,
@@ -76,6 +76,16 @@ def build_encoder(name: str, assets: Path | None = None, weights_dir: str | Path
     """The frozen encoder registered as `name`; unknown names and missing weights raise UserError."""
     entries = registry(assets, weights_dir, zoo_preprocess)
     if name not in entries:
-        close = difflib.get_close_matches(name, entries, n=3) or sorted(entries)
-        raise UserError(f"unknown encoder {name!r}; choose one of: {', '.join(close)} (see `wsa-robot encoders`)")
+        raise UnknownEncoderError([name], entries)
     return entries[name].build()
+
+
+class UnknownEncoderError(UserError):
+    """Encoders a run names that are not registered; the message names the first and its close matches.
+    `names`: all of them (a sweep tells the ones `wsa-robot pretrain` would register from the others)."""
+
+    def __init__(self, names: list[str], entries: dict[str, EncoderEntry]) -> None:
+        self.names = list(names)
+        close = difflib.get_close_matches(names[0], entries, n=3) or sorted(entries)
+        super().__init__(f"unknown encoder {names[0]!r}; choose one of: {', '.join(close)} "
+                         "(see `wsa-robot encoders`)")

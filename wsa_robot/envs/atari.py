@@ -11,57 +11,25 @@ The stack is channel-last, uint8 [84, 84, 4], oldest frame first: the FrozenEnco
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import ale_py
 import gymnasium as gym
 import numpy as np
-import yaml
 from gymnasium import spaces
 from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation
 from stable_baselines3.common.atari_wrappers import ClipRewardEnv, EpisodicLifeEnv, FireResetEnv
 from stable_baselines3.common.monitor import Monitor
 
 from wsa_robot.envs.stall import STALL_STEPS, StallLimit
-from wsa_robot.errors import UserError
-from wsa_robot.resources import data_dir
 from wsa_robot.task_spec import TaskSpec
 
 gym.register_envs(ale_py)
 
-SCREEN = "screen"      # the one camera of an Atari task
 STACK = 4              # frames per observation
 FRAME_SKIP = 4         # ALE frames per agent step
 NOOP_MAX = 30          # random no-ops at reset
-TEMPLATE_GAME = "Pong"  # tasks/atari/Pong.yaml is the setup every other ALE game gets (`--task atari/<Game>`)
-
-
-def ale_games() -> list[str]:
-    """Every game ale-py registers, by its gymnasium name: Pong, Breakout, MsPacman, ..."""
-    return sorted(k[4:-3] for k in gym.registry if k.startswith("ALE/") and k.endswith("-v5"))
-
-
-def own_encoder(game: str, skill_encoder: str = "ae") -> str:
-    """The name `wsa-robot pretrain --task atari/<game>` registers (`<encoder>_<task name, lower, / as _>`)."""
-    return f"{skill_encoder}_atari_{game.lower()}"
-
-
-def game_task(game: str) -> TaskSpec:
-    """A task for any ALE game without its own YAML: the reference setup of tasks/atari/Pong.yaml, renamed."""
-    games = ale_games()
-    if game not in games:
-        lower = {g.lower(): g for g in games}
-        close = [lower[g] for g in difflib.get_close_matches(game.lower(), lower, n=3, cutoff=0.6)]
-        hint = f"did you mean {', '.join('atari/' + g for g in close)}?" if close else \
-            f"ALE games are named like atari/Pong, atari/MsPacman ({len(games)} in ale-py)"
-        raise UserError(f"unknown Atari game {game!r}; {hint}")
-    data = yaml.safe_load((data_dir("tasks") / "atari" / f"{TEMPLATE_GAME}.yaml").read_text())
-    data.update(name=f"atari/{game}", env_id=f"ALE/{game}-v5", description=f"{game} (ALE), reference PPO setup")
-    config = data.setdefault("config", {})
-    # no skills are shipped for this game: the pixel baseline, until `wsa-robot pretrain` trains some
-    config.update(fusion="e2e", encoders=[own_encoder(game)], context=f"{own_encoder(game)}@{SCREEN}")
-    return TaskSpec(**data)
+SCREEN = "screen"      # the one camera of an Atari task (tasks/atari/*.yaml)
 
 
 class ScreenObservation(gym.ObservationWrapper):
@@ -89,9 +57,10 @@ def make_atari_env(task: TaskSpec, image_size: int = 84, training: bool = False,
     `stall_steps`: eval envs end a game that makes no progress for that many agent steps (StallLimit); 0: never.
 
     A Monitor sits under the life and clipping wrappers, so SB3's episode return is the real game score."""
-    from wsa_robot.envs.variations import resolve
+    from wsa_robot.envs.atari_variations import variations
+    from wsa_robot.envs.variations import pick
 
-    found = resolve(task, variation)
+    found = pick(variation, lambda: variations(task))
     kwargs = dict(frameskip=1, max_num_frames_per_episode=horizon or task.horizon, **task.env_kwargs)
     if found is None:
         env = gym.make(task.env_id, **kwargs)

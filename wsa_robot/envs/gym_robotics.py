@@ -16,7 +16,6 @@ would show; videos show it.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import functools
 import io
 from typing import Any, Callable
@@ -24,14 +23,11 @@ from typing import Any, Callable
 import gymnasium as gym
 import mujoco
 import numpy as np
-import yaml
 from gymnasium import spaces
 
-from wsa_robot.envs import check_options
 from wsa_robot.envs.renderer import CameraRenderer, free_camera
 from wsa_robot.envs.spaces import camera_spaces
 from wsa_robot.errors import UserError
-from wsa_robot.resources import data_dir
 from wsa_robot.task_spec import TaskSpec
 
 
@@ -43,10 +39,6 @@ KITCHEN_OBJECT_PARTS = ("object_qpos", "object_qvel")
 # FrankaKitchen's `observation`: 9 robot joint positions, 9 velocities, 21 object joint positions, 20 velocities
 KITCHEN_PARTS = {"robot_qpos": slice(0, 9), "robot_qvel": slice(9, 18), "object_qpos": slice(18, 39),
                  "object_qvel": slice(39, 59)}
-# FrankaKitchen-v1 subtasks (its `tasks_to_complete`), as task names write them: kitchen/light_switch
-KITCHEN_SUBTASKS = ("microwave", "kettle", "light switch", "slide cabinet", "hinge cabinet", "bottom burner",
-                    "top burner")
-KITCHEN_TEMPLATE = "microwave"  # tasks/kitchen/microwave.yaml is the setup every other subset gets
 # bodies whose geoms segmentation labels "object" (and "gripper"), per model
 OBJECT_BODIES = ("object0", "kettle", "microwave", "slidecabinet", "hingecabinet", "lightswitchroot",
                  "knob 1", "knob 2", "knob 3", "knob 4")
@@ -62,26 +54,6 @@ def _register() -> None:
         import gymnasium_robotics
 
     gym.register_envs(gymnasium_robotics)
-
-
-def kitchen_task(subset: str) -> TaskSpec:
-    """`kitchen/<subtask>[+<subtask>...]` or `kitchen/all`: tasks/kitchen/microwave.yaml with other
-    `tasks_to_complete` (underscores for spaces: light_switch, slide_cabinet, ...)."""
-    names = [n.replace("_", " ") for n in subset.split("+")] if subset != "all" else list(KITCHEN_SUBTASKS)
-    for n in names:
-        if n not in KITCHEN_SUBTASKS:
-            choices = [s.replace(" ", "_") for s in KITCHEN_SUBTASKS]
-            close = difflib.get_close_matches(n.replace(" ", "_"), choices, n=2, cutoff=0.5)
-            hint = f"did you mean kitchen/{close[0]}? " if close else ""
-            raise UserError(f"unknown FrankaKitchen subtask {n.replace(' ', '_')!r}; {hint}choose from "
-                            f"{', '.join(choices)}, joined with + (kitchen/microwave+kettle), or kitchen/all")
-    if len(set(names)) != len(names):
-        raise UserError(f"kitchen task {subset!r} names a subtask twice; name each once")
-    data = yaml.safe_load((data_dir("tasks") / "kitchen" / f"{KITCHEN_TEMPLATE}.yaml").read_text())
-    data["name"] = f"kitchen/{subset}"
-    data.setdefault("env_kwargs", {})["tasks_to_complete"] = names
-    data["description"] = f"FrankaKitchen: {', '.join(names)}"
-    return TaskSpec(**data)
 
 
 def fetch_reward(achieved_goal: np.ndarray, desired_goal: np.ndarray, info: Any = None, *,
@@ -106,8 +78,7 @@ class GymRoboticsEnv(gym.Env):
         self.task, self.cameras, self.depth, self.segmentation = task, list(cameras), depth, segmentation
         self.kitchen = task.env_id.startswith("FrankaKitchen")
         kwargs = dict(task.env_kwargs)
-        shaped = task.reward_shaping if reward_shaping is None else reward_shaping
-        check_options(task, shaped)
+        shaped = task.reward_shaping if reward_shaping is None else reward_shaping  # checked by the backend
         if not self.kitchen:
             kwargs["reward_type"] = "dense" if shaped else "sparse"
         self._env = gym.make(task.env_id, max_episode_steps=horizon or task.horizon, disable_env_checker=True,

@@ -13,7 +13,7 @@ from gymnasium import spaces
 
 from wsa_robot.envs.renderer import CameraRenderer
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
-from wsa_robot.envs.variations import INTACT, ModelVariations, canonical, resolve, robosuite_scene
+from wsa_robot.envs.variations import INTACT, ROBOT_VARIATIONS, ModelVariations, filed_name, pick, robosuite_scene
 from wsa_robot.errors import UserError
 from wsa_robot.task_spec import TaskSpec
 
@@ -171,13 +171,13 @@ class RobosuiteEnv(gym.Env):
     def set_variation(self, spec: str | None) -> None:
         """Show the scene under a named visual variation (`NAME` or `NAME:SEED`, see envs/variations.py);
         None or "intact": the unchanged scene. Only visual model fields change, never physics."""
-        found = resolve(self.task, spec)
+        found = pick(spec, lambda: ROBOT_VARIATIONS)  # this backend's own (envs/backends/robosuite.py)
         for tex in self._variations.set(found):
             for renderer in (self._renderer, self._video):
                 if renderer is not None:
                     renderer.upload_texture(tex)
         mujoco.mj_camlight(self._env.sim.model._model, self._env.sim.data._data)  # moved cameras, now
-        self.variation = canonical(self.task, spec)
+        self.variation = filed_name(found)
 
     def rewind(self) -> None:
         """Draw again as if just made: the next reset (without a seed) places the objects as the first reset of a

@@ -5,10 +5,10 @@ A variation is a small function that changes only visual fields of the MuJoCo mo
 same table on every machine. Physics fields are never written: the same seed and actions give the same
 trajectory under every variation, only the pixels differ.
 
-Spec syntax: `NAME` (seed 0) or `NAME:SEED`; `intact` (or None) is the unchanged scene. Variations are
-registered per backend (`register`); `variations_for(task)` lists the ones a task can use. A backend whose
-variations depend on the task registers a provider (`PROVIDERS`): Atari games get HackAtari's modifications
-of that game (wsa_robot/envs/atari_variations.py) under the "atari" backend.
+Spec syntax: `NAME` (seed 0) or `NAME:SEED`; `intact` (or None) is the unchanged scene. Each backend owns
+its variations (`Backend.variations`, envs/backends/): robosuite tasks get the ones here (`ROBOT_VARIATIONS`),
+Atari games HackAtari's modifications of that game (envs/atari_variations.py); envs/task_variations.py asks a
+task's backend. An env module resolves a name against its own backend's list (`pick`), never the registry.
 
 The field names follow robosuite's domain-randomization modders (robosuite.utils.mjmod): TextureModder
 (geom_rgba, mat_rgba, mat_texid, texture bitmaps), LightingModder (light_diffuse/ambient/specular) and
@@ -55,29 +55,6 @@ class Variation:
     in_all: bool = True  # False: valid by name, left out of `--variations all`
 
 
-_REGISTRY: dict[str, dict[str, Variation]] = {}  # backend -> name -> variation
-# backend -> "module:function" giving a task's own variations (imported on first use)
-PROVIDERS: dict[str, str] = {"atari": "wsa_robot.envs.atari_variations:variations"}
-
-
-def register(backend: str, variation: Variation) -> Variation:
-    _REGISTRY.setdefault(backend, {})[variation.name] = variation
-    return variation
-
-
-def variations_for(task) -> dict[str, Variation]:
-    """The variations of a task (a TaskSpec) or backend name ("robosuite", "atari"), in registration order;
-    empty when its backend has none."""
-    backend = task if isinstance(task, str) else task.backend
-    found = dict(_REGISTRY.get(backend, {}))
-    if not isinstance(task, str) and backend in PROVIDERS:
-        import importlib
-
-        module, _, function = PROVIDERS[backend].partition(":")
-        found.update(getattr(importlib.import_module(module), function)(task))
-    return found
-
-
 def parse_spec(spec: str) -> tuple[str, int]:
     name, _, seed = spec.strip().partition(":")
     if seed and not seed.isdigit():
@@ -86,33 +63,24 @@ def parse_spec(spec: str) -> tuple[str, int]:
     return name, int(seed or 0)
 
 
-def resolve(task, spec: str | None) -> tuple[Variation, int] | None:
-    """The variation and seed a spec names for `task`, None for the intact scene; a UserError otherwise."""
+def pick(spec: str | None, known: Callable[[], dict[str, Variation]]) -> tuple[Variation, int] | None:
+    """The variation and seed `spec` names among `known()` (the variations of the task's backend, asked only
+    when a variation is named), None for the intact scene; a UserError otherwise."""
     if spec is None:
         return None
     name, seed = parse_spec(spec)
     if name == INTACT:
         return None
-    known = _known(task)
-    if name not in known:
-        raise UserError(f"unknown variation {name!r}; choose one of: {', '.join([INTACT, *known])}")
-    if not known[name].seeded and ":" in spec:
+    variations = known()
+    if name not in variations:
+        raise UserError(f"unknown variation {name!r}; choose one of: {', '.join([INTACT, *variations])}")
+    if not variations[name].seeded and ":" in spec:
         raise UserError(f"variation {name} is the same for every seed; drop ':{seed}'")
-    return known[name], seed
+    return variations[name], seed
 
 
-def _known(task) -> dict[str, Variation]:
-    known = variations_for(task)
-    if not known:
-        robots = ", ".join(variations_for("robosuite"))
-        raise UserError(f"task {task.name} ({task.backend}) has no visual variations yet; the robot variations "
-                        f"(robosuite tasks) are: {robots}")
-    return known
-
-
-def canonical(task, spec: str | None) -> str:
+def filed_name(found: tuple[Variation, int] | None) -> str:
     """`intact`, `NAME` (seed 0 or not seeded) or `NAME:SEED`: the name a result is filed under."""
-    found = resolve(task, spec)
     if found is None:
         return INTACT
     variation, seed = found
@@ -315,7 +283,8 @@ def _camera_shift(scene: Scene, rng: np.random.Generator) -> None:
         model.cam_quat[cam] = _rotate(model.cam_quat[cam], _unit(rng), CAMERA_TURN_DEG)
 
 
-for _v in [
+# the robosuite backend's variations (envs/backends/robosuite.py), in the order `--variations all` runs them
+ROBOT_VARIATIONS: dict[str, Variation] = {v.name: v for v in [
     Variation("table_color", "the table top in a flat random colour instead of white ceramic", _table_color),
     Variation("table_texture", "the table top painted with a checkerboard of two random colours", _table_texture),
     Variation("object_color", "the task's objects in a flat random colour (never red)", _object_color),
@@ -328,8 +297,7 @@ for _v in [
     Variation("lighting_color", "lights tinted a random colour", _lighting_color),
     Variation("camera_shift", f"every camera moved {CAMERA_SHIFT_M * 100:.0f} cm and turned {CAMERA_TURN_DEG:.0f} "
               "degrees in random directions", _camera_shift),
-]:
-    register("robosuite", _v)
+]}
 
 
 def robosuite_scene(model: mujoco.MjModel, geom_class: np.ndarray) -> Scene:
@@ -345,20 +313,3 @@ def robosuite_scene(model: mujoco.MjModel, geom_class: np.ndarray) -> Scene:
         elif model.geom_bodyid[g] == 0 and name.startswith(("floor", "wall")):
             arena.append(g)
     return Scene(model, table, objects, arena)
-
-
-def expand(task, spec: str) -> list[str]:
-    """`all` or a comma list of specs -> the specs to evaluate, `intact` first, each once, all checked."""
-    known = _known(task)
-    if spec.strip() == "all":
-        wanted = [n for n, v in known.items() if v.in_all]
-    else:
-        wanted = [s.strip() for s in spec.split(",") if s.strip()]
-    if not wanted:
-        raise UserError("--variations needs 'all' or a comma list of names, e.g. table_color,lighting_dim")
-    out = [INTACT]
-    for s in wanted:
-        name = canonical(task, s)  # raises the UserError for an unknown name
-        if name not in out:
-            out.append(name)
-    return out

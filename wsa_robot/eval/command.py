@@ -16,6 +16,7 @@ from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
 from wsa_robot.seeds import eval_seed
+from wsa_robot.spec import resolve
 
 VIDEO_SIZE = 252  # pixels per camera in videos; divisible by 84 and by the 2 that H.264 wants
 
@@ -27,13 +28,14 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
     `variation`: a named visual variation (NAME or NAME:SEED, envs/variations.py); None: the intact scene."""
     faults = [str(f) for f in parse_faults(faults)]  # a bad spec fails before anything loads
     cfg = run.read_config()
-    from wsa_robot.envs.variations import INTACT, canonical
-    from wsa_robot.tasks import load_task
+    from wsa_robot.envs.task_variations import canonical
+    from wsa_robot.envs.variations import INTACT
 
-    variation = canonical(load_task(cfg.task), variation)  # a bad name fails before anything loads, too
+    spec = resolve(cfg)
+    variation = canonical(spec.task, variation)  # a bad name fails before anything loads, too
     variation = None if variation == INTACT else variation
     model_file = run.checked_model_file()
-    pipe = plan(cfg)
+    pipe = plan(spec)
     venv = make_vec_env(cfg, pipe, 1, eval_seed(cfg.seed), video_size=VIDEO_SIZE if render else None,
                         training=False, faults=faults, variation=variation)
     writers: dict[int, object] = {}
@@ -78,7 +80,7 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
         title = f"{title} with faults {', '.join(faults)}"
         console().print(f"running the same {episodes} episode(s) without faults to compare")
         result["without_faults"] = evaluate_run(run, episodes, faults=[], seed=eval_seed(cfg.seed),
-                                                 variation=variation)
+                                                 variation=variation, pipe=pipe)  # the same encoders
     table = episode_table(rows, pipe.token_keys, console().width, title)
     console().print(table)
     if result["summary"]["weights"] and not weights_fit(table, pipe.token_keys):

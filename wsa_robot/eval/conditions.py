@@ -16,9 +16,10 @@ from wsa_robot.encoders.vec_env import EmbeddingVecEnv
 from wsa_robot.envs.faults import parse_faults
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.eval.table import summary
-from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.pipeline import Pipeline, make_vec_env, plan
 from wsa_robot.run_dir import RunDir
 from wsa_robot.seeds import eval_seed
+from wsa_robot.spec import resolve
 from wsa_robot.tables import Col, fitted_table
 
 REWIND = "rewind"  # the env method that makes an env draw again as if just made (robosuite: RobosuiteEnv.rewind)
@@ -35,14 +36,15 @@ class Evaluator:
     - the global RNGs (random, numpy, torch) go back to where loading the agent left them, which is where a
       fresh load leaves them every time (SB3 seeds them from the saved seed).
 
-    `seed`: the first env seed (default: the run's eval seed, the same as `wsa-robot eval`)."""
+    `seed`: the first env seed (default: the run's eval seed, the same as `wsa-robot eval`); `pipe`: the run's
+    pipeline when the caller has planned it already."""
 
-    def __init__(self, run: RunDir, seed: int | None = None) -> None:
+    def __init__(self, run: RunDir, seed: int | None = None, pipe: Pipeline | None = None) -> None:
         self.run = run
         self.cfg = run.read_config()
         model_file = run.checked_model_file()
         self.seed = eval_seed(self.cfg.seed) if seed is None else seed
-        self.pipe = plan(self.cfg)
+        self.pipe = pipe or plan(resolve(self.cfg))
         self.model = load_agent(self.cfg, model_file, None)
         self._rng_states = _global_rng_states()
         self.venv: VecEnv | None = None
@@ -100,9 +102,10 @@ def _set_global_rng_states(states: tuple) -> None:
 
 
 def evaluate_run(run: RunDir, episodes: int, faults: list[str] | None = None, variation: str | None = None,
-                 seed: int | None = None, mask_faults: bool | None = None) -> dict:
-    """One condition on its own (see Evaluator, which evaluates many with one agent and env)."""
-    with Evaluator(run, seed) as evaluator:
+                 seed: int | None = None, mask_faults: bool | None = None, pipe: Pipeline | None = None) -> dict:
+    """One condition on its own (see Evaluator, which evaluates many with one agent and env). `pipe`: the run's
+    pipeline when the caller has one (planned from the run's config); None: planned here."""
+    with Evaluator(run, seed, pipe) as evaluator:
         return evaluator.evaluate(episodes, faults, variation, mask_faults)
 
 

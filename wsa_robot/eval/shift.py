@@ -6,7 +6,8 @@ from rich.progress import Progress
 
 from wsa_robot.atomic import write_json
 from wsa_robot.console import console
-from wsa_robot.envs.variations import INTACT, expand, parse_spec, variations_for
+from wsa_robot.envs.task_variations import expand, variations_for
+from wsa_robot.envs.variations import INTACT, parse_spec
 from wsa_robot.eval.conditions import Evaluator, conditions_table
 from wsa_robot.run_dir import RunDir
 from wsa_robot.seeds import eval_seed

@@ -23,12 +23,13 @@ class RunPolicy:
         from wsa_robot.encoders.vec_env import EmbeddingVecEnv
         from wsa_robot.pipeline import make_vec_env, plan
         from wsa_robot.run_dir import existing_run_dir
+        from wsa_robot.spec import resolve
 
         run = existing_run_dir(path)
         cfg = run.read_config()
         if cfg.task != task_name:
             raise UserError(f"run {run.path} plays {cfg.task}, not {task_name}; give a run of {task_name}")
-        pipe = plan(cfg, "cpu")
+        pipe = plan(resolve(cfg), "cpu")
         # one env of the run's own kind, for its observation pipeline: it embeds the collecting env's frames
         self.venv = make_vec_env(cfg, pipe, 1, seed)
         self.embedded = isinstance(self.venv, EmbeddingVecEnv)

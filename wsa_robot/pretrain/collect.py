@@ -8,7 +8,7 @@ cached under data/frames/ so that several skills train on the same frames withou
 
 from __future__ import annotations
 
-# Imports inside functions: the backends' simulators (robosuite, mujoco) and the run-dir reader, needed only when frames are collected.
+# Imports inside functions: the run-dir reader, needed only when an agent plays (the backends load their simulators when an env is made).
 
 import hashlib
 from pathlib import Path
@@ -18,35 +18,23 @@ import numpy as np
 from gymnasium import spaces
 from rich.progress import Progress
 
+from wsa_robot.envs import make_env
+from wsa_robot.envs.backends import backend_for
 from wsa_robot.pretrain.agent_policy import Policy, RunPolicy
 from wsa_robot.pretrain.frames import Frames, load_frames, save_frames
 from wsa_robot.task_spec import TaskSpec
 
 CACHE = Path("data/frames")
-# what each backend's frames come with: per-pixel labels rendered beside the images, or a frame stack
-LABELS = {"robosuite": ("depth", "segmentation"), "gym_robotics": ("depth", "segmentation"), "atari": ("stack",)}
-DEFAULT_EPISODE = {"robosuite": 100}  # steps per collected episode; absent: whole episodes (Atari, Fetch's 50)
 
 
 def labels(task: TaskSpec) -> tuple[str, ...]:
-    """The per-pixel labels ("depth", "segmentation") a task's frames come with."""
-    return LABELS.get(task.backend, ())
+    """What a task's frames come with (its backend's `frame_labels`): per-pixel labels rendered beside the
+    images ("depth", "segmentation"), or a frame stack ("stack")."""
+    return backend_for(task).frame_labels
 
 
 def _make_env(task: TaskSpec, cameras: list[str], image_size: int, seed: int, episode_length: int | None) -> gym.Env:
-    if task.backend == "robosuite":
-        from wsa_robot.envs.robosuite_env import RobosuiteEnv
-
-        return RobosuiteEnv(task, cameras, image_size, depth=True, seed=seed, horizon=episode_length,
-                            segmentation=True)
-    if task.backend == "gym_robotics":
-        from wsa_robot.envs.gym_robotics import GymRoboticsEnv
-
-        return GymRoboticsEnv(task, cameras, image_size, depth=True, seed=seed, horizon=episode_length,
-                              segmentation=True)
-    from wsa_robot.envs import make_env
-
-    return make_env(task, cameras, image_size, seed=seed, training=False)  # whole games, real frames
+    return make_env(task, cameras, image_size, backend_for(task).frames_options(seed, episode_length))
 
 
 def _random_action(space: spaces.Space, rng: np.random.Generator) -> np.ndarray | int:
@@ -104,7 +92,7 @@ def collect_frames(task: TaskSpec, cameras: list[str], frames_per_camera: int, i
     """Frames of every camera under a random policy, from the cache folder (default data/frames/) when the
     same collection is there. `episode_length`: steps per episode (default: 100 for robosuite, whole games
     for Atari). `agent_run`: a trained run of this task plays `agent_fraction` of the episodes."""
-    episode_length = episode_length or DEFAULT_EPISODE.get(task.backend)
+    episode_length = episode_length or backend_for(task).pretrain_episode  # None: whole episodes
     mix = f"-agent{_agent_tag(agent_run)}x{agent_fraction:g}" if agent_run else ""
     name = f"{task.name.replace('/', '_')}-{'+'.join(cameras)}-{frames_per_camera}x{image_size}-" \
            f"ep{episode_length or 'full'}-seed{seed}{mix}.npz"

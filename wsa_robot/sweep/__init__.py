@@ -4,7 +4,7 @@ Ray Tune, resumed trial by trial, and aggregated into one table with learning cu
 spec.py reads the sweep YAML, grid.py expands and checks it (no Ray), runner.py runs it on Ray (the only
 module that imports ray), report.py aggregates run dirs into summary.csv / summary.md / curves (no Ray)."""
 
-from wsa_robot.sweep.grid import Trial, check_available, expand
+from wsa_robot.sweep.grid import Trial, check_trials, expand
 from wsa_robot.sweep.spec import SweepSpec, load_sweep
 
-__all__ = ["SweepSpec", "Trial", "check_available", "expand", "load_sweep"]
+__all__ = ["SweepSpec", "Trial", "check_trials", "expand", "load_sweep"]

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from wsa_robot.atomic import write_text
 from wsa_robot.errors import UserError
-from wsa_robot.sweep.grid import check_available, check_resumable, expand, sweep_dir
+from wsa_robot.sweep.grid import check_trials, check_resumable, expand, sweep_dir
 from wsa_robot.sweep.report import report
 from wsa_robot.sweep.spec import load_sweep
 from wsa_robot.tables import Col, fitted_table
@@ -31,7 +31,7 @@ def sweep_command(file: str, cpus: int | None = None, gpus: int | None = None, a
     if report_only:
         report(trials, out_dir, spec.name, spec.metric, spec.score_last, console)
         return 0
-    check_available(trials)
+    check_trials(trials)
     check_resumable(trials)
     status = {t.id: t.status() for t in trials}
     counts = Counter(status.values())

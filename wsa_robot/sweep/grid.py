@@ -5,7 +5,7 @@ so running the sweep again finds the same run dirs: finished trials are skipped,
 
 from __future__ import annotations
 
-# Imports inside functions: torch and the encoder registry (check_available), so a sweep spec parses without them.
+# Imports inside functions: torch and the encoder registry (check_trials), so a sweep spec parses without them.
 
 import difflib
 import itertools
@@ -19,7 +19,6 @@ import yaml
 
 from wsa_robot.config import RunConfig, _keys, load_config, read_run_config
 from wsa_robot.errors import UserError
-from wsa_robot.keys import PROPRIO
 from wsa_robot.run_dir import RunDir
 from wsa_robot.sweep.spec import SweepSpec
 
@@ -161,61 +160,39 @@ def _pretrain_hint(name: str, task: str) -> str | None:
     return None
 
 
-def check_available(trials: list[Trial]) -> None:
-    """Task, cameras, faults, encoders (registered, weights on disk) and context of every trial, without
-    loading a model: a sweep should fail in one line now, not in its 30th trial an hour from now.
-    Hugging Face zoo encoders whose weights are absent pass when online (each worker fetches them)."""
-    from wsa_robot.encoders.registry import registry
+def check_trials(trials: list[Trial]) -> None:
+    """Every trial resolved as `wsa-robot train` would resolve it (spec.resolve: task, cameras, faults, options,
+    encoders, depth, context), without loading a model: a sweep should fail in one line now, not in its 30th
+    trial an hour from now. Encoders that are registered but whose weights are absent, and the project's own
+    skills not pretrained yet, are gathered over all trials into one line that says how to get each. Hugging
+    Face zoo encoders whose weights are absent pass when online (each worker fetches them)."""
+    from wsa_robot.encoders.registry import UnknownEncoderError, registry
     from wsa_robot.encoders.weights import offline
-    from wsa_robot.pipeline import context_only_encoder
-    from wsa_robot.tokens import context_key, encoder_tokens
     from wsa_robot.encoders.zoo import CATALOGUE, HFSpec
-    from wsa_robot.envs import supports_depth
-    from wsa_robot.envs.faults import parse_faults
-    from wsa_robot.fusion import pixel_based
-    from wsa_robot.tasks import check_cameras, load_task
+    from wsa_robot.spec import resolve
 
     downloadable = {s.name for s in CATALOGUE if isinstance(s, HFSpec)} if not offline() else set()
     missing: dict[str, str] = {}  # encoder -> how to get it
-    registries: dict[str | None, dict] = {}  # weights_dir -> registry, made once per folder
+    needing = 0  # trials that need one of them
+    registries: dict[tuple, dict] = {}  # (weights_dir, zoo_preprocess) -> registry, made once per folder
     for t in trials:
-        cfg = t.cfg
+        key = (t.cfg.weights_dir, t.cfg.zoo_preprocess)
+        if key not in registries:
+            registries[key] = registry(weights_dir=key[0], zoo_preprocess=key[1])
         try:
-            task = load_task(cfg.task)
-            cameras = check_cameras(task, cfg.cameras or task.cameras)
-            parse_faults(cfg.faults, cameras)
+            spec = resolve(t.cfg, registries[key])
+        except UnknownEncoderError as e:
+            hints = {name: _pretrain_hint(name, t.cfg.task) for name in e.names}
+            if any(h is None for h in hints.values()):  # a name no pretraining registers: a typo
+                raise UserError(f"trial {t.id}: {e}") from None
+            missing.update((name, f"pretrain it: {hint}") for name, hint in hints.items())
+            needing += 1
+            continue
         except UserError as e:
             raise UserError(f"trial {t.id}: {e}") from None
-        if pixel_based(cfg.fusion):
-            continue
-        if cfg.weights_dir not in registries:
-            registries[cfg.weights_dir] = registry(weights_dir=cfg.weights_dir)
-        entries = registries[cfg.weights_dir]
-        needed = set()
-        context = context_key(cfg)
-        context_only = context_only_encoder(context, cfg.encoders)
-        for name in cfg.encoders + context_only:
-            entry = entries.get(name)
-            if entry is not None and entry.family == "simulator" and not supports_depth(task):
-                raise UserError(f"trial {t.id}: encoder {name} needs depth images, which task {task.name} does not "
-                                "have; choose another (see `wsa-robot encoders`)")
-            hint = _pretrain_hint(name, cfg.task)
-            if entry is None and hint is None:
-                close = difflib.get_close_matches(name, list(entries), n=3) or sorted(entries)[:5]
-                raise UserError(f"trial {t.id}: unknown encoder {name!r}; choose one of: {', '.join(close)} "
-                                "(see `wsa-robot encoders`)")
-            if entry is None or (not entry.weights_present and name not in downloadable):
-                needed.add(name)
-                how = f"pretrain it: {hint}" if hint else "its weights are missing, see `wsa-robot encoders`"
-                missing[name] = how
-        if needed:
-            continue
-        tokens = [t for e in cfg.encoders + context_only for t in encoder_tokens(e, cameras)]
-        if context != PROPRIO and context not in tokens:
-            raise UserError(f"trial {t.id}: context {context!r} is not a token of this trial; use one of: "
-                            f"{', '.join(tokens + [PROPRIO])}")
+        absent = [e.name for e in spec.encoders + spec.idle if not e.weights_present and e.name not in downloadable]
+        missing.update((name, "its weights are missing, see `wsa-robot encoders`") for name in absent)
+        needing += bool(absent)
     if missing:
-        needing = sum(1 for t in trials if not pixel_based(t.cfg.fusion)
-                      and set(t.cfg.encoders + context_only_encoder(context_key(t.cfg), t.cfg.encoders)) & set(missing))
         parts = "; ".join(f"{name} ({how})" for name, how in missing.items())
         raise UserError(f"{needing} of {len(trials)} trials need encoders that are not available: {parts}")

@@ -1,0 +1,93 @@
+"""What a backend is: one class that makes a task's envs and knows what they can do (cameras, depth,
+variations, option checks, the tasks it generates from a name). The registry is envs/backends/__init__.py.
+
+A backend module stays light (no simulator at import): `wsa-robot tasks`, config validation and `resolve`
+ask a backend about a task without making an env, so simulators are imported inside `make_env` and friends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from wsa_robot.errors import UserError
+from wsa_robot.task_spec import TaskSpec
+
+if TYPE_CHECKING:  # annotations only: importing them would load gymnasium and mujoco
+    import gymnasium as gym
+
+    from wsa_robot.envs.variations import Variation
+
+
+@dataclass(frozen=True)
+class EnvOptions:
+    """Everything an env of a task can be asked for beyond its cameras and image size.
+    `training`: the env an agent learns from (Atari: episodic life, clipped rewards); eval envs report real
+    returns. `variation`: a named visual variation, NAME or NAME:SEED, already checked; None: intact.
+    `state`: the observation also holds `state`, the privileged object state. `controller`: the robosuite arm
+    controller. `segmentation`: per-pixel class labels beside each camera (pretraining frames)."""
+    depth: bool = False
+    seed: int | None = None
+    horizon: int | None = None
+    reward_shaping: bool | None = None
+    quality: dict[str, bool] | None = None
+    video_size: int | None = None
+    training: bool = False
+    variation: str | None = None
+    state: bool = False
+    controller: str = "osc_pose"
+    segmentation: bool = False
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The run options a backend may refuse (config keys): checked in the caller's process by `resolve`,
+    and again by `make_env` (env subprocesses would only crash)."""
+    reward_shaping: bool | None = None
+    state: bool = False
+    controller: str = "osc_pose"
+    reward_scale: float = 1.0
+
+
+class Backend:
+    """A simulator family behind one interface. Subclasses set `name` and override `make_env`; the rest has
+    defaults for a backend without depth, variations, generated tasks or options of its own."""
+
+    name: ClassVar[str]
+    depth: ClassVar[bool] = False  # renders depth maps beside the images (encoders of modality depth)
+    prefix: ClassVar[str | None] = None  # generates the tasks named `<prefix>/<rest>` that have no YAML
+    frame_labels: ClassVar[tuple[str, ...]] = ()  # what pretraining frames come with: depth, segmentation, stack
+    pretrain_episode: ClassVar[int | None] = None  # random-policy steps per pretraining episode; None: whole
+    controllers: ClassVar[tuple[str, ...]] = ("osc_pose",)  # config `controller` values; osc_pose: the default
+
+    def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
+        """A gymnasium env with a Dict observation: one uint8 image per camera (`<camera>_depth` with
+        options.depth), `proprio`, and what the options ask for."""
+        raise NotImplementedError
+
+    def generate(self, rest: str) -> TaskSpec:
+        """The task `<prefix>/<rest>`; a UserError naming the valid ones when there is none."""
+        raise NotImplementedError
+
+    def cameras(self, task: TaskSpec) -> list[str]:
+        """The cameras a run of `task` may name."""
+        return list(task.available_cameras)
+
+    def variations(self, task: TaskSpec) -> dict[str, Variation]:
+        """The named visual variations of `task`, in the order `--variations all` runs them; {}: none."""
+        return {}
+
+    def check_options(self, task: TaskSpec, options: RunOptions) -> None:
+        """Options the backend cannot honour, as a UserError naming the fix. Subclasses add theirs."""
+        if options.controller not in self.controllers:
+            raise UserError(f"controller={options.controller} chooses a robosuite arm controller; task {task.name} "
+                            f"({task.backend}) has its own action space: drop the override")
+        if options.reward_scale != 1.0 and task.goal:
+            raise UserError(f"task {task.name} learns with HER, which recomputes rewards unscaled; "
+                            "drop reward_scale (keep 1.0)")
+
+    def frames_options(self, seed: int, episode_length: int | None) -> EnvOptions:
+        """The env pretraining collects frames from: every label the backend renders, episodes of
+        `episode_length` steps."""
+        return EnvOptions(depth="depth" in self.frame_labels, segmentation="segmentation" in self.frame_labels,
+                          seed=seed, horizon=episode_length)

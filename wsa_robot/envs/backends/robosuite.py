@@ -1,0 +1,35 @@
+"""robosuite tasks (tasks/*.yaml): cameras and depth from one render pass, the robot variations, two arm
+controllers. The env itself is envs/robosuite_env.py, imported when one is made (it loads robosuite)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from wsa_robot.envs.backends.base import Backend, EnvOptions
+from wsa_robot.task_spec import TaskSpec
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+    from wsa_robot.envs.variations import Variation
+
+
+class RobosuiteBackend(Backend):
+    name = "robosuite"
+    depth = True
+    frame_labels = ("depth", "segmentation")
+    pretrain_episode = 100
+    controllers = ("osc_pose", "osc_position")  # envs/robosuite_env.py ARM_CONTROLLERS
+
+    def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
+        from wsa_robot.envs.robosuite_env import RobosuiteEnv
+
+        o = options
+        return RobosuiteEnv(task, cameras, image_size, depth=o.depth, seed=o.seed, horizon=o.horizon,
+                            reward_shaping=o.reward_shaping, quality=o.quality, segmentation=o.segmentation,
+                            video_size=o.video_size, variation=o.variation, state=o.state, controller=o.controller)
+
+    def variations(self, task: TaskSpec) -> dict[str, Variation]:
+        from wsa_robot.envs.variations import ROBOT_VARIATIONS
+
+        return dict(ROBOT_VARIATIONS)
