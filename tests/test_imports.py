@@ -187,3 +187,17 @@ def test_import_makes_no_console_and_chooses_no_matplotlib_backend():
         calls = _module_level_calls(path)
         offenders += [f"{_module_name(path)}: {c}()" for c in calls if c in ("Console", "matplotlib.use")]
     assert not offenders, "\n".join(offenders)
+
+
+def _function_level_imports(tree: ast.AST) -> int:
+    return sum(isinstance(sub, (ast.Import, ast.ImportFrom))
+               for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+               for sub in ast.walk(node))
+
+
+def test_every_module_with_imports_inside_functions_says_why():
+    """Imports hide in functions only to keep a start fast (the CLI, a simulator loaded when an env is made);
+    each such module says so once, in a comment or its docstring ("Imports inside functions: ...")."""
+    silent = [str(p.relative_to(ROOT)) for p in sorted(ROOT.rglob("*.py"))
+              if _function_level_imports(ast.parse(p.read_text())) and "imports inside functions" not in p.read_text().lower()]
+    assert not silent, f"modules importing inside functions without saying why: {silent}"

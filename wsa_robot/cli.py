@@ -12,6 +12,9 @@ from rich.console import Console
 
 from wsa_robot.errors import NonFiniteError, UserError
 
+# Imports inside functions: each command loads only what it uses (torch, simulators, SB3), so `wsa-robot --help`,
+# `tasks` and a user's mistake answer at once.
+
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Train robot agents that see through frozen encoders fused by Weight Sharing Attention.")
 console = Console()

@@ -24,6 +24,9 @@ from stable_baselines3.common.monitor import Monitor
 from wsa_robot.envs.stall import STALL_STEPS, StallLimit
 from wsa_robot.task_spec import TaskSpec
 
+# Imports inside functions: envs/variations.py loads mujoco and atari_variations.py HackAtari, which an intact
+# Atari game never needs.
+
 gym.register_envs(ale_py)
 
 STACK = 4              # frames per observation

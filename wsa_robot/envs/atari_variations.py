@@ -33,6 +33,9 @@ import numpy as np
 
 from wsa_robot.errors import UserError
 
+# Imports inside functions: envs/variations.py loads mujoco and hackatari loads its emulator core; listing a
+# game's variations needs neither.
+
 BACKEND = "atari"
 
 CURATED: dict[str, list[str]] = {

@@ -14,6 +14,9 @@ import os
 
 from wsa_robot.errors import UserError
 
+# Imports inside functions: mujoco's GL contexts; importing mujoco before the backend is chosen is the bug this
+# module exists to prevent.
+
 _LIBS = {"egl": "EGL", "osmesa": "OSMesa"}  # headless backends, in order of preference, and their libraries
 _VARS = ("MUJOCO_GL", "PYOPENGL_PLATFORM")
 _user_env: dict[str, str] | None = None  # those variables as the user set them, before this process chose

@@ -30,6 +30,8 @@ from wsa_robot.envs.spaces import camera_spaces
 from wsa_robot.errors import UserError
 from wsa_robot.task_spec import TaskSpec
 
+# Imports inside functions: gymnasium_robotics registers its envs on import, only when an env is made.
+
 
 # Fetch's `observation`: these pieces in this order; without an object (Reach) the object pieces are empty
 FETCH_PARTS = {"grip_pos": 3, "object_pos": 3, "object_rel_pos": 3, "gripper_state": 2, "object_rot": 3,

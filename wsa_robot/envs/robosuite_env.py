@@ -17,6 +17,8 @@ from wsa_robot.envs.variations import INTACT, ROBOT_VARIATIONS, ModelVariations,
 from wsa_robot.errors import UserError
 from wsa_robot.task_spec import TaskSpec
 
+# Imports inside functions: robosuite, after the GL backend is chosen (see robosuite()).
+
 
 @functools.cache
 def robosuite():

@@ -14,6 +14,8 @@ import numpy as np
 
 from wsa_robot.atomic import atomic_path
 
+# Imports inside functions: matplotlib, with its backend chosen once, only when a plot is drawn.
+
 
 @functools.cache
 def pyplot():

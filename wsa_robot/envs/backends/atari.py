@@ -15,6 +15,9 @@ from wsa_robot.keys import token_key
 from wsa_robot.resources import data_dir
 from wsa_robot.task_spec import TaskSpec
 
+# Imports inside functions: ale_py, gymnasium and the env modules load when an env is made or the games are
+# listed, so the registry stays cheap to import.
+
 if TYPE_CHECKING:
     import gymnasium as gym
 

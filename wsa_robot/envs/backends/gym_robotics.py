@@ -14,6 +14,8 @@ from wsa_robot.errors import UserError
 from wsa_robot.resources import data_dir
 from wsa_robot.task_spec import TaskSpec
 
+# Imports inside functions: gymnasium and the env module (mujoco, gymnasium-robotics) load when an env is made.
+
 if TYPE_CHECKING:
     import gymnasium as gym
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from wsa_robot.envs.backends.base import Backend, EnvOptions
 from wsa_robot.task_spec import TaskSpec
 
+# Imports inside functions: the env module (robosuite, mujoco) and the variations (mujoco) load when used.
+
 if TYPE_CHECKING:
     import gymnasium as gym
 
