@@ -121,7 +121,8 @@ def test_reward_scale_multiplies_the_training_reward_and_never_the_eval_reward()
         try:
             venv.reset()
             rng = np.random.default_rng(0)
-            return [float(venv.step(rng.uniform(-1, 1, (1, 7)).astype(np.float32))[1][0]) for _ in range(10)]
+            shape = (1, *venv.action_space.shape)
+            return [float(venv.step(rng.uniform(-1, 1, shape).astype(np.float32))[1][0]) for _ in range(10)]
         finally:
             venv.close()
 
@@ -137,7 +138,7 @@ def test_target_entropy_reaches_sac():
     try:
         assert build_agent(cfg, venv, pipe.token_keys, pipe.context_key, None).target_entropy == -2.5
         auto = load_config(ORACLE)
-        assert build_agent(auto, venv, pipe.token_keys, pipe.context_key, None).target_entropy == -7.0
+        assert build_agent(auto, venv, pipe.token_keys, pipe.context_key, None).target_entropy == -float(venv.action_space.shape[0])
     finally:
         venv.close()
 

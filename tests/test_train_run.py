@@ -84,7 +84,7 @@ def first_steps(seed, n=500):
 def test_same_seed_same_first_500_steps():
     a1, r1 = first_steps(seed=5)
     a2, r2 = first_steps(seed=5)
-    assert a1.shape == (500, 7) and r1.shape == (500,)
+    assert a1.shape == (500, 4) and r1.shape == (500,)  # Lift: osc_position, xyz + gripper
     np.testing.assert_array_equal(a1, a2)  # past learning_starts too: the policy's own actions
     np.testing.assert_array_equal(r1, r2)
     a3, _ = first_steps(seed=6, n=20)
