@@ -66,13 +66,13 @@ def test_unknown_encoder_lists_the_known_ones(tiny_assets):
 
 def test_bank_embeds_every_camera_with_one_call_per_encoder(tiny_assets, monkeypatch):
     enc = build_encoder("tiny", tiny_assets)
-    bank = EncoderBank([enc], ["agentview", "hand"])
     calls = []
-    original = enc.forward
-    monkeypatch.setattr(enc, "forward", lambda x: calls.append(x.shape) or original(x))
+    original = enc.encode
+    monkeypatch.setattr(enc, "encode", lambda x: calls.append(x.shape) or original(x))
+    bank = EncoderBank([enc], ["agentview", "hand"])
     obs = {"agentview": images(3, seed=1), "hand": images(3, seed=2)}
     out = bank.embed(obs)
-    assert calls == [(6, 32, 32, 3)]
+    assert calls == [(6, 3, 32, 32)]  # both cameras in one batch, prepared (float, channel-first)
     assert set(out) == {"tiny@agentview", "tiny@hand"}
     assert out["tiny@hand"].dtype == np.float16 and out["tiny@hand"].shape == (3, 8)
     with torch.inference_mode():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
@@ -24,6 +25,22 @@ def check_precision(precision: str, device: str) -> None:
         raise UserError("encoder_precision=fp16 needs a CUDA device; use bf16 or fp32 on CPU")
 
 
+def shared_input(enc: FrozenEncoder) -> Hashable | None:
+    """What an encoder's input depends on, when it takes FrozenEncoder's own preparation (uint8 -> float in
+    [0, 1], its recipe or resize, channels-last): encoders with equal keys read one prepared tensor. None for an
+    encoder with its own forward or prepare (it gets the raw batch)."""
+    cls = type(enc)
+    if cls.forward is not FrozenEncoder.forward or cls.prepare is not FrozenEncoder.prepare:
+        return None
+    return enc.modality, enc.recipe, enc.input_size
+
+
+def to_numpy(emb: torch.Tensor, dtype: np.dtype) -> np.ndarray:
+    """float embeddings -> numpy `dtype`, converted by torch (vectorized; numpy's float32 -> float16 is not)
+    with the same round-to-nearest-even."""
+    return emb.to("cpu", torch.from_numpy(np.empty(0, dtype)).dtype).numpy()
+
+
 def autocast(precision: str, device: str) -> AbstractContextManager:
     """The context the encoders run under: nothing for fp32, torch.autocast for fp16/bf16."""
     dtype = PRECISIONS[precision]
@@ -44,7 +61,18 @@ class EncoderBank:
         self.encoders = [e.freeze().to(device) for e in encoders]
         self.cameras, self.device, self.dtype = list(cameras), device, dtype
         self.precision, self.compile = precision, compile
-        self._runners = [torch.compile(e) if compile else e for e in self.encoders]
+        # the Atari skills all read the same 4-frame stack: prepare it once per step for all of them
+        self._inputs = [shared_input(e) for e in self.encoders]
+        self._compiled: list[Callable[[torch.Tensor], torch.Tensor]] | None = None
+        if compile:
+            self._compiled = [torch.compile(self._runner(i)) for i in range(len(self.encoders))]
+
+    def _runner(self, i: int) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Encoder i's call: `encode` on the shared prepared input, or the whole forward on the raw batch."""
+        if self._compiled is not None:
+            return self._compiled[i]
+        enc = self.encoders[i]
+        return enc if self._inputs[i] is None else enc.encode
 
     @property
     def token_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -82,10 +110,18 @@ class EncoderBank:
                 batches[modality] = torch.from_numpy(stacked).to(self.device)
             return batches[modality]
 
+        prepared: dict[Hashable, torch.Tensor] = {}
+
+        def prepare(enc: FrozenEncoder, key: Hashable) -> torch.Tensor:
+            if key not in prepared:
+                prepared[key] = enc.prepare(batch(enc.modality)).contiguous(memory_format=torch.channels_last)
+            return prepared[key]
+
         out: dict[str, np.ndarray] = {}
         with torch.inference_mode(), autocast(self.precision, self.device):
-            for enc, run in zip(self.encoders, self._runners):
-                emb = run(batch(enc.modality)).float().cpu().numpy().astype(self.dtype)
+            for i, (enc, key) in enumerate(zip(self.encoders, self._inputs)):
+                x = batch(enc.modality) if key is None else prepare(enc, key)
+                emb = to_numpy(self._runner(i)(x), self.dtype)
                 for i, cam in enumerate(self.cameras):
                     out[token_key(enc.name, cam)] = emb[i * n:(i + 1) * n]
         return out

@@ -57,7 +57,12 @@ class VOS(nn.Module):
 
     def masks(self, x: torch.Tensor) -> torch.Tensor:
         """Masks of the newest frame of x [B, C, S, S]."""
-        return self.masks_and_motion(x[:, -PAIR:])[0]
+        return torch.sigmoid(self.mask_logits(x))
+
+    def mask_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The masks' logits for the newest frame of x [B, C, S, S], without the motion head (the frozen token
+        needs only the masks)."""
+        return self.mask_decoder(self.encoder(x[:, -PAIR:]))[..., : self.image_size, : self.image_size]
 
     def rebuild(self, pair: torch.Tensor, source: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Frame t rebuilt by warping frame t-1 (or `source`, e.g. a blurred frame t-1) along the predicted
@@ -85,4 +90,6 @@ class VOSEncoder(FrozenEncoder):
         self.output_shape = (model.config["n_masks"], model.grid, model.grid)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return F.adaptive_max_pool2d(self.model.masks(x), self.output_shape[1:])
+        # sigmoid is monotone, so pooling the logits first gives the same maxima (bit for bit) and the sigmoid
+        # runs on 11x11 values per mask instead of 84x84
+        return torch.sigmoid(F.adaptive_max_pool2d(self.model.mask_logits(x), self.output_shape[1:]))
