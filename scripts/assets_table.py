@@ -43,7 +43,7 @@ def table() -> str:
 def own_table() -> str:
     """Each robot task's default autoencoder beside Lift's `ae` on the task's held-out frames."""
     rows = ["| task | its encoder | held-out MSE | Lift's `ae` on the same frames |", "|---|---|---|---|"]
-    for task, r in json.loads(OWN.read_text()).items():
+    for task, r in json.loads(OWN.read_text())["tasks"].items():
         own = {k: v for k, v in r.items() if k not in ("val_frames", LIFT)} or {"ae": r[LIFT]}
         for name, value in own.items():
             rows.append(f"| {task} | `{name}` | {value:.4g} | {r[LIFT]:.4g} |")

@@ -20,6 +20,7 @@ from wsa_robot.encoders.checkpoint import load_model
 from wsa_robot.pretrain.collect import collect_frames
 from wsa_robot.pretrain.frames import split_by_episode
 from wsa_robot.pretrain.skills import SKILLS
+from wsa_robot.provenance import provenance
 from wsa_robot.tasks import load_task
 
 BASELINE = "ae_lift"
@@ -31,6 +32,7 @@ def held_out_mse(key: str, frames, val_idx) -> float:
 
 
 def main(out: Path) -> None:
+    prov = provenance()
     manifest = read_manifest()
     rows = {}
     for key, entry in manifest.items():
@@ -47,7 +49,7 @@ def main(out: Path) -> None:
             rows.setdefault(name, {})[entry["encoder"]] = round(own, 6)
             rows[name].update({"val_frames": int(len(val_idx)), "ae (Lift's)": round(lift, 6)})
             print(f"{name:18s} {entry['encoder']:20s} {own:.6f}   Lift's ae {lift:.6f}")
-    write_json(out, rows)
+    write_json(out, {"provenance": prov, "tasks": rows})
     print(f"wrote {out}")
 
 
