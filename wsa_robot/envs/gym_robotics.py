@@ -28,6 +28,7 @@ from gymnasium import spaces
 from wsa_robot.envs.renderer import CameraRenderer, free_camera
 from wsa_robot.envs.spaces import camera_spaces
 from wsa_robot.errors import UserError
+from wsa_robot.keys import PROPRIO
 from wsa_robot.task_spec import TaskSpec
 
 # Imports inside functions: gymnasium_robotics registers its envs on import, only when an env is made.
@@ -108,7 +109,7 @@ class GymRoboticsEnv(gym.Env):
                                          "state") if state else None
         raw, _ = self._env.reset(seed=seed)  # seeds the env's generator; later resets go on from it
         obs_spaces = camera_spaces(self.cameras, image_size, depth, segmentation)
-        obs_spaces["proprio"] = spaces.Box(-np.inf, np.inf, (len(self._proprio_index),), np.float32)
+        obs_spaces[PROPRIO] = spaces.Box(-np.inf, np.inf, (len(self._proprio_index),), np.float32)
         if state:
             obs_spaces["state"] = spaces.Box(-np.inf, np.inf, (len(self._state_index),), np.float32)
         if task.goal:
@@ -188,7 +189,7 @@ class GymRoboticsEnv(gym.Env):
                 obs[f"{cam}_depth"] = depth
             if self.segmentation:
                 obs[f"{cam}_seg"] = self._geom_class[self._renderer.segment(self._data, view)][..., None]
-        obs["proprio"] = np.asarray(raw["observation"], np.float32)[self._proprio_index]
+        obs[PROPRIO] = np.asarray(raw["observation"], np.float32)[self._proprio_index]
         if self._state_index is not None:
             obs["state"] = np.asarray(raw["observation"], np.float32)[self._state_index]
         if self.task.goal:

@@ -15,6 +15,7 @@ from wsa_robot.envs.renderer import CameraRenderer
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
 from wsa_robot.envs.variations import INTACT, ROBOT_VARIATIONS, ModelVariations, filed_name, pick, robosuite_scene
 from wsa_robot.errors import UserError
+from wsa_robot.keys import PROPRIO
 from wsa_robot.task_spec import TaskSpec
 
 # Imports inside functions: robosuite, after the GL backend is chosen (see robosuite()).
@@ -105,7 +106,7 @@ class RobosuiteEnv(gym.Env):
         self._made_rng = self._env.rng.bit_generator.state
         proprio = self._proprio(raw)
         obs_spaces = camera_spaces(self.cameras, image_size, depth, segmentation)
-        obs_spaces["proprio"] = spaces.Box(-np.inf, np.inf, proprio.shape, np.float32)
+        obs_spaces[PROPRIO] = spaces.Box(-np.inf, np.inf, proprio.shape, np.float32)
         if state:
             obs_spaces["state"] = spaces.Box(-np.inf, np.inf, self._object_state(raw).shape, np.float32)
         self.observation_space = spaces.Dict(obs_spaces)
@@ -148,7 +149,7 @@ class RobosuiteEnv(gym.Env):
                 obs[f"{cam}_depth"] = depth
             if self.segmentation:
                 obs[f"{cam}_seg"] = self._geom_class[self._renderer.segment(data, cam_id)][..., None]
-        obs["proprio"] = self._proprio(raw)
+        obs[PROPRIO] = self._proprio(raw)
         if self.state:
             obs["state"] = self._object_state(raw)
         return obs
