@@ -25,3 +25,14 @@ def tmp_home(tmp_path, monkeypatch):
     monkeypatch.setenv("WSA_ROBOT_HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """torch on one thread for a module's tests (small convs on a shared 2-core machine), restored after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,5 +1,5 @@
-"""Small things several test files need: polling for a condition, a parameter-free encoder, and the check
-that a user mistake gives one line and exit code 2."""
+"""Small things several test files need: polling for a condition, a parameter-free encoder, a tiny trained
+Lift run, and the check that a user mistake gives one line and exit code 2."""
 
 import time
 
@@ -34,3 +34,13 @@ def one_line_error(capsys, argv: list[str], match: str) -> str:
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert match in err, err
     return err
+
+
+def train_tiny_lift(run, horizon: int) -> None:
+    """A Lift run of 30 steps with a small net, trained in-process into `run` (a path), for tests that need a
+    checkpoint rather than a learned agent."""
+    from wsa_robot.cli import main
+
+    args = ["train", "total_steps=30", f"horizon={horizon}", "eval_every=0", "sac.learning_starts=20",
+            "sac.batch_size=8", "fusion_dim=32", "sac.net_arch=32,32", f"run_dir={run}", "--no-progress"]
+    assert main(args) == 0

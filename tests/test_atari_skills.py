@@ -11,12 +11,7 @@ from wsa_robot.encoders.stdim import STDIM
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_stdim_reads_the_newest_frame_untransposed_and_scores_every_position():

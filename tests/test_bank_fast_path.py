@@ -13,12 +13,7 @@ from wsa_robot.encoders.vos import PAIR, VOSEncoder
 PONG = ["stdim_atari_pong", "kp_atari_pong_features", "kp_atari_pong_maps", "vos_atari_pong", "ae_atari_pong"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def plain(enc, frames: np.ndarray) -> np.ndarray:

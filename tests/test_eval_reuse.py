@@ -4,12 +4,13 @@ as an env and an agent built afresh for each condition."""
 import pytest
 
 from wsa_robot.agents import load_agent
-from wsa_robot.cli import main
 from wsa_robot.eval.conditions import Evaluator
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.run_dir import RunDir
 from wsa_robot.seeds import eval_seed
+
+from helpers import train_tiny_lift
 
 # intact twice (the second after the others: nothing carries over), a seeded fault (its RNG), masking off
 CONDITIONS = [
@@ -24,9 +25,7 @@ CONDITIONS = [
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("reuse") / "run"
-    args = ["train", "total_steps=30", "horizon=6", "eval_every=0", "sac.learning_starts=20",
-            "sac.batch_size=8", "fusion_dim=32", "sac.net_arch=32,32", f"run_dir={run}", "--no-progress"]
-    assert main(args) == 0
+    train_tiny_lift(run, horizon=6)
     return RunDir(run)
 
 

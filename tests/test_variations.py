@@ -15,6 +15,8 @@ from wsa_robot.envs.variations import INTACT
 from wsa_robot.errors import UserError
 from wsa_robot.tasks import load_task
 
+from helpers import train_tiny_lift
+
 TASK = load_task("Lift")
 NAMES = list(variations_for(TASK))
 ACTIONS = np.random.default_rng(0).uniform(-1, 1, size=(4, 7)).astype(np.float32)  # fixed, the same for all
@@ -115,9 +117,7 @@ def test_bad_variations_are_user_errors():
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("variations") / "run"
-    args = ["train", "total_steps=30", "horizon=5", "eval_every=0", "sac.learning_starts=20",
-            "sac.batch_size=8", "fusion_dim=32", "sac.net_arch=32,32", f"run_dir={run}", "--no-progress"]
-    assert main(args) == 0
+    train_tiny_lift(run, horizon=5)
     return run
 
 
