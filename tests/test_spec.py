@@ -111,6 +111,7 @@ def test_a_goal_context_passes_as_a_sweep_as_it_does_for_train(in_tmp, capsys):
      "encoder sim_depth needs depth images, which task atari/Pong does not have"),
     (["task=atari/Pong", "fusion=wsa", "encoders=state"], "has no object whose state encoders=state could give"),
     (["task=atari/Pong", "controller=osc_position"], "controller=osc_position chooses a robosuite arm controller"),
+    (["task=fetch/Push", "control_freq=10"], "control_freq=10 sets robosuite's control rate"),
     (["task=kitchen/kettle", "reward_shaping=true"], "only its sparse reward"),
     (["task=fetch/Reach", "reward_scale=2"], "learns with HER, which recomputes rewards unscaled"),
 ])

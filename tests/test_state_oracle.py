@@ -114,6 +114,23 @@ def test_osc_position_gives_four_dimensional_actions_and_only_on_robosuite(capsy
                    "robosuite arm controller")
 
 
+def test_control_freq_sets_the_simulated_time_of_one_step():
+    def seconds_per_step(overrides: list[str]) -> float:
+        cfg = load_config(ORACLE + overrides)
+        venv = make_vec_env(cfg, plan(cfg), 1, 0)
+        try:
+            venv.reset()
+            sim = robosuite_env(venv)._env.sim
+            start = sim.data.time
+            venv.step(np.zeros((1, *venv.action_space.shape), np.float32))
+            return sim.data.time - start
+        finally:
+            venv.close()
+
+    assert seconds_per_step([]) == pytest.approx(1 / 20)  # Lift's own rate
+    assert seconds_per_step(["control_freq=10"]) == pytest.approx(1 / 10)
+
+
 def test_reward_scale_multiplies_the_training_reward_and_never_the_eval_reward():
     def rewards(training: bool) -> list[float]:
         cfg = load_config(ORACLE + ["reward_scale=10"])

@@ -74,14 +74,14 @@ class RobosuiteEnv(gym.Env):
                  seed: int | None = None, horizon: int | None = None, reward_shaping: bool | None = None,
                  quality: dict[str, bool] | None = None, segmentation: bool = False,
                  video_size: int | None = None, variation: str | None = None, state: bool = False,
-                 controller: str = "osc_pose") -> None:
+                 controller: str = "osc_pose", control_freq: int | None = None) -> None:
         self.task, self.cameras, self.depth, self.segmentation = task, list(cameras), depth, segmentation
         self.state = state
         self._env = robosuite().make(
             task.env_id, robots=task.robot, controller_configs=controller_config(task.robot, controller),
             has_renderer=False, has_offscreen_renderer=False, use_camera_obs=False, use_object_obs=state,
             reward_shaping=task.reward_shaping if reward_shaping is None else reward_shaping,
-            control_freq=task.control_freq, horizon=horizon or task.horizon, hard_reset=False, seed=seed,
+            control_freq=control_freq or task.control_freq, horizon=horizon or task.horizon, hard_reset=False, seed=seed,
         )
         model = self._env.sim.model._model
         names = [model.camera(i).name for i in range(model.ncam)]

@@ -25,7 +25,8 @@ class EnvOptions:
     `training`: the env an agent learns from (Atari: episodic life, clipped rewards); eval envs report real
     returns. `variation`: a named visual variation, NAME or NAME:SEED, already checked; None: intact.
     `state`: the observation also holds `state`, the privileged object state. `controller`: the robosuite arm
-    controller. `segmentation`: per-pixel class labels beside each camera (pretraining frames)."""
+    controller. `segmentation`: per-pixel class labels beside each camera (pretraining frames).
+    `control_freq`: actions per simulated second; None: the task's."""
     depth: bool = False
     seed: int | None = None
     horizon: int | None = None
@@ -37,6 +38,7 @@ class EnvOptions:
     state: bool = False
     controller: str = "osc_pose"
     segmentation: bool = False
+    control_freq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class RunOptions:
     state: bool = False
     controller: str = "osc_pose"
     reward_scale: float = 1.0
+    control_freq: int | None = None
 
 
 class Backend:
@@ -59,6 +62,7 @@ class Backend:
     frame_labels: ClassVar[tuple[str, ...]] = ()  # what pretraining frames come with: depth, segmentation, stack
     pretrain_episode: ClassVar[int | None] = None  # random-policy steps per pretraining episode; None: whole
     controllers: ClassVar[tuple[str, ...]] = ("osc_pose",)  # config `controller` values; osc_pose: the default
+    control_rates: ClassVar[bool] = False  # config `control_freq` sets how often the agent acts
 
     def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
         """A gymnasium env with a Dict observation: one uint8 image per camera (`<camera>_depth` with
@@ -82,6 +86,9 @@ class Backend:
         if options.controller not in self.controllers:
             raise UserError(f"controller={options.controller} chooses a robosuite arm controller; task {task.name} "
                             f"({task.backend}) has its own action space: drop the override")
+        if options.control_freq is not None and not self.control_rates:
+            raise UserError(f"control_freq={options.control_freq} sets robosuite's control rate; task {task.name} "
+                            f"({task.backend}) acts at its own rate: drop the override")
         if options.reward_scale != 1.0 and task.goal:
             raise UserError(f"task {task.name} learns with HER, which recomputes rewards unscaled; "
                             "drop reward_scale (keep 1.0)")
