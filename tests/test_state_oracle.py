@@ -165,3 +165,26 @@ def test_bad_values_are_one_line_errors(capsys):
     one_line_error(capsys, ["train", "reward_scale=0"], "reward_scale")
     one_line_error(capsys, ["train", "sac.target_entropy=high"], "target_entropy")
     one_line_error(capsys, ["train", "sac.n_steps=0"], "n_steps")
+
+
+def test_an_absolute_gripper_closes_on_one_action_where_robosuites_takes_ten():
+    def finger_targets(gripper: str, actions: int) -> np.ndarray:
+        cfg = load_config(ORACLE + ["controller=osc_position", f"gripper={gripper}"])
+        venv = make_vec_env(cfg, plan(cfg), 1, 0)
+        try:
+            venv.reset()
+            for _ in range(actions):
+                venv.step(np.array([[0.0, 0.0, 0.0, 1.0]], np.float32))  # close
+            return robosuite_env(venv)._env.robots[0].gripper["right"].current_action.copy()
+        finally:
+            venv.close()
+
+    closed = np.array([-1.0, 1.0])
+    np.testing.assert_allclose(finger_targets("absolute", 1), closed)
+    assert not np.allclose(finger_targets("incremental", 1), closed)  # robosuite's: 0.2 of the way per action
+    np.testing.assert_allclose(finger_targets("incremental", 10), closed)
+
+
+def test_gripper_modes_are_robosuite_only(capsys):
+    one_line_error(capsys, ["train", "--task", "fetch/Push", "encoders=state", "gripper=absolute"],
+                   "gripper=absolute sets how a robosuite gripper takes its action")

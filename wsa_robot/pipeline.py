@@ -89,7 +89,8 @@ def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, de
         env = make_env(task, cameras, cfg.image_size, depth=depth, seed=seed, horizon=cfg.horizon,
                        reward_shaping=cfg.reward_shaping, quality=cfg.render.model_dump(),
                        video_size=video_size, training=training, variation=variation, state=state,
-                       controller=cfg.controller, control_freq=cfg.control_freq)
+                       controller=cfg.controller, control_freq=cfg.control_freq,
+                       gripper=cfg.gripper)
         if training and cfg.reward_scale != 1.0:  # eval envs report the task's own returns, comparable across runs
             env = ScaledReward(env, cfg.reward_scale)
         if faults or switchable:

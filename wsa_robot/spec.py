@@ -128,7 +128,8 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
     parse_faults(cfg.faults, cameras)  # a bad fault spec fails before any encoder loads or env starts
     backend.check_options(task, RunOptions(reward_shaping=cfg.reward_shaping, controller=cfg.controller,
                                            state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
-                                           reward_scale=cfg.reward_scale, control_freq=cfg.control_freq))
+                                           reward_scale=cfg.reward_scale, control_freq=cfg.control_freq,
+                                           gripper=cfg.gripper))
     check_replay(cfg, task.goal)
     seeds = Seeds.of(cfg.seed)
     if pixel_based(cfg.fusion):

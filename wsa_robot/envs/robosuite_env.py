@@ -11,6 +11,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
+from wsa_robot.envs.gripper import set_gripper_mode
 from wsa_robot.envs.renderer import CameraRenderer
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
 from wsa_robot.envs.variations import INTACT, ROBOT_VARIATIONS, ModelVariations, filed_name, pick, robosuite_scene
@@ -74,7 +75,8 @@ class RobosuiteEnv(gym.Env):
                  seed: int | None = None, horizon: int | None = None, reward_shaping: bool | None = None,
                  quality: dict[str, bool] | None = None, segmentation: bool = False,
                  video_size: int | None = None, variation: str | None = None, state: bool = False,
-                 controller: str = "osc_pose", control_freq: int | None = None) -> None:
+                 controller: str = "osc_pose", control_freq: int | None = None,
+                 gripper: str = "incremental") -> None:
         self.task, self.cameras, self.depth, self.segmentation = task, list(cameras), depth, segmentation
         self.state = state
         self._env = robosuite().make(
@@ -83,6 +85,7 @@ class RobosuiteEnv(gym.Env):
             reward_shaping=task.reward_shaping if reward_shaping is None else reward_shaping,
             control_freq=control_freq or task.control_freq, horizon=horizon or task.horizon, hard_reset=False, seed=seed,
         )
+        set_gripper_mode(self._env, gripper)
         model = self._env.sim.model._model
         names = [model.camera(i).name for i in range(model.ncam)]
         unknown = [c for c in self.cameras if c not in names]

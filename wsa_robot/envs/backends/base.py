@@ -26,7 +26,7 @@ class EnvOptions:
     returns. `variation`: a named visual variation, NAME or NAME:SEED, already checked; None: intact.
     `state`: the observation also holds `state`, the privileged object state. `controller`: the robosuite arm
     controller. `segmentation`: per-pixel class labels beside each camera (pretraining frames).
-    `control_freq`: actions per simulated second; None: the task's."""
+    `control_freq`: actions per simulated second; None: the task's. `gripper`: envs/gripper.py."""
     depth: bool = False
     seed: int | None = None
     horizon: int | None = None
@@ -39,6 +39,7 @@ class EnvOptions:
     controller: str = "osc_pose"
     segmentation: bool = False
     control_freq: int | None = None
+    gripper: str = "incremental"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class RunOptions:
     controller: str = "osc_pose"
     reward_scale: float = 1.0
     control_freq: int | None = None
+    gripper: str = "incremental"
 
 
 class Backend:
@@ -63,6 +65,7 @@ class Backend:
     pretrain_episode: ClassVar[int | None] = None  # random-policy steps per pretraining episode; None: whole
     controllers: ClassVar[tuple[str, ...]] = ("osc_pose",)  # config `controller` values; osc_pose: the default
     control_rates: ClassVar[bool] = False  # config `control_freq` sets how often the agent acts
+    gripper_modes: ClassVar[tuple[str, ...]] = ("incremental",)  # config `gripper` values (envs/gripper.py)
 
     def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
         """A gymnasium env with a Dict observation: one uint8 image per camera (`<camera>_depth` with
@@ -89,6 +92,9 @@ class Backend:
         if options.control_freq is not None and not self.control_rates:
             raise UserError(f"control_freq={options.control_freq} sets robosuite's control rate; task {task.name} "
                             f"({task.backend}) acts at its own rate: drop the override")
+        if options.gripper not in self.gripper_modes:
+            raise UserError(f"gripper={options.gripper} sets how a robosuite gripper takes its action; task "
+                            f"{task.name} ({task.backend}) has its own action space: drop the override")
         if options.reward_scale != 1.0 and task.goal:
             raise UserError(f"task {task.name} learns with HER, which recomputes rewards unscaled; "
                             "drop reward_scale (keep 1.0)")

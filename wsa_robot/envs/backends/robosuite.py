@@ -23,6 +23,7 @@ class RobosuiteBackend(Backend):
     pretrain_episode = 100
     controllers = ("osc_pose", "osc_position")  # envs/robosuite_env.py ARM_CONTROLLERS
     control_rates = True
+    gripper_modes = ("incremental", "absolute")  # envs/gripper.py GRIPPER_MODES
 
     def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
         from wsa_robot.envs.robosuite_env import RobosuiteEnv
@@ -31,7 +32,7 @@ class RobosuiteBackend(Backend):
         return RobosuiteEnv(task, cameras, image_size, depth=o.depth, seed=o.seed, horizon=o.horizon,
                             reward_shaping=o.reward_shaping, quality=o.quality, segmentation=o.segmentation,
                             video_size=o.video_size, variation=o.variation, state=o.state, controller=o.controller,
-                            control_freq=o.control_freq)
+                            control_freq=o.control_freq, gripper=o.gripper)
 
     def variations(self, task: TaskSpec) -> dict[str, Variation]:
         from wsa_robot.envs.variations import ROBOT_VARIATIONS

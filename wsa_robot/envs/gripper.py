@@ -1,0 +1,43 @@
+"""How the gripper's action dimension drives the fingers (config `gripper`, robosuite).
+
+robosuite's Panda gripper is `incremental`: each action moves the fingers' target 0.2 of the way from open (-1)
+to closed (+1) by the action's sign, so closing takes 10 consecutive positive actions. A Gaussian policy that
+explores the gripper flips that sign at random and seldom closes on the cube: the state oracle on Lift learned
+to reach but not to grasp (issue 16, results/lift_policy_oracle.json). `absolute`: the action is the target
+itself (-1 open, +1 closed, in between a partly closed hand), so one action closes the hand; the fingers still
+move at their actuators' speed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# Imports inside functions: robosuite, loaded by the env that calls this (after the GL backend is chosen).
+
+GRIPPER_MODES = ("incremental", "absolute")
+
+
+def _absolute(gripper: Any) -> None:
+    """Make one robosuite two-finger gripper (one action dof, targets [-c, +c]) take its target as the action."""
+    signs = np.array([-1.0, 1.0])  # robosuite's PandaGripper: closing moves the two fingers' targets apart in sign
+
+    def format_action(action: np.ndarray) -> np.ndarray:
+        gripper.current_action = signs * float(np.clip(action[0], -1.0, 1.0))
+        return gripper.current_action
+
+    gripper.format_action = format_action
+
+
+def set_gripper_mode(env: Any, mode: str) -> None:
+    """Apply `mode` to every gripper of a robosuite env; robosuite's own behaviour is `incremental`."""
+    if mode == "incremental":
+        return
+    from robosuite.models.grippers.panda_gripper import PandaGripper
+
+    for robot in env.robots:
+        for gripper in robot.gripper.values():
+            if not isinstance(gripper, PandaGripper):
+                raise ValueError(f"gripper=absolute knows the Panda gripper only, not {type(gripper).__name__}")
+            _absolute(gripper)
