@@ -67,11 +67,12 @@ def test_encoder_runtime_key_defaults_to_torch_and_rejects_bad_values_and_combin
         EncoderBank([tiny_encoder()], CAMERAS, precision="bf16", runtime="onnx")
 
 
-def test_encoder_runtime_onnx_without_onnxruntime_is_one_user_error(monkeypatch):
+@pytest.mark.parametrize("missing", ["onnxruntime", "onnx"])
+def test_encoder_runtime_onnx_without_its_packages_is_one_user_error(monkeypatch, missing):
     import sys
 
-    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now raises ImportError
-    with pytest.raises(UserError, match="needs onnxruntime: pip install onnxruntime"):
+    monkeypatch.setitem(sys.modules, missing, None)  # import <missing> now raises ImportError
+    with pytest.raises(UserError, match="needs onnx and onnxruntime: pip install onnx onnxruntime"):
         EncoderBank([tiny_encoder()], CAMERAS, runtime="onnx")
 
 

@@ -36,10 +36,12 @@ def check_runtime(runtime: str, device: str, precision: str, compile: bool) -> N
 
 
 def _onnxruntime() -> Any:
+    """onnxruntime, after checking that onnx (which torch's exporter writes with) imports too."""
     try:
+        import onnx  # noqa: F401
         import onnxruntime
     except ImportError:
-        raise UserError("encoder_runtime=onnx needs onnxruntime: pip install onnxruntime "
+        raise UserError("encoder_runtime=onnx needs onnx and onnxruntime: pip install onnx onnxruntime "
                         "(or use encoder_runtime=torch)") from None
     return onnxruntime
 
