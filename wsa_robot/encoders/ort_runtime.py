@@ -1,10 +1,10 @@
 """Frozen encoders run by ONNX Runtime instead of torch (`encoder_runtime=onnx`, CPU, fp32).
 
 Each encoder's `encode` is exported once, in memory, when the bank is built (torch.onnx's TorchScript exporter,
-about 0.1 s per Atari skill) and run by an onnxruntime session on the bank's prepared input. On this project's
-CPU (1 thread, batch 8) the five Pong skills took 24.6 ms per batch against torch's 32.2 (VOS 12.8 against
-18.8: onnxruntime's transposed convs are faster), with the tokens equal to float rounding (results/
-throughput_profile_pong_onnx.json, scripts/profile_atari_step.py --encoder-runtime onnx).
+about 0.1 s per Atari skill; it needs the onnx package) and run by an onnxruntime session on the bank's prepared
+input. An opt-in, not the default: on this project's 2-core CPU (1 thread, batch 8, real Pong frames) the five
+Pong skills' tokens equal torch's to float rounding, and onnxruntime runs them only a little faster than torch
+(ST-DIM ~1.5x, the others about even; scripts/bench_skill_runtimes.py, results/skill_runtimes_pong.json).
 """
 
 from __future__ import annotations
