@@ -73,6 +73,7 @@ def pong_frames(n: int) -> np.ndarray:
 
 
 def test_onnx_runtime_gives_the_torch_tokens_on_pong_frames():
+    pytest.importorskip("onnx")  # encoder_runtime=onnx is opt-in: pip install -e ".[onnx]"
     pytest.importorskip("onnxruntime")
     encoders = [build_encoder(name) for name in PONG]
     frames = pong_frames(8)

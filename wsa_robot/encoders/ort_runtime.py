@@ -9,6 +9,9 @@ Pong skills' tokens equal torch's to float rounding, and onnxruntime runs them o
 
 from __future__ import annotations
 
+# Imports inside functions: onnx and onnxruntime, optional packages (pip install -e ".[onnx]"), read only when a
+# bank runs encoder_runtime=onnx.
+
 import io
 import warnings
 from typing import Any
@@ -42,7 +45,7 @@ def _onnxruntime() -> Any:
         import onnxruntime
     except ImportError:
         raise UserError("encoder_runtime=onnx needs onnx and onnxruntime: pip install onnx onnxruntime "
-                        "(or use encoder_runtime=torch)") from None
+                        "(or pip install -e '.[onnx]'; or use encoder_runtime=torch)") from None
     return onnxruntime
 
 
