@@ -10,7 +10,7 @@ iterations with a wall clock around each phase (wrapped methods, no profiler ove
 
     env_step          the 8 ALE envs and their wrappers (DummyVecEnv.step_wait, and reset)
     skills_input      uint8 frame stacks -> float input of the frozen skills (EncoderBank: batch and prepare)
-    skill:<name>      each frozen skill's forward (`encode`, in torch or onnxruntime: --encoder-runtime)
+    skill:<name>      each frozen skill's forward (`encode`, in torch, or onnxruntime for `wsa:onnx`)
     skills_output     embeddings -> float16 numpy (EncoderBank), token dict and mask (EmbeddingVecEnv)
     policy_rollout    the policy's forward on each rollout step (obs to tensors, extractor, heads, sampling)
     ppo_update        PPO.train: n_epochs over the rollout (forward, backward, Adam step)
@@ -159,11 +159,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=2, help="timed PPO iterations per run")
     parser.add_argument("--n-steps", type=int, default=128)
-    parser.add_argument("--fusions", default="wsa,e2e")
+    parser.add_argument("--fusions", default="wsa,e2e",
+                        help="configurations, alternated: a fusion, or fusion:runtime for the encoder_runtime "
+                             "config key (e.g. wsa,wsa:onnx,e2e; onnx needs pip install -e '.[onnx]')")
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="torch.set_num_threads (0: torch's default, as train() leaves it for Atari)")
-    parser.add_argument("--encoder-runtime", default="torch", choices=["torch", "onnx"],
-                        help="what runs WSA's frozen skills (the encoder_runtime config key)")
     parser.add_argument("--label", default="", help="a note stored with the results (e.g. before / after)")
     parser.add_argument("--out", type=Path, default=Path("results/throughput_profile_pong.json"))
     parser.add_argument("--combine", nargs=2, type=Path, metavar=("BEFORE", "AFTER"),
@@ -178,18 +178,20 @@ def main() -> None:
     rounds: dict[str, list[dict]] = {f: [] for f in fusions}
     for r in range(args.rounds):
         for fusion in fusions:
-            rounds[fusion].append(profile(fusion, r, args.iterations, args.n_steps, args.encoder_runtime))
+            name, _, runtime = fusion.partition(":")
+            rounds[fusion].append(profile(name, r, args.iterations, args.n_steps, runtime or "torch"))
             print(f"round {r + 1}/{args.rounds} {fusion}: {rounds[fusion][-1]['steps_per_s']:.1f} agent steps/s")
     res = {"provenance": prov, "machine": machine, "label": args.label,
            "settings": {"game": "atari/Pong", "n_envs": 8, "n_steps": args.n_steps, "iterations": args.iterations,
-                        "rounds": args.rounds, "torch_threads": torch.get_num_threads(),
-                        "encoder_runtime": args.encoder_runtime},
+                        "rounds": args.rounds, "torch_threads": torch.get_num_threads()},
            "unit": "ms of wall clock per agent step; share of the timed iterations",
            "configs": {f: median_rounds(rs) for f, rs in rounds.items()}}
-    if {"wsa", "e2e"} <= set(fusions):
-        wsa, e2e = res["configs"]["wsa"], res["configs"]["e2e"]
-        res["wsa_vs_e2e"] = round(wsa["steps_per_s"] / e2e["steps_per_s"], 3)
-        res["wsa_vs_e2e_cpu"] = round(wsa["steps_per_cpu_s"] / e2e["steps_per_cpu_s"], 3)
+    for num, den in [("wsa", "e2e"), ("wsa:onnx", "e2e"), ("wsa:onnx", "wsa")]:
+        if {num, den} <= set(fusions):
+            a, b = res["configs"][num], res["configs"][den]
+            label = f"{num.replace(':', '_')}_vs_{den}"
+            res[label] = round(a["steps_per_s"] / b["steps_per_s"], 3)
+            res[f"{label}_cpu"] = round(a["steps_per_cpu_s"] / b["steps_per_cpu_s"], 3)
     write_json(args.out, res)
     for fusion, c in res["configs"].items():
         print(f"{fusion}: {c['steps_per_s']} agent steps/s, {c['steps_per_cpu_s']} per CPU second")
