@@ -44,10 +44,11 @@ class ReferenceWSAExtractor(BaseFeaturesExtractor):
         return self.wsa(tokens)
 
 
-def _config(fusion: str, seed: int, iterations: int, n_steps: int) -> RunConfig:
-    """`n_steps`: the task's 128, or fewer for a smoke check (--quick)."""
+def _config(fusion: str, seed: int, iterations: int, n_steps: int, runtime: str = "torch") -> RunConfig:
+    """`n_steps`: the task's 128, or fewer for a smoke check (--quick); `runtime`: encoder_runtime."""
     return load_config([f"task={GAME}", f"fusion={fusion}", f"seed={seed}", "eval_every=0",
-                        f"ppo.n_steps={n_steps}", f"total_steps={8 * n_steps * (iterations + 1)}"])
+                        f"ppo.n_steps={n_steps}", f"total_steps={8 * n_steps * (iterations + 1)}",
+                        f"encoder_runtime={runtime}"])
 
 
 def _rate(model: PPO, iterations: int) -> float:
@@ -58,9 +59,10 @@ def _rate(model: PPO, iterations: int) -> float:
     return per_iteration * iterations / (time.perf_counter() - start)
 
 
-def bench_ppo(fusion: str, seed: int, iterations: int, n_steps: int = 128) -> float:
-    """Agent steps/s of `wsa-robot train --task atari/Pong fusion=<fusion>` (wsa: the task's four skills)."""
-    cfg = _config(fusion, seed, iterations, n_steps)
+def bench_ppo(fusion: str, seed: int, iterations: int, n_steps: int = 128, runtime: str = "torch") -> float:
+    """Agent steps/s of `wsa-robot train --task atari/Pong fusion=<fusion> encoder_runtime=<runtime>` (wsa: the
+    task's four skills)."""
+    cfg = _config(fusion, seed, iterations, n_steps, runtime)
     pipe = plan(cfg, "cpu")
     venv = make_vec_env(cfg, pipe, cfg.n_envs, seed, training=True)
     try:

@@ -31,7 +31,8 @@ and max. `memory` compares the bytes SB3's DictReplayBuffer allocates per transi
 observation and for ours (embeddings + proprio + token_mask), and measures the peak RSS of a fresh process that
 fills our buffer. Ratios use medians. The Atari configurations (scripts/_bench_atari.py) time PPO on Pong:
 atari_wsa_ppo (four frozen skills, run once per env step), atari_e2e_ppo (NatureCNN) and atari_reference_ppo
-(the reference's extractor, rerunning the skills in every PPO minibatch).
+(the reference's extractor, rerunning the skills in every PPO minibatch); atari_wsa_ppo_onnx, only by name, is
+atari_wsa_ppo with the skills run by onnxruntime (encoder_runtime=onnx: pip install -e ".[onnx]").
 --only takes configuration names and/or the groups env, vec, train, sb3, atari, memory.
 """
 
@@ -296,6 +297,7 @@ CONFIGS: dict[str, Callable[[Settings, int], float]] = {
     "train_sb3_pixels": bench_train_sb3_pixels,
     "atari_wsa_ppo": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations, s.atari_n_steps),
     "atari_e2e_ppo": lambda s, seed: bench_ppo("e2e", seed, s.atari_iterations, s.atari_n_steps),
+    "atari_wsa_ppo_onnx": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations, s.atari_n_steps, "onnx"),
     "atari_reference_ppo": lambda s, seed: bench_reference(seed, s.atari_iterations, s.atari_n_steps),
 }
 GROUPS: dict[str, list[str]] = {
@@ -303,7 +305,7 @@ GROUPS: dict[str, list[str]] = {
     "vec": ["pipeline_1env", "pipeline_2env"],
     "train": ["train_wsa_sac", "train_wsa_sac_strict", "pipeline_1env"],
     "sb3": ["train_wsa_sac", "train_sb3_pixels"],
-    "atari": ["atari_wsa_ppo", "atari_e2e_ppo", "atari_reference_ppo"],
+    "atari": ["atari_wsa_ppo", "atari_e2e_ppo", "atari_reference_ppo"],  # atari_wsa_ppo_onnx: by name (opt-in)
     "memory": [],
 }
 RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator config)
@@ -313,6 +315,8 @@ RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator
     "train_strict_vs_env": ("train_wsa_sac_strict", "pipeline_1env"),  # SB3's order (sac.overlap=false)
     "train_vs_sb3_pixels": ("train_wsa_sac", "train_sb3_pixels"),
     "atari_wsa_vs_e2e": ("atari_wsa_ppo", "atari_e2e_ppo"),
+    "atari_wsa_onnx_vs_e2e": ("atari_wsa_ppo_onnx", "atari_e2e_ppo"),
+    "atari_wsa_onnx_vs_torch": ("atari_wsa_ppo_onnx", "atari_wsa_ppo"),
     "atari_wsa_vs_reference": ("atari_wsa_ppo", "atari_reference_ppo"),
 }
 GOALS = {"env_vs_stock_robosuite": 3.0, "two_envs_vs_one": 1.7, "train_vs_env": 0.8, "train_vs_sb3_pixels": 10.0,

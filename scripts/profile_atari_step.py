@@ -10,7 +10,7 @@ iterations with a wall clock around each phase (wrapped methods, no profiler ove
 
     env_step          the 8 ALE envs and their wrappers (DummyVecEnv.step_wait, and reset)
     skills_input      uint8 frame stacks -> float input of the frozen skills (EncoderBank: batch and prepare)
-    skill:<name>      each frozen skill's forward (`encode`), or the fused trunk of all of them
+    skill:<name>      each frozen skill's forward (`encode`, in torch, or onnxruntime for `wsa:onnx`)
     skills_output     embeddings -> float16 numpy (EncoderBank), token dict and mask (EmbeddingVecEnv)
     policy_rollout    the policy's forward on each rollout step (obs to tensors, extractor, heads, sampling)
     ppo_update        PPO.train: n_epochs over the rollout (forward, backward, Adam step)
@@ -52,10 +52,9 @@ class Clock:
         self.seconds: dict[str, float] = defaultdict(float)
         self.cpu: dict[str, float] = defaultdict(float)
 
-    def wrap(self, obj: Any, method: str, phase: str) -> None:
-        inner: Callable = getattr(obj, method)
+    def timed(self, inner: Callable, phase: str) -> Callable:
+        """`inner`, its time added to `phase` on every call."""
 
-        @wraps(inner)
         def timed(*args, **kwargs):
             start, cpu = time.perf_counter(), time.thread_time()
             try:
@@ -64,7 +63,12 @@ class Clock:
                 self.seconds[phase] += time.perf_counter() - start
                 self.cpu[phase] += time.thread_time() - cpu
 
-        object.__setattr__(obj, method, timed)  # nn.Module too: a plain attribute, not a submodule
+        return timed
+
+    def wrap(self, obj: Any, method: str, phase: str) -> None:
+        inner: Callable = getattr(obj, method)
+        # nn.Module too: a plain attribute, not a submodule
+        object.__setattr__(obj, method, wraps(inner)(self.timed(inner, phase)))
 
 
 def instrument(clock: Clock, model, venv) -> None:
@@ -74,9 +78,10 @@ def instrument(clock: Clock, model, venv) -> None:
     clock.wrap(inner, "reset", "env_step")
     if isinstance(venv, EmbeddingVecEnv):
         clock.wrap(venv, "embed", "_embed_total")
-        for run in venv.bank.encoders:
-            clock.wrap(run, "encode", f"skill:{run.name}")
-            clock.wrap(run, "prepare", "skills_input")
+        bank = venv.bank
+        for i, enc in enumerate(bank.encoders):
+            bank.runners[i] = clock.timed(bank.runners[i], f"skill:{enc.name}")  # torch's encode or onnxruntime's
+            clock.wrap(enc, "prepare", "skills_input")
     clock.wrap(model.policy, "forward", "policy_rollout")
     clock.wrap(model, "train", "ppo_update")
     clock.wrap(model, "collect_rollouts", "_rollout_total")
@@ -94,8 +99,8 @@ def split(seconds: dict[str, float], total: float, steps: int) -> dict[str, dict
             for k, v in sorted(flat.items(), key=lambda kv: -kv[1])}
 
 
-def profile(fusion: str, seed: int, iterations: int, n_steps: int) -> dict:
-    cfg = _config(fusion, seed, iterations, n_steps)
+def profile(fusion: str, seed: int, iterations: int, n_steps: int, runtime: str = "torch") -> dict:
+    cfg = _config(fusion, seed, iterations, n_steps, runtime)
     pipe = plan(cfg, "cpu")
     venv = make_vec_env(cfg, pipe, cfg.n_envs, seed, training=True)
     try:
@@ -154,7 +159,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=2, help="timed PPO iterations per run")
     parser.add_argument("--n-steps", type=int, default=128)
-    parser.add_argument("--fusions", default="wsa,e2e")
+    parser.add_argument("--fusions", default="wsa,e2e",
+                        help="configurations, alternated: a fusion, or fusion:runtime for the encoder_runtime "
+                             "config key (e.g. wsa,wsa:onnx,e2e; onnx needs pip install -e '.[onnx]')")
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="torch.set_num_threads (0: torch's default, as train() leaves it for Atari)")
     parser.add_argument("--label", default="", help="a note stored with the results (e.g. before / after)")
@@ -171,17 +178,20 @@ def main() -> None:
     rounds: dict[str, list[dict]] = {f: [] for f in fusions}
     for r in range(args.rounds):
         for fusion in fusions:
-            rounds[fusion].append(profile(fusion, r, args.iterations, args.n_steps))
+            name, _, runtime = fusion.partition(":")
+            rounds[fusion].append(profile(name, r, args.iterations, args.n_steps, runtime or "torch"))
             print(f"round {r + 1}/{args.rounds} {fusion}: {rounds[fusion][-1]['steps_per_s']:.1f} agent steps/s")
     res = {"provenance": prov, "machine": machine, "label": args.label,
            "settings": {"game": "atari/Pong", "n_envs": 8, "n_steps": args.n_steps, "iterations": args.iterations,
                         "rounds": args.rounds, "torch_threads": torch.get_num_threads()},
            "unit": "ms of wall clock per agent step; share of the timed iterations",
            "configs": {f: median_rounds(rs) for f, rs in rounds.items()}}
-    if {"wsa", "e2e"} <= set(fusions):
-        wsa, e2e = res["configs"]["wsa"], res["configs"]["e2e"]
-        res["wsa_vs_e2e"] = round(wsa["steps_per_s"] / e2e["steps_per_s"], 3)
-        res["wsa_vs_e2e_cpu"] = round(wsa["steps_per_cpu_s"] / e2e["steps_per_cpu_s"], 3)
+    for num, den in [("wsa", "e2e"), ("wsa:onnx", "e2e"), ("wsa:onnx", "wsa")]:
+        if {num, den} <= set(fusions):
+            a, b = res["configs"][num], res["configs"][den]
+            label = f"{num.replace(':', '_')}_vs_{den}"
+            res[label] = round(a["steps_per_s"] / b["steps_per_s"], 3)
+            res[f"{label}_cpu"] = round(a["steps_per_cpu_s"] / b["steps_per_cpu_s"], 3)
     write_json(args.out, res)
     for fusion, c in res["configs"].items():
         print(f"{fusion}: {c['steps_per_s']} agent steps/s, {c['steps_per_cpu_s']} per CPU second")

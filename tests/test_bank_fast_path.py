@@ -53,3 +53,45 @@ def test_to_numpy_rounds_to_float16_as_numpy_does():
     assert got.dtype == np.float16
     np.testing.assert_array_equal(got, want)
     assert np.array_equal(to_numpy(x, np.float32), x.numpy())
+
+
+def pong_frames(n: int) -> np.ndarray:
+    """n real atari/Pong screen stacks [n, 84, 84, 4], from one episode of random play (ball and paddles moving)."""
+    from wsa_robot.envs import make_env
+    from wsa_robot.tasks import load_task
+
+    env = make_env(load_task("atari/Pong"), ["screen"], 84, seed=0, training=False)
+    rng = np.random.default_rng(0)
+    obs, _ = env.reset(seed=0)
+    frames = []
+    for t in range(60):
+        obs, *_ = env.step(int(rng.integers(env.action_space.n)))
+        if t >= 60 - n:
+            frames.append(obs["screen"])
+    env.close()
+    return np.stack(frames)
+
+
+def test_onnx_runtime_gives_the_torch_tokens_on_pong_frames():
+    pytest.importorskip("onnx")  # encoder_runtime=onnx is opt-in: pip install -e ".[onnx]"
+    pytest.importorskip("onnxruntime")
+    encoders = [build_encoder(name) for name in PONG]
+    frames = pong_frames(8)
+    want = EncoderBank(encoders, ["screen"], dtype=np.float32).embed({"screen": frames})
+    bank = EncoderBank(encoders, ["screen"], dtype=np.float32, runtime="onnx")
+    assert all(type(run).__name__ == "OnnxEncode" for run in bank.runners)  # every skill left torch
+    for batch in (frames, frames[:3]):  # any batch size: 8 envs, or fewer
+        got = bank.embed({"screen": batch})
+        for enc in encoders:
+            key = f"{enc.name}@screen"
+            w = want[key][: len(batch)]
+            assert got[key].shape == w.shape
+            assert np.abs(got[key] - w).max() <= 1e-5 * np.abs(w).max(), enc.name  # float rounding of its scale
+
+
+def test_grid_max_pool_is_adaptive_max_pool2d_bit_for_bit():
+    from wsa_robot.encoders.vos import grid_max_pool
+
+    x = torch.randn(3, 5, 84, 84)
+    for size in [(11, 11), (7, 12), (84, 84), (1, 1)]:
+        assert torch.equal(grid_max_pool(x, size), F.adaptive_max_pool2d(x, size))

@@ -54,3 +54,31 @@ def test_config_keys_default_validate_and_round_trip(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(data))
     old = read_run_config(tmp_path / "config.yaml")
     assert old.encoder_precision == "fp32" and old.encoder_compile is False
+
+
+def test_encoder_runtime_key_defaults_to_torch_and_rejects_bad_values_and_combinations():
+    assert load_config().encoder_runtime == "torch"
+    assert load_config(["encoder_runtime=onnx"]).encoder_runtime == "onnx"
+    with pytest.raises(UserError, match="bad value for encoder_runtime"):
+        load_config(["encoder_runtime=tvm"])
+    with pytest.raises(UserError, match="bad value for encoder_runtime"):
+        EncoderBank([tiny_encoder()], CAMERAS, runtime="tvm")
+    with pytest.raises(UserError, match="encoder_runtime=onnx runs fp32"):
+        EncoderBank([tiny_encoder()], CAMERAS, precision="bf16", runtime="onnx")
+
+
+@pytest.mark.parametrize("missing", ["onnxruntime", "onnx"])
+def test_encoder_runtime_onnx_without_its_packages_is_one_user_error(monkeypatch, missing):
+    import sys
+
+    monkeypatch.setitem(sys.modules, missing, None)  # import <missing> now raises ImportError
+    with pytest.raises(UserError, match="needs onnx and onnxruntime: pip install onnx onnxruntime"):
+        EncoderBank([tiny_encoder()], CAMERAS, runtime="onnx")
+
+
+def test_train_with_a_bad_encoder_runtime_exits_2_with_one_line(capsys):
+    from wsa_robot.cli import main
+
+    assert main(["train", "--task", "Lift", "encoder_runtime=tvm"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "encoder_runtime" in err and len(err.splitlines()) == 1

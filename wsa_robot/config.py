@@ -74,6 +74,7 @@ class RunConfig(_Strict):
     zoo_preprocess: Literal["authors", "stretch"] = "authors"
     encoder_precision: Literal["fp32", "fp16", "bf16"] = "fp32"  # frozen encoders' compute (autocast)
     encoder_compile: bool = False  # torch.compile each frozen encoder (GPU)
+    encoder_runtime: Literal["torch", "onnx"] = "torch"  # what runs the frozen encoders (onnx: CPU, onnxruntime)
     cameras: list[str] | None
     image_size: Count
     proprio: Literal["token", "context", "both", "none"]

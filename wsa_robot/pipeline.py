@@ -74,7 +74,8 @@ def plan(spec: RunSpec | RunConfig, device: str | None = None) -> Pipeline:
     if spec.pixel_based:
         return Pipeline(spec, None)
     bank = EncoderBank([entry.build() for entry in spec.encoders], list(spec.cameras), device=device,
-                       precision=cfg.encoder_precision, compile=cfg.encoder_compile)
+                       precision=cfg.encoder_precision, compile=cfg.encoder_compile,
+                       runtime=cfg.encoder_runtime)
     return Pipeline(spec, bank)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from wsa_robot.encoders.base import FrozenEncoder
+from wsa_robot.encoders.ort_runtime import OnnxEncode, check_runtime
 from wsa_robot.errors import UserError
 from wsa_robot.keys import token_key
 
@@ -53,26 +54,36 @@ class EncoderBank:
     precision: fp32 | fp16 | bf16, the compute precision (autocast); the stored dtype is `dtype` regardless.
     compile: wrap each encoder in torch.compile (compiled on first use and again per new batch size; worth it
     on a GPU, mostly compile time on a CPU).
+    runtime: torch | onnx, what runs the encoders that read the shared prepared input (wsa_robot/encoders/
+    ort_runtime.py; CPU, fp32); encoders with their own forward always run in torch.
     """
 
     def __init__(self, encoders: list[FrozenEncoder], cameras: list[str], device: str = "cpu",
-                 dtype: np.dtype = np.float16, precision: str = "fp32", compile: bool = False) -> None:
+                 dtype: np.dtype = np.float16, precision: str = "fp32", compile: bool = False,
+                 runtime: str = "torch") -> None:
         check_precision(precision, device)
+        check_runtime(runtime, device, precision, compile)
         self.encoders = [e.freeze().to(device) for e in encoders]
         self.cameras, self.device, self.dtype = list(cameras), device, dtype
-        self.precision, self.compile = precision, compile
+        self.precision, self.compile, self.runtime = precision, compile, runtime
         # the Atari skills all read the same 4-frame stack: prepare it once per step for all of them
         self._inputs = [shared_input(e) for e in self.encoders]
-        self._compiled: list[Callable[[torch.Tensor], torch.Tensor]] | None = None
-        if compile:
-            self._compiled = [torch.compile(self._runner(i)) for i in range(len(self.encoders))]
+        # onnxruntime reads plain NCHW arrays; torch's convs prefer channels-last
+        self._memory_format = torch.contiguous_format if runtime == "onnx" else torch.channels_last
+        # encoder i's call, decided once (a profiler may wrap these in place)
+        self.runners: list[Callable[[torch.Tensor], torch.Tensor]] = [self._runner(i) for i in range(len(encoders))]
 
     def _runner(self, i: int) -> Callable[[torch.Tensor], torch.Tensor]:
-        """Encoder i's call: `encode` on the shared prepared input, or the whole forward on the raw batch."""
-        if self._compiled is not None:
-            return self._compiled[i]
+        """Encoder i's call: `encode` on the shared prepared input (torch, compiled or onnxruntime), or the whole
+        forward on the raw batch."""
         enc = self.encoders[i]
-        return enc if self._inputs[i] is None else enc.encode
+        if self._inputs[i] is None:
+            run = enc
+        elif self.runtime == "onnx":
+            return OnnxEncode(enc)
+        else:
+            run = enc.encode
+        return torch.compile(run) if self.compile else run
 
     @property
     def token_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -114,14 +125,14 @@ class EncoderBank:
 
         def prepare(enc: FrozenEncoder, key: Hashable) -> torch.Tensor:
             if key not in prepared:
-                prepared[key] = enc.prepare(batch(enc.modality)).contiguous(memory_format=torch.channels_last)
+                prepared[key] = enc.prepare(batch(enc.modality)).contiguous(memory_format=self._memory_format)
             return prepared[key]
 
         out: dict[str, np.ndarray] = {}
         with torch.inference_mode(), autocast(self.precision, self.device):
             for i, (enc, key) in enumerate(zip(self.encoders, self._inputs)):
                 x = batch(enc.modality) if key is None else prepare(enc, key)
-                emb = to_numpy(self._runner(i)(x), self.dtype)
+                emb = to_numpy(self.runners[i](x), self.dtype)
                 for i, cam in enumerate(self.cameras):
                     out[token_key(enc.name, cam)] = emb[i * n:(i + 1) * n]
         return out

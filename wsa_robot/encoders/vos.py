@@ -15,6 +15,8 @@ can stack every spatial token.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -62,7 +64,10 @@ class VOS(nn.Module):
     def mask_logits(self, x: torch.Tensor) -> torch.Tensor:
         """The masks' logits for the newest frame of x [B, C, S, S], without the motion head (the frozen token
         needs only the masks)."""
-        return self.mask_decoder(self.encoder(x[:, -PAIR:]))[..., : self.image_size, : self.image_size]
+        logits = self.mask_decoder(self.encoder(x[:, -PAIR:]))
+        if logits.shape[-1] == self.image_size:  # 84 decodes to exactly 84: no crop (a copy in an ONNX graph)
+            return logits
+        return logits[..., : self.image_size, : self.image_size]
 
     def rebuild(self, pair: torch.Tensor, source: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Frame t rebuilt by warping frame t-1 (or `source`, e.g. a blurred frame t-1) along the predicted
@@ -92,4 +97,22 @@ class VOSEncoder(FrozenEncoder):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         # sigmoid is monotone, so pooling the logits first gives the same maxima (bit for bit) and the sigmoid
         # runs on 11x11 values per mask instead of 84x84
-        return torch.sigmoid(F.adaptive_max_pool2d(self.model.mask_logits(x), self.output_shape[1:]))
+        pool = grid_max_pool if torch.onnx.is_in_onnx_export() else F.adaptive_max_pool2d
+        return torch.sigmoid(pool(self.model.mask_logits(x), self.output_shape[1:]))
+
+
+def _bins(n_in: int, n_out: int) -> torch.Tensor:
+    """adaptive_max_pool2d's windows along one axis, [floor(i n_in / n_out), ceil((i + 1) n_in / n_out)), as
+    index rows of equal length (a shorter window repeats its last index)."""
+    starts = [math.floor(i * n_in / n_out) for i in range(n_out)]
+    ends = [math.ceil((i + 1) * n_in / n_out) for i in range(n_out)]
+    width = max(e - s for s, e in zip(starts, ends))
+    return torch.tensor([[min(s + j, e - 1) for j in range(width)] for s, e in zip(starts, ends)])
+
+
+def grid_max_pool(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """F.adaptive_max_pool2d(x, size), bit for bit, in ops an ONNX graph has (its exporter takes only sizes
+    that divide the input; 84 -> 11 does not): rows gathered and maxed, then columns, each as rows."""
+    rows, cols = _bins(x.shape[-2], size[0]), _bins(x.shape[-1], size[1])
+    y = x[..., rows.flatten(), :].unflatten(-2, tuple(rows.shape)).amax(-2).transpose(-1, -2)
+    return y[..., cols.flatten(), :].unflatten(-2, tuple(cols.shape)).amax(-2).transpose(-1, -2)
