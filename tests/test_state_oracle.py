@@ -4,6 +4,7 @@ reward_scale, sac.target_entropy)."""
 
 import numpy as np
 import pytest
+import torch
 from rich.console import Console
 
 from wsa_robot.agents import build_agent
@@ -156,6 +157,37 @@ def test_target_entropy_reaches_sac():
         assert build_agent(cfg, venv, pipe.token_keys, pipe.context_key, None).target_entropy == -2.5
         auto = load_config(ORACLE)
         assert build_agent(auto, venv, pipe.token_keys, pipe.context_key, None).target_entropy == -float(venv.action_space.shape[0])
+    finally:
+        venv.close()
+
+
+def test_critic_layer_norm_trains_and_survives_save_and_load(tmp_path):
+    from torch import nn
+
+    from wsa_robot.agents import load_agent
+
+    cfg = load_config(ORACLE + ["sac.critic_layer_norm=true", "sac.learning_starts=20", "sac.batch_size=16"])
+    pipe = plan(cfg)
+    venv = make_vec_env(cfg, pipe, 1, 0)
+    try:
+        agent = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, None)
+        def norms(critic) -> list[nn.LayerNorm]:  # the Q networks' own (the fusion module has its own too)
+            return [m for q in critic.q_networks for m in q.modules() if isinstance(m, nn.LayerNorm)]
+
+        assert len(norms(agent.critic)) == 4  # two Q networks, two hidden layers each
+        assert len(norms(agent.critic_target)) == 4
+        before = [p.detach().clone() for p in norms(agent.critic)[0].parameters()]
+        agent.learn(60)
+        assert any(not torch.equal(b, p) for b, p in zip(before, norms(agent.critic)[0].parameters()))  # trained
+        obs = agent.replay_buffer.sample(8).observations
+        actions = torch.zeros(8, venv.action_space.shape[0])
+        q = agent.critic(obs, actions)[0]
+        agent.save(tmp_path / "model.zip")
+        loaded = load_agent(cfg, tmp_path / "model.zip", venv)
+        assert len(norms(loaded.critic)) == 4
+        torch.testing.assert_close(loaded.critic(obs, actions)[0], q)
+        plain = build_agent(load_config(ORACLE), venv, pipe.token_keys, pipe.context_key, None)
+        assert norms(plain.critic) == []
     finally:
         venv.close()
 

@@ -45,6 +45,7 @@ class SACConfig(_Strict):
     target_entropy: Union[float, Literal["auto"]] = "auto"  # auto: -dim(action), SB3's default
     n_steps: Count = 1  # n-step returns (agents/nstep.py); not with HER
     net_arch: list[int]
+    critic_layer_norm: bool = False  # LayerNorm in the critic's hidden layers (agents/sac_policy.py)
     overlap: bool = True  # update while the env subprocess renders the next step (agents/overlap.py)
 
 

@@ -38,6 +38,7 @@ def policy_kwargs(cfg: RunConfig, token_keys: list[str], context_key: str | None
               "net_arch": list(algo_settings(cfg).net_arch)}
     if off_policy(cfg.algo):  # one kernel for all of Adam's parameter updates: 2 ms of a 28 ms update on 1 CPU core
         policy["optimizer_kwargs"] = {"fused": True}
+        policy["critic_layer_norm"] = cfg.sac.critic_layer_norm
     return policy
 
 
@@ -52,6 +53,7 @@ def algo_hyperparameters(cfg: RunConfig) -> dict:
     hp = algo_settings(cfg).model_dump()
     hp.pop("net_arch")
     hp.pop("overlap", None)  # how train() schedules updates, not an SB3 argument
+    hp.pop("critic_layer_norm", None)  # the policy's (policy_kwargs)
     if off_policy(cfg.algo):  # SAC's n-step returns come from the replay buffer (replay_kwargs); PPO's n_steps is its rollout
         hp.pop("n_steps")
     if hp.pop("linear_decay", False):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 from stable_baselines3.common.policies import ContinuousCritic
+from torch import nn
 from stable_baselines3.sac.policies import Actor, MultiInputPolicy
 
 
@@ -42,10 +43,36 @@ class ActorLossCritic(ContinuousCritic):
                 p.requires_grad_(True)
 
 
+def layer_normed_mlp(q: nn.Sequential) -> nn.Sequential:
+    """The same Q network with a LayerNorm after each hidden Linear (as in RLPD, DroQ and BRO): it keeps the
+    critic's features bounded, so its targets grow slower when it updates often or from few successes."""
+    layers: list[nn.Module] = []
+    linears = [m for m in q if isinstance(m, nn.Linear)]
+    for m in q:
+        layers.append(m)
+        if isinstance(m, nn.Linear) and m is not linears[-1]:
+            layers.append(nn.LayerNorm(m.out_features))
+    return nn.Sequential(*layers)
+
+
 class CriticFusionSACPolicy(MultiInputPolicy):
+    """`critic_layer_norm`: LayerNorm in the critic's hidden layers (config `sac.critic_layer_norm`)."""
+
+    def __init__(self, *args, critic_layer_norm: bool = False, **kwargs) -> None:
+        self.critic_layer_norm = critic_layer_norm  # read by make_critic, which the parent's __init__ calls
+        super().__init__(*args, **kwargs)
+
+    def _get_constructor_parameters(self) -> dict:
+        return {**super()._get_constructor_parameters(), "critic_layer_norm": self.critic_layer_norm}
+
     def make_critic(self, features_extractor=None) -> ContinuousCritic:
         critic_kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
-        return ActorLossCritic(**critic_kwargs).to(self.device)
+        critic = ActorLossCritic(**critic_kwargs)
+        if self.critic_layer_norm:
+            for i, q in enumerate(critic.q_networks):
+                critic.q_networks[i] = layer_normed_mlp(q)
+                critic.add_module(f"qf{i}", critic.q_networks[i])
+        return critic.to(self.device)
 
     def make_actor(self, features_extractor=None) -> Actor:
         actor_kwargs = self._update_features_extractor(self.actor_kwargs, features_extractor)
