@@ -46,6 +46,7 @@ class SACConfig(_Strict):
     n_steps: Count = 1  # n-step returns (agents/nstep.py); not with HER
     net_arch: list[int]
     critic_layer_norm: bool = False  # LayerNorm in the critic's hidden layers (agents/sac_policy.py)
+    noise_beta: Annotated[float, Field(ge=0)] = 0.0  # exploration noise colour: 0 white, 1 pink (agents/colored_noise.py)
     overlap: bool = True  # update while the env subprocess renders the next step (agents/overlap.py)
 
 

@@ -18,6 +18,7 @@ from stable_baselines3 import SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.policies import MultiInputActorCriticPolicy
 
+from wsa_robot.agents.colored_noise import ColoredNoise
 from wsa_robot.fusion import capture_weights
 
 
@@ -42,13 +43,44 @@ def rollout_weights(model: BaseAlgorithm) -> np.ndarray | None:
 
 
 class WeightsSAC(SAC):
-    """SAC that records the weights of each rollout action in `policy.rollout_weights`."""
+    """SAC that records the weights of each rollout action in `policy.rollout_weights`, and explores with
+    temporally correlated noise when `noise_beta` > 0 (agents/colored_noise.py; 0: SB3's white noise)."""
+
+    def __init__(self, *args, noise_beta: float = 0.0, **kwargs) -> None:
+        self.noise_beta = noise_beta
+        self._noise: ColoredNoise | None = None
+        super().__init__(*args, **kwargs)
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_noise"]  # exploration state: drawn afresh after a load
 
     def _sample_action(self, learning_starts, action_noise=None, n_envs: int = 1):
         with capture_weights(policy_extractor(self)) as weights:
-            out = super()._sample_action(learning_starts, action_noise, n_envs)
+            if self.noise_beta > 0 and self.num_timesteps >= learning_starts:
+                out = self._colored_action(n_envs)
+            else:
+                out = super()._sample_action(learning_starts, action_noise, n_envs)
         self.policy.rollout_weights = weights.value  # None while actions are random (no forward ran)
         return out
+
+    def _colored_action(self, n_envs: int) -> tuple[np.ndarray, np.ndarray]:
+        """tanh(mean + std * eps) with eps from this env's colored sequence: SAC's own sample, with the
+        Gaussian's draws correlated in time. Returns (env action, buffer action in [-1, 1]) as SB3 does."""
+        if getattr(self, "_noise", None) is None or len(self._noise.t) != n_envs:
+            dims = int(np.prod(self.action_space.shape))
+            self._noise = ColoredNoise(self.noise_beta, n_envs, dims, seed=self.seed)
+        obs, _ = self.policy.obs_to_tensor(self._last_obs)
+        with torch.no_grad():
+            mean, log_std, _ = self.actor.get_action_dist_params(obs)
+        eps = torch.as_tensor(self._noise.draw(), dtype=mean.dtype, device=mean.device)
+        scaled = torch.tanh(mean + log_std.exp() * eps).cpu().numpy()
+        return self.policy.unscale_action(scaled), scaled
+
+    def _store_transition(self, replay_buffer, buffer_action, new_obs, reward, dones, infos) -> None:
+        if getattr(self, "_noise", None) is not None:
+            for env in np.flatnonzero(dones):
+                self._noise.restart(env)  # a new episode, a new sequence
+        super()._store_transition(replay_buffer, buffer_action, new_obs, reward, dones, infos)
 
 
 class WeightsPPOPolicy(MultiInputActorCriticPolicy):
