@@ -1,5 +1,5 @@
 """`wsa-robot bench`: WSA and E2E trained side by side on an Atari game, scored over whole games, written as
-results JSON + PNG (short games: horizon=2000 ALE frames, one PPO iteration)."""
+results JSON + PNG (short games: horizon=400 ALE frames, one PPO iteration)."""
 
 import json
 
@@ -13,7 +13,7 @@ def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, 
 
     out = tmp_path / "results" / "atari_pong.json"
     argv = ["bench", "--task", "atari/Pong", "--steps", "1024", "--eval-every", "1024", "--eval-episodes", "1",
-            "--final-episodes", "3", "--runs-root", str(tmp_path / "runs"), "--out", str(out), "horizon=2000"]
+            "--final-episodes", "3", "--runs-root", str(tmp_path / "runs"), "--out", str(out), "horizon=400"]
     assert main(argv) == 0
     result = json.loads(out.read_text())
     assert result["game"] == "Pong" and [r["fusion"] for r in result["runs"]] == ["wsa", "e2e"]
@@ -56,7 +56,7 @@ def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path):
     out = tmp_path / "pong.json"
     argv = ["bench", "--task", "atari/Pong", "--steps", "4096", "--eval-every", "1024", "--eval-episodes", "1",
             "--final-episodes", "1", "--fusions", "e2e", "--target", "-21", "--runs-root", str(tmp_path / "runs"),
-            "--out", str(out), "horizon=2000"]
+            "--out", str(out), "horizon=400"]
     assert main(argv) == 0
     row = json.loads(out.read_text())["runs"][0]
     assert row["stopped_at_target"]["step"] == 1024 and row["stopped_at_target"]["target"] == -21

@@ -21,11 +21,12 @@ TINY = """
 name: tiny
 base:
   task: Lift
-  total_steps: 150
+  cameras: [agentview]
+  total_steps: 100
   horizon: 30
-  eval_every: 75
+  eval_every: 50
   eval_episodes: 1
-  checkpoint_every: 75
+  checkpoint_every: 50
   fusion_dim: 64
   sac: {learning_starts: 50, batch_size: 32, net_arch: [64, 64]}
 grid:
@@ -82,10 +83,10 @@ def test_tiny_sweep_on_local_ray_then_skips_finished(in_tmp, own_ray_tmp, capsys
     for tid in ("fusion=wsa,seed=0", "fusion=fix,seed=0"):
         run = root / tid
         state = json.loads((run / "checkpoints" / "state.json").read_text())
-        assert state["num_timesteps"] == 150
+        assert state["num_timesteps"] == 100
         assert (run / "checkpoints" / "model.zip").exists() and (run / "config.yaml").exists()
         assert f"run_dir: {run}" in (run / "config.yaml").read_text()  # absolute: workers run elsewhere
-        assert [e["step"] for e in json.loads((run / "evals.json").read_text())] == [75, 150]
+        assert [e["step"] for e in json.loads((run / "evals.json").read_text())] == [50, 100]
         states[tid] = (run / "checkpoints" / "state.json").read_text()
 
     rows = read_csv(root / "summary.csv")
@@ -115,7 +116,7 @@ def test_tiny_sweep_on_local_ray_then_skips_finished(in_tmp, own_ray_tmp, capsys
     Path("tiny.yaml").write_text(TINY.replace("eval_episodes: 1", "eval_episodes: 2"))
     assert main(["sweep", "tiny.yaml", "--dry-run"]) == 2
     assert "holds a run with eval_episodes=1" in capsys.readouterr().err
-    Path("tiny.yaml").write_text(TINY.replace("total_steps: 150", "total_steps: 225"))
+    Path("tiny.yaml").write_text(TINY.replace("total_steps: 100", "total_steps: 150"))
     assert main(["sweep", "tiny.yaml", "--dry-run"]) == 0
     assert "0 finished (skipped), 2 to resume, 0 new" in capsys.readouterr().out
     from wsa_robot.sweep import expand, load_sweep
@@ -123,10 +124,10 @@ def test_tiny_sweep_on_local_ray_then_skips_finished(in_tmp, own_ray_tmp, capsys
 
     trial = expand(*load_sweep("tiny.yaml"))[0]
     assert trial.status() == "partial"
-    assert run_trial(trial.overrides)["num_timesteps"] == 225
+    assert run_trial(trial.overrides)["num_timesteps"] == 150
     run = root / trial.id
-    assert [e["step"] for e in json.loads((run / "evals.json").read_text())] == [75, 150, 225]
-    assert "total_steps: 225" in (run / "config.yaml").read_text() and trial.status() == "done"
+    assert [e["step"] for e in json.loads((run / "evals.json").read_text())] == [50, 100, 150]
+    assert "total_steps: 150" in (run / "config.yaml").read_text() and trial.status() == "done"
 
 
 def fake_trial(root: Path, tid: str, evals: list[tuple[int, float, float]], steps: int, checkpoint=True):

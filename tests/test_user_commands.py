@@ -53,7 +53,7 @@ def check_video(run: Path, frames: range) -> None:
 
 def test_lift_train_then_readme_eval_render(tmp_path):
     """The README's quick start on Lift, shortened: train, then `eval --render` on the most recent run."""
-    run = run_dir_of(run_as_user(["train", "--task", "Lift", "total_steps=200", *LIFT], tmp_path, 600),
+    run = run_dir_of(run_as_user(["train", "--task", "Lift", "total_steps=100", *LIFT], tmp_path, 600),
                      tmp_path)
     assert (run / "checkpoints" / "model.zip").exists()
     table = run_as_user(["eval", "--episodes", "1", "--render"], tmp_path, 600)

@@ -199,15 +199,22 @@ def test_r3m_errors_name_the_url_and_the_path(r3m_server, tmp_path, monkeypatch)
     assert r3m_server.log == [] and not dest.exists()
 
 
-def test_missing_weights_name_the_one_command_that_fetches_them(tmp_path, capsys, monkeypatch):
+def test_missing_weights_name_the_one_command_that_fetches_them(tmp_path, capsys, monkeypatch, server):
     empty = tmp_path / "empty"
     with pytest.raises(UserError) as err:
         build_encoder("r3m34", weights_dir=empty)
     msg = str(err.value)
     assert "\n" not in msg and f"`wsa-robot weights fetch r3m34 --dir {empty}`" in msg
     assert sources.SOURCES["r3m34"].published("model.pt") in msg and f"{empty}/r3m_34/model.pt" in msg
+    # Online, a missing HF encoder is looked up on the hub: here the local server, which has no such repository
+    # (transformers asks huggingface_hub, which read HF_ENDPOINT when it was imported, so its URLs are set here).
+    import huggingface_hub.constants as hub
+
+    monkeypatch.setattr(hub, "ENDPOINT", server.url)
+    monkeypatch.setattr(hub, "HUGGINGFACE_CO_URL_TEMPLATE", server.url + "/{repo_id}/resolve/{revision}/{filename}")
     with pytest.raises(UserError, match=r"`wsa-robot weights fetch dinov2_b --dir .*dinov2-base/"):
         build_encoder("dinov2_b_grid", weights_dir=empty)
+    assert any("facebook/dinov2-base" in path for _, path, _ in server.log)  # asked the local hub, nothing else
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(UserError, match=f"hub id facebook/dinov2-base .* in {empty}/dinov2-base/"):
         build_encoder("dinov2_b", weights_dir=empty)

@@ -7,7 +7,7 @@ an unfinished one resumes. `deadline_min` stops every run still training at that
 checkpoint, then exit) and benchmarks what is there. `target` stops a run once a periodic eval's mean game
 score reaches it (SIGTERM: a checkpoint, then exit); the run is marked done there and never resumed. The
 final score is `final_episodes` whole games (deterministic policy, real scores: no life loss, no reward
-clipping) on 8 envs, from the last checkpoint.
+clipping) on up to 8 envs at once, from the last checkpoint.
 """
 
 from __future__ import annotations
@@ -140,7 +140,8 @@ def _wait(procs: dict[str, tuple[subprocess.Popen, float]], deadline_min: float 
 
 def final_scores(path: Path, episodes: int, n_envs: int = 8) -> tuple[list[float], int]:
     """Real game scores of `episodes` whole deterministic games from the run's last checkpoint, and how many
-    of those games stalled (ended early for making no progress: envs/stall.py)."""
+    of those games stalled (ended early for making no progress: envs/stall.py). At most `n_envs` envs play at
+    once, and no more than `episodes`: an env whose game would not be counted is not stepped."""
     from wsa_robot.agents import load_agent
     from wsa_robot.pipeline import make_vec_env, plan
     from wsa_robot.spec import resolve
@@ -148,7 +149,7 @@ def final_scores(path: Path, episodes: int, n_envs: int = 8) -> tuple[list[float
     run = RunDir(path)
     spec = resolve(run.read_config())
     cfg = spec.cfg
-    venv = make_vec_env(cfg, plan(spec), n_envs, spec.seeds.bench, training=False)
+    venv = make_vec_env(cfg, plan(spec), min(n_envs, episodes), spec.seeds.bench, training=False)
     try:
         model = load_agent(cfg, run.checked_model_file(), None)
         scores: list[float] = []
