@@ -213,8 +213,35 @@ def test_an_absolute_gripper_closes_on_one_action_where_robosuites_takes_ten():
 
     closed = np.array([-1.0, 1.0])
     np.testing.assert_allclose(finger_targets("absolute", 1), closed)
+    np.testing.assert_allclose(finger_targets("binary", 1), closed)
     assert not np.allclose(finger_targets("incremental", 1), closed)  # robosuite's: 0.2 of the way per action
     np.testing.assert_allclose(finger_targets("incremental", 10), closed)
+
+
+def test_a_binary_gripper_is_open_or_closed_and_an_absolute_one_anything_between():
+    cfg = load_config(ORACLE + ["controller=osc_position", "gripper=binary"])
+    venv = make_vec_env(cfg, plan(cfg), 1, 0)
+    try:
+        venv.reset()
+        gripper = robosuite_env(venv)._env.robots[0].gripper["right"]
+        targets = {}
+        for a in (-0.5, 0.0, 0.01, 0.5):
+            venv.step(np.array([[0.0, 0.0, 0.0, a]], np.float32))
+            targets[a] = gripper.current_action.copy()
+        np.testing.assert_allclose(targets[-0.5], [1.0, -1.0])  # open
+        np.testing.assert_allclose(targets[0.0], [1.0, -1.0])
+        np.testing.assert_allclose(targets[0.01], [-1.0, 1.0])  # closed
+        np.testing.assert_allclose(targets[0.5], [-1.0, 1.0])
+    finally:
+        venv.close()
+    absolute = load_config(ORACLE + ["controller=osc_position", "gripper=absolute"])
+    venv = make_vec_env(absolute, plan(absolute), 1, 0)
+    try:
+        venv.reset()
+        venv.step(np.array([[0.0, 0.0, 0.0, 0.5]], np.float32))
+        np.testing.assert_allclose(robosuite_env(venv)._env.robots[0].gripper["right"].current_action, [-0.5, 0.5])
+    finally:
+        venv.close()
 
 
 def test_gripper_modes_are_robosuite_only(capsys):

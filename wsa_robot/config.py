@@ -93,7 +93,7 @@ class RunConfig(_Strict):
     run_dir: str | None
     horizon: int | None
     control_freq: Count | None = None  # robosuite's control rate in Hz; None: the task's
-    gripper: Literal["incremental", "absolute"] = "incremental"  # envs/gripper.py
+    gripper: Literal["incremental", "absolute", "binary"] = "incremental"  # envs/gripper.py
     reward_shaping: bool | None
     reward_scale: Annotated[float, Field(gt=0)] = 1.0  # the training envs' reward times this; evals unscaled
     controller: Literal["osc_pose", "osc_position"] = "osc_pose"  # robosuite arm: 6-d pose or 3-d position deltas

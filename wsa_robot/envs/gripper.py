@@ -5,7 +5,10 @@ to closed (+1) by the action's sign, so closing takes 10 consecutive positive ac
 explores the gripper flips that sign at random and seldom closes on the cube: the state oracle on Lift learned
 to reach but not to grasp (issue 16, results/lift_policy_oracle.json). `absolute`: the action is the target
 itself (-1 open, +1 closed, in between a partly closed hand), so one action closes the hand; the fingers still
-move at their actuators' speed.
+move at their actuators' speed. An exploring policy's mean starts near 0, a half-closed hand whose 4 cm gap
+cannot straddle Lift's cube, and the absolute oracle learned to keep the hand closed
+(results/lift_policy_oracle_abs.json). `binary`: open unless the action is positive, then closed, so a hand
+that explores is either open enough to straddle the cube or closed on it.
 """
 
 from __future__ import annotations
@@ -16,15 +19,17 @@ import numpy as np
 
 # Imports inside functions: robosuite, loaded by the env that calls this (after the GL backend is chosen).
 
-GRIPPER_MODES = ("incremental", "absolute")
+GRIPPER_MODES = ("incremental", "absolute", "binary")
 
 
-def _absolute(gripper: Any) -> None:
-    """Make one robosuite two-finger gripper (one action dof, targets [-c, +c]) take its target as the action."""
+def _target_from_action(gripper: Any, binary: bool) -> None:
+    """Make one robosuite two-finger gripper (one action dof, targets [-c, +c]) take its target from the action:
+    the action itself, or with `binary` fully closed when it is positive and fully open otherwise."""
     signs = np.array([-1.0, 1.0])  # robosuite's PandaGripper: closing moves the two fingers' targets apart in sign
 
     def format_action(action: np.ndarray) -> np.ndarray:
-        gripper.current_action = signs * float(np.clip(action[0], -1.0, 1.0))
+        a = float(action[0])
+        gripper.current_action = signs * ((1.0 if a > 0 else -1.0) if binary else float(np.clip(a, -1.0, 1.0)))
         return gripper.current_action
 
     gripper.format_action = format_action
@@ -39,5 +44,5 @@ def set_gripper_mode(env: Any, mode: str) -> None:
     for robot in env.robots:
         for gripper in robot.gripper.values():
             if not isinstance(gripper, PandaGripper):
-                raise ValueError(f"gripper=absolute knows the Panda gripper only, not {type(gripper).__name__}")
-            _absolute(gripper)
+                raise ValueError(f"gripper={mode} knows the Panda gripper only, not {type(gripper).__name__}")
+            _target_from_action(gripper, binary=mode == "binary")

@@ -23,7 +23,7 @@ class RobosuiteBackend(Backend):
     pretrain_episode = 100
     controllers = ("osc_pose", "osc_position")  # envs/robosuite_env.py ARM_CONTROLLERS
     control_rates = True
-    gripper_modes = ("incremental", "absolute")  # envs/gripper.py GRIPPER_MODES
+    gripper_modes = ("incremental", "absolute", "binary")  # envs/gripper.py GRIPPER_MODES
 
     def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
         from wsa_robot.envs.robosuite_env import RobosuiteEnv
