@@ -66,7 +66,7 @@ class WeightsSAC(SAC):
     def _colored_action(self, n_envs: int) -> tuple[np.ndarray, np.ndarray]:
         """tanh(mean + std * eps) with eps from this env's colored sequence: SAC's own sample, with the
         Gaussian's draws correlated in time. Returns (env action, buffer action in [-1, 1]) as SB3 does."""
-        if getattr(self, "_noise", None) is None or len(self._noise.t) != n_envs:
+        if self._noise is None or len(self._noise.t) != n_envs:
             dims = int(np.prod(self.action_space.shape))
             self._noise = ColoredNoise(self.noise_beta, n_envs, dims, seed=self.seed)
         obs, _ = self.policy.obs_to_tensor(self._last_obs)
@@ -77,7 +77,7 @@ class WeightsSAC(SAC):
         return self.policy.unscale_action(scaled), scaled
 
     def _store_transition(self, replay_buffer, buffer_action, new_obs, reward, dones, infos) -> None:
-        if getattr(self, "_noise", None) is not None:
+        if self._noise is not None:
             for env in np.flatnonzero(dones):
                 self._noise.restart(env)  # a new episode, a new sequence
         super()._store_transition(replay_buffer, buffer_action, new_obs, reward, dones, infos)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 from stable_baselines3.common.policies import ContinuousCritic
-from torch import nn
 from stable_baselines3.sac.policies import Actor, MultiInputPolicy
+from torch import nn
 
 
 class DetachedActor(Actor):

@@ -83,7 +83,8 @@ class RobosuiteEnv(gym.Env):
             task.env_id, robots=task.robot, controller_configs=controller_config(task.robot, controller),
             has_renderer=False, has_offscreen_renderer=False, use_camera_obs=False, use_object_obs=state,
             reward_shaping=task.reward_shaping if reward_shaping is None else reward_shaping,
-            control_freq=control_freq or task.control_freq, horizon=horizon or task.horizon, hard_reset=False, seed=seed,
+            control_freq=control_freq or task.control_freq, horizon=horizon or task.horizon, hard_reset=False,
+            seed=seed,
         )
         set_gripper_mode(self._env, gripper)
         model = self._env.sim.model._model

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wsa_robot.envs.backends.base import Backend, EnvOptions
+from wsa_robot.envs.gripper import GRIPPER_MODES
 from wsa_robot.task_spec import TaskSpec
 
 # Imports inside functions: the env module (robosuite, mujoco) and the variations (mujoco) load when used.
@@ -23,7 +24,7 @@ class RobosuiteBackend(Backend):
     pretrain_episode = 100
     controllers = ("osc_pose", "osc_position")  # envs/robosuite_env.py ARM_CONTROLLERS
     control_rates = True
-    gripper_modes = ("incremental", "absolute", "binary")  # envs/gripper.py GRIPPER_MODES
+    gripper_modes = GRIPPER_MODES
 
     def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
         from wsa_robot.envs.robosuite_env import RobosuiteEnv
