@@ -47,6 +47,7 @@ class SACConfig(_Strict):
     net_arch: list[int]
     critic_layer_norm: bool = False  # LayerNorm in the critic's hidden layers (agents/sac_policy.py)
     noise_beta: Annotated[float, Field(ge=0)] = 0.0  # exploration noise colour: 0 white, 1 pink (agents/colored_noise.py)
+    expert_steps: NonNegative = 0  # first steps played by the task's scripted PRIVILEGED controller (envs/experts.py)
     overlap: bool = True  # update while the env subprocess renders the next step (agents/overlap.py)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wsa_robot.algos import check_replay
+from wsa_robot.algos import check_replay, off_policy
 from wsa_robot.config import RunConfig
 from wsa_robot.encoders.entry import EncoderEntry
 from wsa_robot.encoders.registry import UnknownEncoderError, registry
@@ -129,7 +129,8 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
     backend.check_options(task, RunOptions(reward_shaping=cfg.reward_shaping, controller=cfg.controller,
                                            state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
                                            reward_scale=cfg.reward_scale, control_freq=cfg.control_freq,
-                                           gripper=cfg.gripper))
+                                           gripper=cfg.gripper,
+                                           expert=off_policy(cfg.algo) and cfg.sac.expert_steps > 0))
     check_replay(cfg, task.goal)
     seeds = Seeds.of(cfg.seed)
     if pixel_based(cfg.fusion):

@@ -44,10 +44,12 @@ def rollout_weights(model: BaseAlgorithm) -> np.ndarray | None:
 
 class WeightsSAC(SAC):
     """SAC that records the weights of each rollout action in `policy.rollout_weights`, and explores with
-    temporally correlated noise when `noise_beta` > 0 (agents/colored_noise.py; 0: SB3's white noise)."""
+    temporally correlated noise when `noise_beta` > 0 (agents/colored_noise.py; 0: SB3's white noise).
+    Its first `expert_steps` actions come from the envs' scripted controller (envs/experts.py) instead of
+    SB3's uniform random warm-up; they are stored and learned from like any other."""
 
-    def __init__(self, *args, noise_beta: float = 0.0, **kwargs) -> None:
-        self.noise_beta = noise_beta
+    def __init__(self, *args, noise_beta: float = 0.0, expert_steps: int = 0, **kwargs) -> None:
+        self.noise_beta, self.expert_steps = noise_beta, expert_steps
         self._noise: ColoredNoise | None = None
         super().__init__(*args, **kwargs)
 
@@ -55,6 +57,10 @@ class WeightsSAC(SAC):
         return [*super()._excluded_save_params(), "_noise"]  # exploration state: drawn afresh after a load
 
     def _sample_action(self, learning_starts, action_noise=None, n_envs: int = 1):
+        if self.num_timesteps < self.expert_steps:
+            self.policy.rollout_weights = None  # the policy did not act
+            action = np.stack(self.env.env_method("expert_action")).astype(np.float32)
+            return action, self.policy.scale_action(action)
         with capture_weights(policy_extractor(self)) as weights:
             if self.noise_beta > 0 and self.num_timesteps >= learning_starts:
                 out = self._colored_action(n_envs)

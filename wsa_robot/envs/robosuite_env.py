@@ -11,6 +11,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
+from wsa_robot.envs.experts import EXPERTS
 from wsa_robot.envs.gripper import set_gripper_mode
 from wsa_robot.envs.renderer import CameraRenderer
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
@@ -106,6 +107,7 @@ class RobosuiteEnv(gym.Env):
         self.variation = INTACT
         self.set_variation(variation)
         raw = self._env.reset()
+        self._raw, self._expert = raw, None
         # the state a fresh env starts its first episode from (robosuite.make's reset and this one have drawn)
         self._made_rng = self._env.rng.bit_generator.state
         proprio = self._proprio(raw)
@@ -164,16 +166,29 @@ class RobosuiteEnv(gym.Env):
             self._env.rng.bit_generator.state = np.random.default_rng(seed).bit_generator.state
         raw = self._env.reset()
         self._succeeded = False
+        self._raw = raw
+        if self._expert is not None:
+            self._expert.reset()
         return self._observe(raw), {"is_success": False, "success_now": False}
 
     def step(self, action: np.ndarray):
         raw, reward, done, _ = self._env.step(np.asarray(action, dtype=np.float64))
+        self._raw = raw
         now = bool(self._env._check_success())
         self._succeeded = self._succeeded or now
         truncated = bool(done)  # robosuite ends episodes only at the horizon
         # is_success is sticky (reached at any step so far), so SB3's episode-end success rate and eval agree
         return self._observe(raw), float(reward), False, truncated, {"is_success": self._succeeded,
                                                                      "success_now": now}
+
+    def expert_action(self) -> np.ndarray:
+        """What the task's scripted PRIVILEGED controller (envs/experts.py) does now; it reads the simulator."""
+        if self.task.env_id not in EXPERTS:
+            raise UserError(f"task {self.task.name} has no scripted controller; drop sac.expert_steps")
+        controller, inputs = EXPERTS[self.task.env_id]
+        if self._expert is None:
+            self._expert = controller()
+        return self._expert.act(*inputs(self._env, self._raw), self.action_space.shape[0])
 
     def set_variation(self, spec: str | None) -> None:
         """Show the scene under a named visual variation (`NAME` or `NAME:SEED`, see envs/variations.py);

@@ -52,6 +52,7 @@ class RunOptions:
     reward_scale: float = 1.0
     control_freq: int | None = None
     gripper: str = "incremental"
+    expert: bool = False  # the first steps are played by a scripted controller (`sac.expert_steps`)
 
 
 class Backend:
@@ -95,9 +96,16 @@ class Backend:
         if options.gripper not in self.gripper_modes:
             raise UserError(f"gripper={options.gripper} sets how a robosuite gripper takes its action; task "
                             f"{task.name} ({task.backend}) has its own action space: drop the override")
+        if options.expert and not self.has_expert(task):
+            raise UserError(f"sac.expert_steps: task {task.name} has no scripted controller to play its first "
+                            "steps (robosuite Lift has one, envs/experts.py); drop sac.expert_steps")
         if options.reward_scale != 1.0 and task.goal:
             raise UserError(f"task {task.name} learns with HER, which recomputes rewards unscaled; "
                             "drop reward_scale (keep 1.0)")
+
+    def has_expert(self, task: TaskSpec) -> bool:
+        """Whether `task` has a scripted controller for `sac.expert_steps` (the env's `expert_action`)."""
+        return False
 
     def frames_options(self, seed: int, episode_length: int | None) -> EnvOptions:
         """The env pretraining collects frames from: every label the backend renders, episodes of

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wsa_robot.envs.backends.base import Backend, EnvOptions
+from wsa_robot.envs.experts import has_expert
 from wsa_robot.envs.gripper import GRIPPER_MODES
 from wsa_robot.task_spec import TaskSpec
 
@@ -34,6 +35,9 @@ class RobosuiteBackend(Backend):
                             reward_shaping=o.reward_shaping, quality=o.quality, segmentation=o.segmentation,
                             video_size=o.video_size, variation=o.variation, state=o.state, controller=o.controller,
                             control_freq=o.control_freq, gripper=o.gripper)
+
+    def has_expert(self, task: TaskSpec) -> bool:
+        return has_expert(task.env_id)
 
     def variations(self, task: TaskSpec) -> dict[str, Variation]:
         from wsa_robot.envs.variations import ROBOT_VARIATIONS

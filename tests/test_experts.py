@@ -1,0 +1,47 @@
+"""`sac.expert_steps`: the first steps of training are played by the task's scripted PRIVILEGED controller
+(envs/experts.py), so the replay buffer holds lifts before the agent has found one."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from wsa_robot.envs.robosuite_env import RobosuiteEnv
+from wsa_robot.tasks import load_task
+
+from helpers import one_line_error
+
+
+@pytest.mark.parametrize("controller,gripper", [("osc_position", "incremental"), ("osc_pose", "binary")])
+def test_the_lift_controller_lifts_the_cube(controller, gripper):
+    env = RobosuiteEnv(load_task("Lift"), [], controller=controller, gripper=gripper, seed=3, horizon=80)
+    try:
+        for _ in range(3):  # three cube placements
+            env.reset()
+            lifted = [env.step(env.expert_action())[4]["success_now"] for _ in range(80)]
+            assert any(lifted[:50]) and all(lifted[-20:])  # lifted within 2.5 s, and held
+    finally:
+        env.close()
+
+
+def test_training_warms_up_on_the_controllers_lifts_then_acts_itself(tmp_path):
+    """Through the CLI's own env stack (an env subprocess, the overlapped update): the first 120 transitions
+    are the controller's, with its lift reward; after them the policy's Gaussian actions."""
+    from wsa_robot.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "encoders=state", "controller=osc_position", "horizon=60", "total_steps=160",
+                 "sac.expert_steps=120", "sac.learning_starts=40", "sac.batch_size=16", "fusion_dim=32",
+                 "sac.net_arch=32,32", "eval_every=0", f"run_dir={run}", "--no-progress"]) == 0
+    with open(run / "checkpoints" / "replay_buffer.pkl", "rb") as f:
+        buffer = pickle.load(f)
+    actions, rewards = buffer.actions[:160, 0], buffer.rewards[:160, 0]
+    gripper = actions[:, -1]
+    assert set(np.unique(gripper[:120])) == {-1.0, 1.0}  # the controller holds its gripper open, then closed
+    assert rewards[:60].max() == pytest.approx(1.0)  # lifted in the first episode: 2.25 / 2.25
+    assert not np.isin(gripper[120:], [-1.0, 1.0]).all()  # the agent's own actions after the warm-up
+
+
+def test_tasks_without_a_controller_refuse_expert_steps_in_one_line(capsys):
+    one_line_error(capsys, ["train", "--task", "Stack", "sac.expert_steps=100"], "has no scripted controller")
+    one_line_error(capsys, ["train", "--task", "fetch/Push", "sac.expert_steps=100"], "has no scripted controller")
