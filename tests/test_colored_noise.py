@@ -36,8 +36,9 @@ def test_a_finished_episode_restarts_only_its_own_sequence():
     assert noise.t.tolist() == [45, 5]
 
 
+# the policy acts from the first step: no warm-up, neither random nor Lift's scripted one
 ORACLE = ["encoders=state", "horizon=400", "vec_env=dummy", "sac.learning_starts=0", "sac.gradient_steps=0",
-          "sac.batch_size=8"]
+          "sac.batch_size=8", "sac.expert_steps=0"]
 
 
 def rollout_actions(overrides: list[str], tmp_path=None) -> tuple[np.ndarray, object]:
