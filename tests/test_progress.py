@@ -81,3 +81,20 @@ def test_what_is_left_out_first_at_80_columns():
     assert fit_parts(parts, 200).endswith("27.1 steps/s  agent 0.41 eye_in_hand 0.59")
     assert fit_parts(parts, 30) == "1234/1500  0:09 left"  # the learning parts do not fit; shorter ones may
     assert fit_parts(parts, 5) == "1234/1500"  # steps always
+
+
+def test_the_scripted_warm_up_is_marked_and_its_episodes_are_not_counted_as_the_agents():
+    """SAC's `expert_steps`: the controller's episodes say `warm-up`; after it the line reports only the
+    episodes the agent played (the controller's lifts would otherwise read as the agent's success)."""
+    warm = progress_parts(100, 1000, 20.0, {"return": 178.9, "success": 1.0, "warmup": True}, None, None)
+    assert warm[1][1] == "warm-up ep return 178.90 success 100%"
+    venv = make_vec_env(Reach, n_envs=1, seed=0)
+    model = SAC("MlpPolicy", venv, learning_starts=10, seed=0)
+    model.expert_steps = 30  # the first 6 of 12 five-step episodes
+    bar = ProgressCallback(60, WeightsCallback(["state"]), None, console=Console(file=io.StringIO(), width=200))
+    model.learn(60, callback=bar)
+    infos = list(model.ep_info_buffer)
+    assert len(infos) == 12
+    episodes = [t for _, t in bar.parts() if "ep return" in t][0]
+    assert episodes == f"ep return {np.mean([i['r'] for i in infos[6:]]):.2f} success " \
+                       f"{np.mean(list(model.ep_success_buffer)[6:]):.0%}"

@@ -117,10 +117,11 @@ def progress_parts(steps: int, total: int, rate: float, episodes: dict | None, l
                    weights: str | None) -> list[tuple[int, str]]:
     """The progress line's parts in display order, each with how long it is kept when the line is too long
     for the terminal (lower = kept longer): steps, the recent training episodes' return and success, the last
-    eval, time left, steps/s, then the WSA weights (left out first; TensorBoard has them)."""
+    eval, time left, steps/s, then the WSA weights (left out first; TensorBoard has them). Episodes played by
+    the scripted warm-up (`sac.expert_steps`) are marked `warm-up` (episodes["warmup"])."""
     parts = [(0, f"{steps}/{total}")]
     if episodes:
-        text = f"ep return {episodes['return']:.2f}"
+        text = ("warm-up " if episodes.get("warmup") else "") + f"ep return {episodes['return']:.2f}"
         if episodes.get("success") is not None:
             text += f" success {_percent(episodes['success'])}"
         parts.append((1, text))
@@ -173,6 +174,9 @@ class ProgressCallback(BaseCallback):
     time left, steps/s and the current WSA weights; what does not fit is left out (progress_parts says in
     which order).
 
+    The scripted controller's episodes (`sac.expert_steps`) are its own, not the agent's: during the warm-up the
+    line marks them `warm-up`, and after it counts only the episodes the agent played.
+
     Where stdout is no terminal (CI, nohup, a log file) it prints every part as a line every `log_every_s`.
     `stop()` ends the live line, so a message after it (Ctrl-C) is not redrawn around.
     """
@@ -188,6 +192,7 @@ class ProgressCallback(BaseCallback):
 
     def _on_training_start(self) -> None:
         self.t0, self.start_steps, self.last_line = time.time(), self.model.num_timesteps, time.time()
+        self.own_episodes = 0  # finished after the scripted warm-up, in this call of learn()
         self.job = self.bar.add_task("train", total=self.total, completed=self.start_steps, parts=None)
         if self.live:
             self.bar.start()
@@ -196,11 +201,17 @@ class ProgressCallback(BaseCallback):
     def _episodes(self) -> dict | None:
         """Mean return and success rate of the last (up to 100) finished training episodes; None before one."""
         infos = list(getattr(self.model, "ep_info_buffer", None) or [])
+        successes = list(getattr(self.model, "ep_success_buffer", None) or [])
+        warmup = self.num_timesteps <= self._expert_steps()
+        if self._expert_steps() and not warmup:  # the agent's own episodes only
+            infos, successes = infos[len(infos) - self.own_episodes:], successes[len(successes) - self.own_episodes:]
         if not infos:
             return None
-        successes = list(getattr(self.model, "ep_success_buffer", None) or [])
         return {"return": float(np.mean([info["r"] for info in infos])), "episodes": len(infos),
-                "success": float(np.mean(successes)) if successes else None}
+                "success": float(np.mean(successes)) if successes else None, "warmup": warmup}
+
+    def _expert_steps(self) -> int:
+        return getattr(self.model, "expert_steps", 0)  # SAC's scripted warm-up (agents/acting.py); PPO has none
 
     def _weights(self) -> str | None:
         if self.weights.recent is None:
@@ -216,6 +227,8 @@ class ProgressCallback(BaseCallback):
                               self._episodes(), self.evals.last if self.evals else None, self._weights())
 
     def _on_step(self) -> bool:
+        if self.num_timesteps > self._expert_steps():
+            self.own_episodes += int(np.sum(self.locals.get("dones", 0)))
         if self.n_calls % 10:
             return True
         rate = self.rate()
