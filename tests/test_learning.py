@@ -110,5 +110,5 @@ def test_plan_mistakes_are_user_errors(tmp_path):
     bad.write_text("runs:\n  - label: a\n")
     with pytest.raises(UserError, match="no such label"):
         read_plan(bad, only=["b"])
-    assert [r.name for r in read_plan(ROOT / "configs" / "learn_lift.yaml").runs][-3:] == \
-        ["default-seed0", "default-seed1", "default-seed2"]
+    names = [r.name for r in read_plan(ROOT / "configs" / "learn_lift.yaml").runs]
+    assert {"default-seed0", "default-seed1", "default-seed2"} <= set(names)  # the default on three seeds
