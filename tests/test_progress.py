@@ -98,3 +98,16 @@ def test_the_scripted_warm_up_is_marked_and_its_episodes_are_not_counted_as_the_
     episodes = [t for _, t in bar.parts() if "ep return" in t][0]
     assert episodes == f"ep return {np.mean([i['r'] for i in infos[6:]]):.2f} success " \
                        f"{np.mean(list(model.ep_success_buffer)[6:]):.0%}"
+
+
+def test_after_more_own_episodes_than_the_window_the_line_shows_the_whole_window():
+    """SB3 keeps the last `stats_window_size` episodes; once the agent has played more than that since the
+    warm-up, the line reports all of them, not a shrinking tail."""
+    venv = make_vec_env(Reach, n_envs=1, seed=0)
+    model = SAC("MlpPolicy", venv, learning_starts=10, seed=0, stats_window_size=4)
+    model.expert_steps = 30  # 6 warm-up episodes, then 6 of the agent's, 4 of them kept
+    bar = ProgressCallback(60, WeightsCallback(["state"]), None, console=Console(file=io.StringIO(), width=200))
+    model.learn(60, callback=bar)
+    infos = list(model.ep_info_buffer)
+    assert len(infos) == 4 and bar._episodes()["episodes"] == 4
+    assert bar._episodes()["return"] == pytest.approx(np.mean([i["r"] for i in infos]))

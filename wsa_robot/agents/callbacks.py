@@ -203,8 +203,9 @@ class ProgressCallback(BaseCallback):
         infos = list(getattr(self.model, "ep_info_buffer", None) or [])
         successes = list(getattr(self.model, "ep_success_buffer", None) or [])
         warmup = self.num_timesteps <= self._expert_steps()
-        if self._expert_steps() and not warmup:  # the agent's own episodes only
-            infos, successes = infos[len(infos) - self.own_episodes:], successes[len(successes) - self.own_episodes:]
+        if self._expert_steps() and not warmup:  # the agent's own episodes only, up to SB3's window
+            infos, successes = infos[len(infos) - min(self.own_episodes, len(infos)):], \
+                successes[len(successes) - min(self.own_episodes, len(successes)):]
         if not infos:
             return None
         return {"return": float(np.mean([info["r"] for info in infos])), "episodes": len(infos),
