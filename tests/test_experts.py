@@ -47,4 +47,3 @@ def test_training_warms_up_on_the_controllers_lifts_then_acts_itself(tmp_path):
 def test_tasks_without_a_controller_refuse_expert_steps_in_one_line(capsys):
     one_line_error(capsys, ["train", "--task", "PickPlaceCan", "sac.expert_steps=100"], "has no scripted controller")
     one_line_error(capsys, ["train", "--task", "fetch/Push", "sac.expert_steps=100"], "has no scripted controller")
-

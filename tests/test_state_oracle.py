@@ -186,7 +186,8 @@ def test_critic_layer_norm_trains_and_survives_save_and_load(tmp_path):
         loaded = load_agent(cfg, tmp_path / "model.zip", venv)
         assert len(norms(loaded.critic)) == 4
         torch.testing.assert_close(loaded.critic(obs, actions)[0], q)
-        plain = build_agent(load_config(ORACLE + ["sac.critic_layer_norm=false"]), venv, pipe.token_keys, pipe.context_key, None)
+        plain = build_agent(load_config(ORACLE + ["sac.critic_layer_norm=false"]), venv, pipe.token_keys,
+                            pipe.context_key, None)
         assert norms(plain.critic) == []
     finally:
         venv.close()

@@ -11,7 +11,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from wsa_robot.envs.experts import EXPERTS, PickExpert
+from wsa_robot.envs.experts import EXPERTS, PickExpert, has_expert
 from wsa_robot.envs.gripper import set_gripper_mode
 from wsa_robot.envs.renderer import CameraRenderer
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
@@ -183,7 +183,7 @@ class RobosuiteEnv(gym.Env):
 
     def expert_action(self) -> np.ndarray:
         """What the task's scripted PRIVILEGED controller (envs/experts.py) does now; it reads the simulator."""
-        if self.task.env_id not in EXPERTS:
+        if not has_expert(self.task.env_id):
             raise UserError(f"task {self.task.name} has no scripted controller; drop sac.expert_steps")
         if self._expert is None:
             self._expert = PickExpert()
