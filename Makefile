@@ -6,8 +6,6 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 # torch's CPU build: on x86-64 Linux PyPI's torch==2.13.0 is the CUDA build (7 GB with triton, and triton beside
 # Mesa's EGL segfaulted here); PyTorch's CPU index has 2.13.0+cpu. Elsewhere PyPI's build is the CPU one.
-# When that index cannot be reached, the same +cpu wheel from pip's own configured sources (a local wheel
-# folder or mirror) is taken; the pin keeps pip from ever resolving a CUDA build instead.
 ifeq ($(shell uname -sm),Linux x86_64)
 TORCH := "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
 else
@@ -20,7 +18,7 @@ $(STAMP): pyproject.toml
 	bash scripts/bootstrap_system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q $(TORCH) || $(BIN)/pip install -q torch==2.13.0+cpu   # the CPU build first
+	$(BIN)/pip install -q $(TORCH)   # the CPU build, before anything can pull a CUDA one
 	$(BIN)/pip install -q -e ".[test]"
 	touch $(STAMP)
 
