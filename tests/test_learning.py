@@ -10,7 +10,7 @@ import pytest
 
 from wsa_robot.config import load_config
 from wsa_robot.errors import UserError
-from wsa_robot.learning import LearnRun, is_default, read_plan, steps_to, train_command
+from wsa_robot.learning import LearnRun, is_default, read_plan, report, steps_to, train_command
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["horizon=20", "sac.learning_starts=20", "sac.batch_size=8", "sac.net_arch=16,16", "fusion_dim=16",
@@ -58,6 +58,34 @@ def test_two_tiny_configs_train_resume_and_report(tmp_path):
     assert (tmp_path / "learn.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     third = script(tmp_path, 60)  # everything finished: nothing trains, the report is rewritten
     assert third.returncode == 0 and "finished (60 steps)" in third.stdout
+
+
+def test_a_run_whose_dir_is_gone_keeps_its_measured_row_and_a_run_dir_here_wins(tmp_path):
+    """A new machine has only what was committed: the results file's rows must not vanish with the run dirs."""
+    from wsa_robot.run_dir import RunDir
+
+    (tmp_path / "plan.yaml").write_text("task: Lift\nruns:\n  - label: default\n    seeds: [0, 1]\n"
+                                        "  - label: other\n    seeds: [0]\n")
+    plan = read_plan(tmp_path / "plan.yaml")
+    default_cfg = load_config(["task=Lift"]).model_dump()
+    curve = [{"steps": 10, "success": 0.9, "return": 1.0, "episodes": 2, "wall_s": 5.0}]
+    earlier = {"runs": [{"label": "default", "seed": s, "default": False, "privileged": False, "curve": curve,
+                         "steps_to_0.8": 10, "config": default_cfg}
+                        for s in (0, 1)], "provenance": {"date": "2026-11-30T00:00:00+00:00", "commit": "abc"}}
+    out = tmp_path / "learn.json"
+    out.write_text(json.dumps(earlier))
+    here = tmp_path / "runs" / "default-seed1"
+    here.mkdir(parents=True)
+    RunDir(here).write_config(load_config(["task=Lift", "seed=1"]))  # re-run here: no eval yet
+    result = report(plan, tmp_path / "runs", out, {"date": "2026-12-01T00:00:00+00:00", "commit": "def"})
+    rows = {(r["label"], r["seed"]): r for r in result["runs"]}
+    assert set(rows) == {("default", 0), ("default", 1)}  # `other` never ran anywhere
+    carried = rows[("default", 0)]
+    assert carried["curve"] == curve and carried["default"] is True  # recomputed against today's config
+    assert carried["measured"]["commit"] == "abc" and carried["measured"]["date"].startswith("2026-11-30")
+    assert rows[("default", 1)]["curve"] == [] and "measured" not in rows[("default", 1)]
+    again = report(plan, tmp_path / "empty", out, {"date": "later", "commit": "ghi"})  # carried twice
+    assert {r["measured"]["commit"] for r in again["runs"]} == {"abc", "def"}
 
 
 def test_an_edited_plan_entry_never_continues_a_run_under_other_settings(tmp_path):

@@ -13,6 +13,7 @@ process needs only for its report, not to start its children.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -235,11 +236,43 @@ def summary(rows: list[dict]) -> dict[str, dict]:
     return out
 
 
+def earlier_rows(out: Path) -> dict[tuple[str, int], dict]:
+    """The rows of an earlier `out`, by (label, seed), each stamped with when and at which commit it was
+    measured (kept from an earlier carry, else the file's provenance); {} when there is no readable file."""
+    try:
+        earlier = json.loads(out.read_text())
+    except (OSError, ValueError):
+        return {}
+    prov = earlier.get("provenance") or {}
+    stamp = {"date": prov.get("date"), "commit": prov.get("commit"), "file": str(out)}
+    return {(r["label"], r["seed"]): {**r, "measured": r.get("measured") or stamp}
+            for r in earlier.get("runs", []) if "label" in r and "seed" in r}
+
+
+def carried_row(row: dict) -> dict:
+    """An earlier row whose run dir is not on this machine (a new machine keeps only what was committed): its
+    curve as measured, its "default" flag recomputed against the task's config as it is now."""
+    try:
+        row = {**row, "default": is_default(RunConfig.model_validate(row["config"]))}
+    except (KeyError, ValueError):
+        row = {**row, "default": False}  # a config the schema no longer reads is not today's default
+    return row
+
+
 def report(plan: Plan, runs_root: Path, out: Path, provenance: dict) -> dict:
-    """Write `out` (JSON) and its PNG from the run dirs as they are; no training."""
+    """Write `out` (JSON) and its PNG from the run dirs as they are; no training. A plan run whose dir is not
+    here keeps its row from the earlier `out`, marked with when it was measured, so results survive a new
+    machine; a run dir that is here always wins."""
     from wsa_robot.atomic import write_json
 
-    rows = [r for r in (run_row(run, runs_root / run.name) for run in plan.runs) if r is not None]
+    earlier = earlier_rows(out)
+    rows = []
+    for run in plan.runs:
+        row = run_row(run, runs_root / run.name)
+        if row is None and (run.label, run.seed) in earlier:
+            row = carried_row(earlier[(run.label, run.seed)])
+        if row is not None:
+            rows.append(row)
     result = {"task": plan.task, "target_success": TARGET, "runs": rows, "summary": summary(rows),
               "provenance": provenance}
     write_json(out, result)
