@@ -21,3 +21,26 @@ def test_unknown_task_and_camera_are_user_errors():
         load_task("Lfit")
     with pytest.raises(UserError, match="unknown camera 'topview'"):
         check_cameras(load_task("Lift"), ["agentview", "topview"])
+
+
+TASK = "name: {name}\nbackend: robosuite\nenv_id: Lift\ncameras: [agentview]\navailable_cameras: [agentview]\nhorizon: 50\n"
+
+
+def test_config_from_starts_a_task_config_from_another_task_and_its_own_keys_win(tmp_path, monkeypatch):
+    (tmp_path / "A.yaml").write_text(TASK.format(name="A") + "config:\n  controller: osc_position\n"
+                                     "  sac: {n_steps: 3, learning_rate: 0.001}\n")
+    (tmp_path / "B.yaml").write_text(TASK.format(name="B") + "config_from: A\nconfig:\n  encoders: [ae]\n"
+                                     "  sac: {learning_rate: 0.0003}\n")
+    (tmp_path / "C.yaml").write_text(TASK.format(name="C") + "config_from: D\n")
+    (tmp_path / "D.yaml").write_text(TASK.format(name="D") + "config_from: C\n")
+    monkeypatch.setattr("wsa_robot.tasks.data_dir", lambda name: tmp_path)
+    assert load_task("B").config == {"controller": "osc_position", "encoders": ["ae"],
+                                     "sac": {"n_steps": 3, "learning_rate": 0.0003}}
+    with pytest.raises(UserError, match="config_from loops"):
+        load_task("C")
+
+
+def test_stack_learns_with_lifts_learner_stated_once():
+    lift, stack = load_task("Lift").config, load_task("Stack").config
+    assert stack["sac"] == lift["sac"] and stack["controller"] == lift["controller"]
+    assert stack["encoders"] == ["ae_robosuite"]  # its own encoder on top

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wsa_robot.errors import UserError
+from wsa_robot.merging import merged
 from wsa_robot.resources import data_dir
 
 
@@ -160,13 +161,6 @@ def validate(data: dict[str, Any]) -> RunConfig:
         raise UserError(f"bad value for {where}: {err['msg']} (got {err.get('input')!r})") from None
 
 
-def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        out[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
-    return out
-
-
 def _defaults() -> dict[str, Any]:
     return yaml.safe_load((data_dir("configs") / "default.yaml").read_text())
 
@@ -178,7 +172,7 @@ def load_config(overrides: list[str] | None = None, base: Path | None = None) ->
 
     data = yaml.safe_load(base.read_text()) if base else _defaults()
     task = apply_overrides(copy.deepcopy(data), overrides or [])["task"]
-    data = _merged(data, load_task(task).config)
+    data = merged(data, load_task(task).config)
     return validate(apply_overrides(data, overrides or []))
 
 
@@ -204,6 +198,6 @@ def read_run_config(path: Path) -> RunConfig:
     data = read_yaml_mapping(path)
     before = {**TRAINED_BEFORE_THE_KEY["*"], **TRAINED_BEFORE_THE_KEY.get(data.get("fusion"), {})}
     try:
-        return validate(_merged(_merged(_defaults(), before), data))
+        return validate(merged(merged(_defaults(), before), data))
     except UserError as e:
         raise broken(path, str(e), "correct it in that file or restore it from a copy") from None

@@ -10,6 +10,7 @@ import yaml
 
 from wsa_robot.envs.backends import backend_for, generated_task
 from wsa_robot.errors import UserError
+from wsa_robot.merging import merged
 from wsa_robot.resources import data_dir
 from wsa_robot.task_spec import TaskSpec
 
@@ -20,7 +21,9 @@ def task_files() -> dict[str, Path]:
     return {p.relative_to(root).with_suffix("").as_posix(): p for p in sorted(root.rglob("*.yaml"))}
 
 
-def load_task(name: str) -> TaskSpec:
+def load_task(name: str, _chain: tuple[str, ...] = ()) -> TaskSpec:
+    """The task's spec. A task YAML may say `config_from: OTHER`: its `config:` then starts from OTHER's, so a
+    learner that works on one task (Lift's) is stated once and shared (Stack)."""
     files = task_files()
     if name not in files:
         task = generated_task(name)  # atari/<Game>, kitchen/<subtasks>: the backend with that prefix
@@ -28,7 +31,14 @@ def load_task(name: str) -> TaskSpec:
             return task
         close = difflib.get_close_matches(name, files, n=3) or sorted(files)
         raise UserError(f"unknown task {name!r}; choose one of: {', '.join(close)} (see `wsa-robot tasks`)")
-    return TaskSpec(**yaml.safe_load(files[name].read_text()))
+    data = yaml.safe_load(files[name].read_text())
+    base = data.pop("config_from", None)
+    if base is not None:
+        if base in _chain + (name,):
+            raise UserError(f"tasks/{name}.yaml: config_from loops ({' -> '.join(_chain + (name, base))}); "
+                            "remove one of them")
+        data["config"] = merged(load_task(base, _chain + (name,)).config, data.get("config") or {})
+    return TaskSpec(**data)
 
 
 def check_cameras(task: TaskSpec, cameras: list[str]) -> list[str]:
