@@ -295,7 +295,10 @@ def plot(result: dict, path: Path) -> Path:
         if not rows:
             continue
         style = "--" if rows[0]["privileged"] else "-"
-        colour = f"C{i % 10}"
+        colour = plt.get_cmap("tab20")((2 * i + i // 10) % 20)  # 20 distinct colours, the strong ones first
+        width = 1.5
+        if rows[0]["default"]:  # the headline: what `wsa-robot train --task T` does
+            colour, width = "black", 2.5
         for ax, key in zip(axes, ("success", "return")):
             steps = sorted({p["steps"] for r in rows for p in r["curve"]})
             per_step = [[p[key] for r in rows for p in r["curve"] if p["steps"] == s and p[key] is not None]
@@ -305,7 +308,7 @@ def plot(result: dict, path: Path) -> Path:
             vals = [per_step[j] for j in keep]
             mean = np.array([np.mean(v) for v in vals])
             name = f"{label}{' (privileged)' if rows[0]['privileged'] else ''}, {len(rows)} seed{'s' * (len(rows) > 1)}"
-            ax.plot(x, mean, style, color=colour, marker=".", label=name)
+            ax.plot(x, mean, style, color=colour, linewidth=width, marker=".", label=name)
             if len(rows) > 1:
                 ax.fill_between(x, [min(v) for v in vals], [max(v) for v in vals], color=colour, alpha=0.15)
     axes[0].axhline(TARGET, color="grey", linestyle=":", linewidth=1)
