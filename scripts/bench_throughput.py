@@ -32,8 +32,9 @@ observation and for ours (embeddings + proprio + token_mask), and measures the p
 fills our buffer. Ratios use medians. The Atari configurations (scripts/_bench_atari.py) time PPO on Pong:
 atari_wsa_ppo (four frozen skills, run once per env step), atari_e2e_ppo (NatureCNN) and atari_reference_ppo
 (the reference's extractor, rerunning the skills in every PPO minibatch); atari_wsa_ppo_onnx, only by name, is
-atari_wsa_ppo with the skills run by onnxruntime (encoder_runtime=onnx: pip install -e ".[onnx]").
---only takes configuration names and/or the groups env, vec, train, sb3, atari, memory.
+atari_wsa_ppo with the skills run by onnxruntime (encoder_runtime=onnx: pip install -e ".[onnx]"); train_e2e_sac,
+only by name or `--only e2e`, is train_wsa_sac with fusion=e2e (NatureCNN per camera trained on the pixels).
+--only takes configuration names and/or the groups env, vec, train, sb3, e2e, atari, memory.
 """
 
 from __future__ import annotations
@@ -96,11 +97,11 @@ QUICK = Settings(repeats=1, env_steps=30, warmup_steps=2, train_steps=20, sb3_tr
 
 # ---------------------------------------------------------------- building the things we time
 
-def run_config(s: Settings, seed: int) -> RunConfig:
+def run_config(s: Settings, seed: int, *overrides: str) -> RunConfig:
     """The default run config, with a buffer just big enough for one timed training run."""
     buffer = s.learning_starts + s.warmup_steps + max(s.train_steps, s.sb3_train_steps) + 100
     return load_config([f"task={s.task}", f"seed={seed}", f"sac.learning_starts={s.learning_starts}",
-                        f"sac.buffer_size={buffer}", "eval_every=0", f"torch_threads={s.torch_threads}"])
+                        f"sac.buffer_size={buffer}", "eval_every=0", f"torch_threads={s.torch_threads}", *overrides])
 
 
 def stock_robosuite_env(task: TaskSpec, cameras: list[str], size: int, seed: int):
@@ -229,12 +230,12 @@ def bench_pipeline_2env(s: Settings, seed: int) -> float:
     return _bench_pipeline(s, seed, 2)
 
 
-def _bench_train_wsa(s: Settings, seed: int, overlap: bool) -> float:
+def _bench_train_wsa(s: Settings, seed: int, overlap: bool, *overrides: str) -> float:
     """The env, agent and torch threads as train() builds them (make_training_env, attach_learner)."""
     from wsa_robot.agents import build_agent
     from wsa_robot.agents.overlap import attach_learner, learner_threads, make_training_env
 
-    cfg, pipe = _plan(s, seed)
+    cfg, pipe = _plan(s, seed, *overrides)
     cfg = cfg.model_copy(update={"sac": cfg.sac.model_copy(update={"overlap": overlap})})
     with learner_threads(cfg):
         venv = make_training_env(cfg, pipe)
@@ -252,6 +253,11 @@ def bench_train_wsa(s: Settings, seed: int) -> float:
 
 def bench_train_wsa_strict(s: Settings, seed: int) -> float:
     return _bench_train_wsa(s, seed, overlap=False)
+
+
+def bench_train_e2e(s: Settings, seed: int) -> float:
+    """The same training loop with fusion=e2e: a NatureCNN per camera trained on the pixels by SAC's losses."""
+    return _bench_train_wsa(s, seed, True, "fusion=e2e")
 
 
 def bench_train_sb3_pixels(s: Settings, seed: int) -> float:
@@ -274,9 +280,9 @@ def bench_train_sb3_pixels(s: Settings, seed: int) -> float:
         env.close()
 
 
-def _plan(s: Settings, seed: int) -> tuple[RunConfig, Pipeline]:
-    """The default config and its pipeline (frozen encoders loaded)."""
-    cfg = run_config(s, seed)
+def _plan(s: Settings, seed: int, *overrides: str) -> tuple[RunConfig, Pipeline]:
+    """The default config (with `overrides`) and its pipeline (frozen encoders loaded)."""
+    cfg = run_config(s, seed, *overrides)
     return cfg, plan(cfg)
 
 
@@ -295,16 +301,19 @@ CONFIGS: dict[str, Callable[[Settings, int], float]] = {
     "train_wsa_sac": bench_train_wsa,
     "train_wsa_sac_strict": bench_train_wsa_strict,
     "train_sb3_pixels": bench_train_sb3_pixels,
+    "train_e2e_sac": bench_train_e2e,
     "atari_wsa_ppo": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations, s.atari_n_steps),
     "atari_e2e_ppo": lambda s, seed: bench_ppo("e2e", seed, s.atari_iterations, s.atari_n_steps),
     "atari_wsa_ppo_onnx": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations, s.atari_n_steps, "onnx"),
     "atari_reference_ppo": lambda s, seed: bench_reference(seed, s.atari_iterations, s.atari_n_steps),
 }
+OPT_IN = {"atari_wsa_ppo_onnx", "train_e2e_sac"}  # timed only when named (or their group): an extra, or minutes
 GROUPS: dict[str, list[str]] = {
     "env": ["env_ours", "env_stock_robosuite"],
     "vec": ["pipeline_1env", "pipeline_2env"],
     "train": ["train_wsa_sac", "train_wsa_sac_strict", "pipeline_1env"],
     "sb3": ["train_wsa_sac", "train_sb3_pixels"],
+    "e2e": ["train_wsa_sac", "train_e2e_sac"],  # the paper's E2E baseline in our loop (not in the default set)
     "atari": ["atari_wsa_ppo", "atari_e2e_ppo", "atari_reference_ppo"],  # atari_wsa_ppo_onnx: by name (opt-in)
     "memory": [],
 }
@@ -314,6 +323,7 @@ RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator
     "train_vs_env": ("train_wsa_sac", "pipeline_1env"),  # the default (sac.overlap=true)
     "train_strict_vs_env": ("train_wsa_sac_strict", "pipeline_1env"),  # SB3's order (sac.overlap=false)
     "train_vs_sb3_pixels": ("train_wsa_sac", "train_sb3_pixels"),
+    "train_wsa_vs_e2e": ("train_wsa_sac", "train_e2e_sac"),
     "atari_wsa_vs_e2e": ("atari_wsa_ppo", "atari_e2e_ppo"),
     "atari_wsa_onnx_vs_e2e": ("atari_wsa_ppo_onnx", "atari_e2e_ppo"),
     "atari_wsa_onnx_vs_torch": ("atari_wsa_ppo_onnx", "atari_wsa_ppo"),
@@ -352,7 +362,7 @@ def bench_memory(s: Settings) -> dict:
 def selected(only: str | None) -> tuple[list[str], bool]:
     """Configurations to time (in CONFIGS order) and whether to measure memory."""
     if not only:
-        return list(CONFIGS), True
+        return [n for n in CONFIGS if n not in OPT_IN], True
     names: set[str] = set()
     for item in (x.strip() for x in only.split(",") if x.strip()):
         if item in GROUPS:
