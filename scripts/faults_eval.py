@@ -45,11 +45,11 @@ def conditions(fusion: str, faults: list[str], variations: list[str]) -> list[tu
 
 def save(out: Path, report: dict, label: str, wall_s: float) -> None:
     """Add this run's results to `out`, keeping the other runs already there (runs may be evaluated by
-    separate processes side by side)."""
-    merged = json.loads(out.read_text()) if out.exists() else {"runs": {}}
-    merged["runs"][label] = {**report["runs"][label], "wall_s": round(wall_s, 1)}
-    merged.update({k: v for k, v in report.items() if k != "runs"})
-    write_json(out, merged)
+    separate processes side by side). The file's other fields are this report's: none of an older file's
+    survive beside a provenance that does not describe them."""
+    runs = json.loads(out.read_text())["runs"] if out.exists() else {}
+    runs[label] = {**report["runs"][label], "wall_s": round(wall_s, 1)}
+    write_json(out, {**report, "runs": runs})
 
 
 def main() -> None:
