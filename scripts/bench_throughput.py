@@ -230,8 +230,9 @@ def bench_pipeline_2env(s: Settings, seed: int) -> float:
     return _bench_pipeline(s, seed, 2)
 
 
-def _bench_train_wsa(s: Settings, seed: int, overlap: bool, *overrides: str) -> float:
-    """The env, agent and torch threads as train() builds them (make_training_env, attach_learner)."""
+def _bench_train(s: Settings, seed: int, overlap: bool, *overrides: str) -> float:
+    """The env, agent and torch threads as train() builds them (make_training_env, attach_learner), for the
+    default config with `overrides` (fusion=e2e for the E2E row)."""
     from wsa_robot.agents import build_agent
     from wsa_robot.agents.overlap import attach_learner, learner_threads, make_training_env
 
@@ -248,16 +249,16 @@ def _bench_train_wsa(s: Settings, seed: int, overlap: bool, *overrides: str) -> 
 
 
 def bench_train_wsa(s: Settings, seed: int) -> float:
-    return _bench_train_wsa(s, seed, overlap=True)
+    return _bench_train(s, seed, overlap=True)
 
 
 def bench_train_wsa_strict(s: Settings, seed: int) -> float:
-    return _bench_train_wsa(s, seed, overlap=False)
+    return _bench_train(s, seed, overlap=False)
 
 
 def bench_train_e2e(s: Settings, seed: int) -> float:
     """The same training loop with fusion=e2e: a NatureCNN per camera trained on the pixels by SAC's losses."""
-    return _bench_train_wsa(s, seed, True, "fusion=e2e")
+    return _bench_train(s, seed, True, "fusion=e2e")
 
 
 def bench_train_sb3_pixels(s: Settings, seed: int) -> float:
