@@ -9,7 +9,6 @@ import pytest
 import torch
 import yaml
 from gymnasium import spaces
-from stable_baselines3.common.save_util import load_from_pkl
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from wsa_robot.cli import main
@@ -22,6 +21,7 @@ from wsa_robot.errors import UserError
 from wsa_robot.fusion.attention import WSAExtractor
 from wsa_robot.eval.conditions import evaluate_run
 from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.replay_file import load_replay
 from wsa_robot.run_dir import RunDir
 
 from helpers import MeanColour
@@ -254,7 +254,7 @@ def lift_run(tmp_path_factory):
 def test_training_with_faults_masks_the_stale_camera_in_the_replay_buffer(lift_run):
     cfg = read_run_config(lift_run / "config.yaml")
     assert cfg.faults == ["freeze:robot0_eye_in_hand:p=0.5"] and cfg.mask_faults
-    buffer = load_from_pkl(lift_run / "checkpoints" / "replay_buffer.pkl")
+    buffer = load_replay(lift_run / "checkpoints" / "replay_buffer.pkl")
     assert buffer.size() == 100 and not any(k.endswith("_valid") for k in buffer.observations)
     mask = buffer.observations[MASK_KEY][:100, 0]  # tokens: ae@agentview, ae@robot0_eye_in_hand, proprio
     assert (mask[:, [0, 2]] == 1).all() and 0.3 < mask[:, 1].mean() < 0.8  # first frames of episodes are fresh

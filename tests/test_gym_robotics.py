@@ -195,7 +195,7 @@ def in_her_home(her_run, monkeypatch):
 
 def test_her_wsa_sac_learns_through_the_pipeline(in_her_home):
     from stable_baselines3 import HerReplayBuffer
-    from stable_baselines3.common.save_util import load_from_pkl
+    from wsa_robot.replay_file import load_replay
 
     from wsa_robot.agents import load_agent
     from wsa_robot.envs.gym_robotics import fetch_reward
@@ -209,7 +209,7 @@ def test_her_wsa_sac_learns_through_the_pipeline(in_her_home):
         "ae_fetch_reach@external_camera_0", "ae_fetch_reach@gripper", "proprio", "achieved_goal",
         "desired_goal", "token_mask"}
     assert model.observation_space["desired_goal"].shape == (3,)  # a raw vector, not an embedding
-    buffer = load_from_pkl(run.replay_file)
+    buffer = load_replay(run.replay_file)
     assert isinstance(buffer, HerReplayBuffer) and buffer.n_sampled_goal == 4
     assert buffer.pos == 160 and "external_camera_0" not in buffer.observations  # embeddings, never pixels
     goals = buffer.observations["desired_goal"][:160, 0]
@@ -244,13 +244,13 @@ def test_eval_render_writes_a_video_of_a_fetch_run(in_her_home):
 
 def test_a_her_run_resumes_with_its_replay_buffer(in_her_home):
     from stable_baselines3 import HerReplayBuffer
-    from stable_baselines3.common.save_util import load_from_pkl
+    from wsa_robot.replay_file import load_replay
 
     from wsa_robot.train import train
 
     cfg, run = in_her_home
     train(cfg.model_copy(update={"total_steps": 180, "eval_every": 0}), run, resume=True, progress=False)
-    buffer = load_from_pkl(run.replay_file)  # HER relabelled from the restored buffer during those 20 steps
+    buffer = load_replay(run.replay_file)  # HER relabelled from the restored buffer during those 20 steps
     assert isinstance(buffer, HerReplayBuffer) and buffer.pos == 180 and run.read_state()["num_timesteps"] == 180
 
 

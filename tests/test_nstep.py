@@ -94,18 +94,18 @@ FAST = ["encoders=state", "horizon=50", "sac.learning_starts=40", "sac.batch_siz
 def test_sac_trains_overlapped_with_nstep_returns_and_resumes_with_them(in_tmp):
     """The default overlapped SAC (updates inside the env subprocess's step) samples n-step targets, and a
     resumed run keeps its n-step buffer and transitions."""
-    from stable_baselines3.common.save_util import load_from_pkl
+    from wsa_robot.replay_file import load_replay
 
     from wsa_robot.cli import main
     from wsa_robot.run_dir import RunDir
 
     assert main(["train", "--no-progress", "total_steps=100", "sac.n_steps=3", "run_dir=run", *FAST]) == 0
     run = RunDir(in_tmp / "run")
-    saved = load_from_pkl(run.replay_file)
+    saved = load_replay(run.replay_file)
     assert isinstance(saved, DictNStepReplayBuffer) and saved.n_steps == 3 and saved.gamma == 0.99
     assert saved.pos == 100
     assert main(["train", "--no-progress", "--resume", "run", "total_steps=140"]) == 0
-    resumed = load_from_pkl(run.replay_file)
+    resumed = load_replay(run.replay_file)
     assert isinstance(resumed, DictNStepReplayBuffer) and resumed.n_steps == 3 and resumed.pos == 140
     np.testing.assert_array_equal(resumed.rewards[:100], saved.rewards[:100])  # the old transitions kept
     assert run.checkpoint_step() == 140

@@ -14,7 +14,6 @@ from pathlib import Path
 from stable_baselines3 import HerReplayBuffer
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import DictReplayBuffer
-from stable_baselines3.common.save_util import load_from_pkl
 from stable_baselines3.common.vec_env import VecEnv
 
 from wsa_robot.agents import build_agent, load_agent, policy_extractor
@@ -24,6 +23,7 @@ from wsa_robot.console import console
 from wsa_robot.errors import UserError
 from wsa_robot.fusion import can_grow
 from wsa_robot.pipeline import Pipeline, plan
+from wsa_robot.replay_file import load_replay
 from wsa_robot.run_dir import RunDir
 from wsa_robot.spec import resolve
 from wsa_robot.tokens import edit_tokens, run_cameras
@@ -105,7 +105,7 @@ def _restore_replay(model: BaseAlgorithm, file: Path, saved: set[str], old_token
     buffer = None
     if file.exists():
         try:
-            buffer = load_from_pkl(file)
+            buffer = load_replay(file)
         except Exception as e:  # any unpickling failure: the agent is still good, the buffer refills
             say(f"replay buffer {file} is unreadable ({type(e).__name__}); resuming with an empty one")
     else:

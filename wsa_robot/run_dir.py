@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wsa_robot.replay_file import save_replay
 from wsa_robot.atomic import atomic_path, write_json, write_text
 from wsa_robot.config import RunConfig, dump_config, read_run_config
 from wsa_robot.errors import UserError
@@ -78,7 +79,7 @@ class RunDir:
         time so far, over every resume (state.json keeps it for `wsa-robot runs` and the next resume)."""
         if with_replay and hasattr(model, "replay_buffer") and model.replay_buffer is not None:
             with atomic_path(self.replay_file) as tmp, open(tmp, "wb") as f:
-                model.save_replay_buffer(f)
+                save_replay(model.replay_buffer, f)
         with atomic_path(self.model_file) as tmp, open(tmp, "wb") as f:
             model.save(f)
         state = {"num_timesteps": int(model.num_timesteps), "saved_at": time.time()}
