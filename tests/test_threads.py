@@ -28,6 +28,16 @@ def test_learner_threads_leave_the_env_subprocesses_their_cores(monkeypatch):
     assert threads.learner_threads(load_config(["task=Lift", "torch_threads=3"]), 1) == 3  # the user's choice wins
 
 
+def test_an_off_policy_learner_on_pixels_gets_every_core(monkeypatch):
+    """E2E-SAC's update outweighs the env's step ten times over: the env subprocess idles, the learner needs the
+    cores. PPO on pixels (Atari: 8 env subprocesses, rollouts apart from updates) keeps the rule."""
+    monkeypatch.setattr(threads, "available_cores", lambda: 2)
+    assert threads.learner_threads(load_config(["task=Lift", "fusion=e2e"]), 1) == 2
+    assert threads.learner_threads(load_config(["task=Lift", "fusion=e2e", "torch_threads=1"]), 1) == 1
+    assert threads.learner_threads(load_config(["task=Lift"]), 1) == 1  # WSA: the env's render is the slow part
+    assert threads.learner_threads(load_config(["task=Lift", "fusion=e2e", "algo=ppo", "n_envs=8"]), 8) == 1
+
+
 def test_torch_threads_for_sets_the_count_inside_and_restores_it_after(monkeypatch):
     monkeypatch.setattr(threads, "available_cores", lambda: 3)
     before = torch.get_num_threads()

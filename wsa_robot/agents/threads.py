@@ -7,6 +7,11 @@ subprocesses their cores reverses that: Lift, 2 cameras, WSA-SAC on 2 cores, one
 24.8 steps/s with 1 torch thread against 13.6 with torch's default 2 (scripts/bench_throughput.py, measured
 before out-of-view geoms were left out of renders). Two envs with the encoders in this process: 1.77x one env
 with 1 thread, 1.49x with 2.
+
+E2E-SAC is the other way round: its update (a NatureCNN per camera, forward and backward on 256 frames) takes
+about ten times an env step, so the env subprocess idles most of the time and the learner gets every core:
+2.87 env steps/s on Lift with 2 threads against 1.66 with 1 (scripts/bench_throughput.py --only train_e2e_sac
+--repeats 2 --train-steps 60, --torch-threads 2 against the rule before this one).
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from contextlib import contextmanager
 
 import torch
 
+from wsa_robot.algos import off_policy
 from wsa_robot.config import RunConfig
+from wsa_robot.fusion import pixel_based
 
 
 def available_cores() -> int:
@@ -29,12 +36,15 @@ def available_cores() -> int:
 
 
 def learner_threads(cfg: RunConfig, env_subprocesses: int) -> int | None:
-    """`torch_threads` when set; with env subprocesses, the cores they leave (at least 1); else None (torch's
+    """`torch_threads` when set; with env subprocesses, the cores they leave (at least 1), except for an
+    off-policy learner on pixels, whose updates outweigh the env's steps (every core); else None (torch's
     default, which suits a single process that renders and learns in turn)."""
     if cfg.torch_threads:
         return cfg.torch_threads
     if env_subprocesses == 0:
         return None
+    if pixel_based(cfg.fusion) and off_policy(cfg.algo):
+        return available_cores()
     return max(1, available_cores() - env_subprocesses)
 
 
