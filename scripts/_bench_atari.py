@@ -44,11 +44,18 @@ class ReferenceWSAExtractor(BaseFeaturesExtractor):
         return self.wsa(tokens)
 
 
-def _config(fusion: str, seed: int, iterations: int, n_steps: int, runtime: str = "torch") -> RunConfig:
-    """`n_steps`: the task's 128, or fewer for a smoke check (--quick); `runtime`: encoder_runtime."""
+# a configuration's variant (`wsa:onnx` in profile_atari_step.py, atari_wsa_ppo_onnx in bench_throughput.py):
+# the config keys it sets on top of the task's
+VARIANTS = {"": [], "torch": [], "onnx": ["encoder_runtime=onnx"], "bf16": ["encoder_precision=bf16"]}
+
+
+def _config(fusion: str, seed: int, iterations: int, n_steps: int, variant: str = "") -> RunConfig:
+    """`n_steps`: the task's 128, or fewer for a smoke check (--quick); `variant`: a key of VARIANTS."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; use one of {', '.join(v for v in VARIANTS if v)}")
     return load_config([f"task={GAME}", f"fusion={fusion}", f"seed={seed}", "eval_every=0",
                         f"ppo.n_steps={n_steps}", f"total_steps={8 * n_steps * (iterations + 1)}",
-                        f"encoder_runtime={runtime}"])
+                        *VARIANTS[variant]])
 
 
 def _rate(model: PPO, iterations: int) -> float:
@@ -59,10 +66,10 @@ def _rate(model: PPO, iterations: int) -> float:
     return per_iteration * iterations / (time.perf_counter() - start)
 
 
-def bench_ppo(fusion: str, seed: int, iterations: int, n_steps: int = 128, runtime: str = "torch") -> float:
-    """Agent steps/s of `wsa-robot train --task atari/Pong fusion=<fusion> encoder_runtime=<runtime>` (wsa: the
+def bench_ppo(fusion: str, seed: int, iterations: int, n_steps: int = 128, variant: str = "") -> float:
+    """Agent steps/s of `wsa-robot train --task atari/Pong fusion=<fusion>` with the variant's keys (wsa: the
     task's four skills)."""
-    cfg = _config(fusion, seed, iterations, n_steps, runtime)
+    cfg = _config(fusion, seed, iterations, n_steps, variant)
     pipe = plan(cfg, "cpu")
     venv = make_vec_env(cfg, pipe, cfg.n_envs, seed, training=True)
     try:

@@ -99,8 +99,8 @@ def split(seconds: dict[str, float], total: float, steps: int) -> dict[str, dict
             for k, v in sorted(flat.items(), key=lambda kv: -kv[1])}
 
 
-def profile(fusion: str, seed: int, iterations: int, n_steps: int, runtime: str = "torch") -> dict:
-    cfg = _config(fusion, seed, iterations, n_steps, runtime)
+def profile(fusion: str, seed: int, iterations: int, n_steps: int, variant: str = "") -> dict:
+    cfg = _config(fusion, seed, iterations, n_steps, variant)
     pipe = plan(cfg, "cpu")
     venv = make_vec_env(cfg, pipe, cfg.n_envs, seed, training=True)
     try:
@@ -160,8 +160,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=2, help="timed PPO iterations per run")
     parser.add_argument("--n-steps", type=int, default=128)
     parser.add_argument("--fusions", default="wsa,e2e",
-                        help="configurations, alternated: a fusion, or fusion:runtime for the encoder_runtime "
-                             "config key (e.g. wsa,wsa:onnx,e2e; onnx needs pip install -e '.[onnx]')")
+                        help="configurations, alternated: a fusion, or fusion:variant (onnx: encoder_runtime=onnx, "
+                             "which needs pip install -e '.[onnx]'; bf16: encoder_precision=bf16), e.g. "
+                             "wsa,wsa:bf16,e2e")
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="torch.set_num_threads (0: torch's default, as train() leaves it for Atari)")
     parser.add_argument("--label", default="", help="a note stored with the results (e.g. before / after)")
@@ -178,15 +179,16 @@ def main() -> None:
     rounds: dict[str, list[dict]] = {f: [] for f in fusions}
     for r in range(args.rounds):
         for fusion in fusions:
-            name, _, runtime = fusion.partition(":")
-            rounds[fusion].append(profile(name, r, args.iterations, args.n_steps, runtime or "torch"))
+            name, _, variant = fusion.partition(":")
+            rounds[fusion].append(profile(name, r, args.iterations, args.n_steps, variant))
             print(f"round {r + 1}/{args.rounds} {fusion}: {rounds[fusion][-1]['steps_per_s']:.1f} agent steps/s")
     res = {"provenance": prov, "machine": machine, "label": args.label,
            "settings": {"game": "atari/Pong", "n_envs": 8, "n_steps": args.n_steps, "iterations": args.iterations,
                         "rounds": args.rounds, "torch_threads": torch.get_num_threads()},
            "unit": "ms of wall clock per agent step; share of the timed iterations",
            "configs": {f: median_rounds(rs) for f, rs in rounds.items()}}
-    for num, den in [("wsa", "e2e"), ("wsa:onnx", "e2e"), ("wsa:onnx", "wsa")]:
+    for num, den in [("wsa", "e2e"), ("wsa:onnx", "e2e"), ("wsa:onnx", "wsa"), ("wsa:bf16", "e2e"),
+                     ("wsa:bf16", "wsa")]:
         if {num, den} <= set(fusions):
             a, b = res["configs"][num], res["configs"][den]
             label = f"{num.replace(':', '_')}_vs_{den}"
