@@ -46,7 +46,8 @@ class ReferenceWSAExtractor(BaseFeaturesExtractor):
 
 # a configuration's variant (`wsa:onnx` in profile_atari_step.py, atari_wsa_ppo_onnx in bench_throughput.py):
 # the config keys it sets on top of the task's
-VARIANTS = {"": [], "torch": [], "onnx": ["encoder_runtime=onnx"], "bf16": ["encoder_precision=bf16"]}
+VARIANTS = {"": [], "torch": [], "onnx": ["encoder_runtime=onnx"], "bf16": ["encoder_precision=bf16"],
+            "fp32": ["encoder_precision=fp32"]}  # the task's encoder_precision is auto (bf16 with AMX)
 
 
 def _config(fusion: str, seed: int, iterations: int, n_steps: int, variant: str = "") -> RunConfig:

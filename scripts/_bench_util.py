@@ -33,8 +33,11 @@ def machine_info() -> dict:
     commit, command, CPU, GPU, load, package versions) does not hold: torch threads, the GL backend."""
     import torch
 
+    from wsa_robot.encoders.bank import native_bf16_cpu
+
     return {"torch_threads": torch.get_num_threads(), "MUJOCO_GL": os.environ.get("MUJOCO_GL"),
-            "load_avg_1min_at_start": round(os.getloadavg()[0], 2)}
+            "load_avg_1min_at_start": round(os.getloadavg()[0], 2),
+            "cpu_amx": native_bf16_cpu()}  # encoder_precision=auto runs bf16 here
 
 
 def space_spec(space) -> SpaceSpec:

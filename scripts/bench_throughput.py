@@ -33,7 +33,8 @@ fills our buffer. Ratios use medians. The Atari configurations (scripts/_bench_a
 atari_wsa_ppo (four frozen skills, run once per env step), atari_e2e_ppo (NatureCNN) and atari_reference_ppo
 (the reference's extractor, rerunning the skills in every PPO minibatch); atari_wsa_ppo_onnx, only by name, is
 atari_wsa_ppo with the skills run by onnxruntime (encoder_runtime=onnx: pip install -e ".[onnx]"), and
-atari_wsa_ppo_bf16, also by name, the skills under bf16 autocast (encoder_precision=bf16); train_e2e_sac,
+atari_wsa_ppo_fp32, also by name, the skills in fp32 (the task's encoder_precision=auto runs them under bf16
+autocast on a CPU with AMX); train_e2e_sac,
 only by name or `--only e2e`, is train_wsa_sac with fusion=e2e (NatureCNN per camera trained on the pixels).
 --only takes configuration names and/or the groups env, vec, train, sb3, e2e, atari, memory.
 """
@@ -307,17 +308,17 @@ CONFIGS: dict[str, Callable[[Settings, int], float]] = {
     "atari_wsa_ppo": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations, s.atari_n_steps),
     "atari_e2e_ppo": lambda s, seed: bench_ppo("e2e", seed, s.atari_iterations, s.atari_n_steps),
     "atari_wsa_ppo_onnx": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations, s.atari_n_steps, "onnx"),
-    "atari_wsa_ppo_bf16": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations, s.atari_n_steps, "bf16"),
+    "atari_wsa_ppo_fp32": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations, s.atari_n_steps, "fp32"),
     "atari_reference_ppo": lambda s, seed: bench_reference(seed, s.atari_iterations, s.atari_n_steps),
 }
-OPT_IN = {"atari_wsa_ppo_onnx", "atari_wsa_ppo_bf16", "train_e2e_sac"}  # timed only when named (or their group): an extra, or minutes
+OPT_IN = {"atari_wsa_ppo_onnx", "atari_wsa_ppo_fp32", "train_e2e_sac"}  # timed only when named (or their group): an extra, or minutes
 GROUPS: dict[str, list[str]] = {
     "env": ["env_ours", "env_stock_robosuite"],
     "vec": ["pipeline_1env", "pipeline_2env"],
     "train": ["train_wsa_sac", "train_wsa_sac_strict", "pipeline_1env"],
     "sb3": ["train_wsa_sac", "train_sb3_pixels"],
     "e2e": ["train_wsa_sac", "train_e2e_sac"],  # the paper's E2E baseline in our loop (not in the default set)
-    "atari": ["atari_wsa_ppo", "atari_e2e_ppo", "atari_reference_ppo"],  # _onnx, _bf16: by name (opt-in)
+    "atari": ["atari_wsa_ppo", "atari_e2e_ppo", "atari_reference_ppo"],  # _onnx, _fp32: by name (opt-in)
     "memory": [],
 }
 RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator config)
@@ -330,8 +331,8 @@ RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator
     "atari_wsa_vs_e2e": ("atari_wsa_ppo", "atari_e2e_ppo"),
     "atari_wsa_onnx_vs_e2e": ("atari_wsa_ppo_onnx", "atari_e2e_ppo"),
     "atari_wsa_onnx_vs_torch": ("atari_wsa_ppo_onnx", "atari_wsa_ppo"),
-    "atari_wsa_bf16_vs_e2e": ("atari_wsa_ppo_bf16", "atari_e2e_ppo"),
-    "atari_wsa_bf16_vs_fp32": ("atari_wsa_ppo_bf16", "atari_wsa_ppo"),
+    "atari_wsa_fp32_vs_e2e": ("atari_wsa_ppo_fp32", "atari_e2e_ppo"),
+    "atari_wsa_vs_fp32": ("atari_wsa_ppo", "atari_wsa_ppo_fp32"),
     "atari_wsa_vs_reference": ("atari_wsa_ppo", "atari_reference_ppo"),
 }
 GOALS = {"env_vs_stock_robosuite": 3.0, "two_envs_vs_one": 1.7, "train_vs_env": 0.8, "train_vs_sb3_pixels": 10.0,

@@ -161,8 +161,8 @@ def main() -> None:
     parser.add_argument("--n-steps", type=int, default=128)
     parser.add_argument("--fusions", default="wsa,e2e",
                         help="configurations, alternated: a fusion, or fusion:variant (onnx: encoder_runtime=onnx, "
-                             "which needs pip install -e '.[onnx]'; bf16: encoder_precision=bf16), e.g. "
-                             "wsa,wsa:bf16,e2e")
+                             "which needs pip install -e '.[onnx]'; bf16 or fp32: encoder_precision, which is "
+                             "auto for the task), e.g. wsa,wsa:fp32,e2e")
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="torch.set_num_threads (0: torch's default, as train() leaves it for Atari)")
     parser.add_argument("--label", default="", help="a note stored with the results (e.g. before / after)")
@@ -188,7 +188,7 @@ def main() -> None:
            "unit": "ms of wall clock per agent step; share of the timed iterations",
            "configs": {f: median_rounds(rs) for f, rs in rounds.items()}}
     for num, den in [("wsa", "e2e"), ("wsa:onnx", "e2e"), ("wsa:onnx", "wsa"), ("wsa:bf16", "e2e"),
-                     ("wsa:bf16", "wsa")]:
+                     ("wsa:bf16", "wsa"), ("wsa:fp32", "e2e"), ("wsa", "wsa:fp32")]:
         if {num, den} <= set(fusions):
             a, b = res["configs"][num], res["configs"][den]
             label = f"{num.replace(':', '_')}_vs_{den}"

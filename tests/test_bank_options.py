@@ -41,6 +41,35 @@ def test_bank_rejects_unknown_precision_and_fp16_on_cpu():
         EncoderBank([tiny_encoder()], CAMERAS, precision="fp16")
 
 
+@pytest.mark.parametrize("amx", [True, False])
+def test_auto_precision_is_bf16_only_where_measured_to_pay(monkeypatch, amx):
+    """auto: bf16 autocast on a CPU with AMX in torch; fp32 on any other CPU, on a GPU and in onnxruntime
+    (which runs fp32 only, so auto must not make it refuse)."""
+    from wsa_robot.encoders import bank
+
+    monkeypatch.setattr(bank, "native_bf16_cpu", lambda: amx)
+    enc, obs = tiny_encoder(), observation()
+    auto = EncoderBank([enc], CAMERAS, precision="auto")
+    assert auto.precision == ("bf16" if amx else "fp32")
+    same = EncoderBank([enc], CAMERAS, precision=auto.precision).embed(obs)
+    other = EncoderBank([enc], CAMERAS, precision="fp32" if amx else "bf16").embed(obs)
+    got = auto.embed(obs)
+    assert all(np.array_equal(got[k], same[k]) for k in got)  # it computes in the precision it resolved to
+    assert not all(np.array_equal(got[k], other[k]) for k in got)
+    assert bank.resolve_precision("auto", "cuda") == "fp32"
+    assert bank.resolve_precision("auto", "cpu", runtime="onnx") == "fp32"
+    assert bank.resolve_precision("fp32", "cpu") == "fp32" and bank.resolve_precision("bf16", "cpu") == "bf16"
+
+
+def test_atari_tasks_default_to_auto_precision_and_robot_tasks_to_fp32():
+    for game in ("Pong", "Breakout", "MsPacman"):
+        assert load_config([f"task=atari/{game}"]).encoder_precision == "auto"
+    assert load_config(["task=Lift"]).encoder_precision == "fp32"  # its learning results were measured in fp32
+    assert load_config(["task=atari/Pong", "encoder_precision=fp32"]).encoder_precision == "fp32"
+    with pytest.raises(UserError, match="auto"):
+        EncoderBank([tiny_encoder()], CAMERAS, precision="fp8")  # the message names every choice
+
+
 def test_config_keys_default_validate_and_round_trip(tmp_path):
     cfg = load_config()
     assert cfg.encoder_precision == "fp32" and cfg.encoder_compile is False

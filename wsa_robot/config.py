@@ -76,7 +76,8 @@ class RunConfig(_Strict):
     weights_dir: str | None = None  # zoo weights folder; None: $WSA_WEIGHTS_DIR, then the model caches
     # zoo encoders' resize/crop: the models' authors' recipe, or the whole frame stretched (encoders/preprocess.py)
     zoo_preprocess: Literal["authors", "stretch"] = "authors"
-    encoder_precision: Literal["fp32", "fp16", "bf16"] = "fp32"  # frozen encoders' compute (autocast)
+    # frozen encoders' compute (autocast); auto: bf16 on a CPU with AMX, else fp32 (encoders/bank.py)
+    encoder_precision: Literal["fp32", "fp16", "bf16", "auto"] = "fp32"
     encoder_compile: bool = False  # torch.compile each frozen encoder (GPU)
     encoder_runtime: Literal["torch", "onnx"] = "torch"  # what runs the frozen encoders (onnx: CPU, onnxruntime)
     cameras: list[str] | None
