@@ -83,6 +83,10 @@ def test_eval_of_an_atari_run_under_variations(tmp_path, capsys):
     assert main(["train", "task=atari/Breakout", "n_envs=1", "device=cpu", "total_steps=64", "ppo.n_steps=64",
                  "ppo.batch_size=64", "ppo.n_epochs=1", "eval_every=0", "horizon=120",
                  "checkpoint_every=100000", f"run_dir={run}", "--no-progress"]) == 0
+    from wsa_robot.encoders.bank import native_bf16_cpu
+
+    said = capsys.readouterr().out  # the task's encoder_precision=auto, resolved for this machine
+    assert f"frozen encoders in {'bf16' if native_bf16_cpu() else 'fp32'} (encoder_precision=auto" in said
     assert main(["eval", str(run), "--variations", "color_all_blocks_blue,right_drift", "--episodes", "1"]) == 0
     rows = json.loads((run / "variations.json").read_text())["variations"]
     assert [r["variation"] for r in rows] == [INTACT, "color_all_blocks_blue", "right_drift"]

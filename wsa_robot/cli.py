@@ -61,6 +61,8 @@ def train(
         pipe = plan(resolve(cfg))
         run = new_run_dir(cfg)
         console.print(f"run dir: {run.path}")
+    if cfg.encoder_precision == "auto" and pipe is not None and pipe.bank is not None:
+        console.print(f"frozen encoders in {pipe.bank.precision} (encoder_precision=auto: bf16 on AMX CPUs)")
     run_training(cfg, run, resume=resume is not None, progress=progress, events=events, pipe=pipe)
 
 
