@@ -34,7 +34,7 @@ from wsa_robot.assets import read_manifest
 from wsa_robot.atomic import write_json
 from wsa_robot.provenance import cpu_model, provenance
 from wsa_robot.device import resolve_device
-from wsa_robot.encoders.bank import EncoderBank, check_precision
+from wsa_robot.encoders.bank import EncoderBank, check_precision, resolve_precision
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.registry import EncoderEntry, registry
 from wsa_robot.encoders.zoo import CATALOGUE, HFSpec, R3MSpec
@@ -240,7 +240,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="1 and 2 envs, fewer repeats, own encoders + r3m18 + dinov2_s only")
     p.add_argument("--encoders", help="comma-separated names (default: every registered encoder)")
     p.add_argument("--envs", help="comma-separated env counts (default 1,2,4,8; --quick: 1,2)")
-    p.add_argument("--precision", default="fp32", help="fp32 | fp16 (CUDA) | bf16")
+    p.add_argument("--precision", default="fp32", help="fp32 | fp16 (CUDA) | bf16 | auto")
     p.add_argument("--compile", action="store_true", help="torch.compile each encoder (compiles during warm-up)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
@@ -263,6 +263,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     args.device = resolve_device(args.device)
+    args.precision = resolve_precision(args.precision, args.device)  # auto: what a run would use here
     check_precision(args.precision, args.device)
     entries = registry(weights_dir=args.weights_dir)
     names = select(entries, args.encoders, args.quick)

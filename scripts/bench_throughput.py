@@ -34,8 +34,9 @@ atari_wsa_ppo (four frozen skills, run once per env step), atari_e2e_ppo (Nature
 (the reference's extractor, rerunning the skills in every PPO minibatch); atari_wsa_ppo_onnx, only by name, is
 atari_wsa_ppo with the skills run by onnxruntime (encoder_runtime=onnx: pip install -e ".[onnx]"), and
 atari_wsa_ppo_fp32, also by name, the skills in fp32 (the task's encoder_precision=auto runs them under bf16
-autocast on a CPU with AMX); train_e2e_sac,
-only by name or `--only e2e`, is train_wsa_sac with fusion=e2e (NatureCNN per camera trained on the pixels).
+autocast on a CPU with AMX, so there atari_wsa_vs_reference and atari_wsa_onnx_vs_torch set bf16 skills against
+fp32 ones); train_e2e_sac, only by name or `--only e2e`, is train_wsa_sac with fusion=e2e (NatureCNN per camera
+trained on the pixels).
 --only takes configuration names and/or the groups env, vec, train, sb3, e2e, atari, memory.
 """
 
@@ -311,7 +312,8 @@ CONFIGS: dict[str, Callable[[Settings, int], float]] = {
     "atari_wsa_ppo_fp32": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations, s.atari_n_steps, "fp32"),
     "atari_reference_ppo": lambda s, seed: bench_reference(seed, s.atari_iterations, s.atari_n_steps),
 }
-OPT_IN = {"atari_wsa_ppo_onnx", "atari_wsa_ppo_fp32", "train_e2e_sac"}  # timed only when named (or their group): an extra, or minutes
+# timed only when named (or their group): an extra, or minutes
+OPT_IN = {"atari_wsa_ppo_onnx", "atari_wsa_ppo_fp32", "train_e2e_sac"}
 GROUPS: dict[str, list[str]] = {
     "env": ["env_ours", "env_stock_robosuite"],
     "vec": ["pipeline_1env", "pipeline_2env"],

@@ -191,7 +191,7 @@ def main() -> None:
                      ("wsa:bf16", "wsa"), ("wsa:fp32", "e2e"), ("wsa", "wsa:fp32")]:
         if {num, den} <= set(fusions):
             a, b = res["configs"][num], res["configs"][den]
-            label = f"{num.replace(':', '_')}_vs_{den}"
+            label = f"{num.replace(':', '_')}_vs_{den.replace(':', '_')}"
             res[label] = round(a["steps_per_s"] / b["steps_per_s"], 3)
             res[f"{label}_cpu"] = round(a["steps_per_cpu_s"] / b["steps_per_cpu_s"], 3)
     write_json(args.out, res)

@@ -1,7 +1,6 @@
 """Tokens added and removed while training (issue 7.1) and numerical faults (issue 7.5)."""
 
 import json
-import pickle
 from pathlib import Path
 
 import gymnasium as gym
@@ -23,6 +22,7 @@ from wsa_robot.encoders.vec_env import EmbeddingVecEnv
 from wsa_robot.keys import MASK_KEY
 from wsa_robot.errors import NonFiniteError
 from wsa_robot.fusion import extractor_kwargs
+from wsa_robot.replay_file import load_replay
 
 from helpers import one_line_error
 
@@ -212,8 +212,7 @@ def run_cli(capsys, argv):
 
 
 def replay(run):
-    with open(run / "checkpoints" / "replay_buffer.pkl", "rb") as f:
-        return pickle.load(f)
+    return load_replay(run / "checkpoints" / "replay_buffer.pkl")
 
 
 def test_add_then_remove_an_encoder_while_training(in_tmp, capsys):

@@ -1,12 +1,12 @@
 """`sac.expert_steps`: the first steps of training are played by the task's scripted PRIVILEGED controller
 (envs/experts.py), so the replay buffer holds lifts before the agent has found one."""
 
-import pickle
 
 import numpy as np
 import pytest
 
 from wsa_robot.envs.robosuite_env import RobosuiteEnv
+from wsa_robot.replay_file import load_replay
 from wsa_robot.tasks import load_task
 
 from helpers import one_line_error
@@ -35,8 +35,7 @@ def test_training_warms_up_on_the_controllers_lifts_then_acts_itself(tmp_path):
     assert main(["train", "encoders=state", "controller=osc_position", "horizon=60", "total_steps=160",
                  "sac.expert_steps=120", "sac.learning_starts=40", "sac.batch_size=16", "fusion_dim=32",
                  "sac.net_arch=32,32", "eval_every=0", f"run_dir={run}", "--no-progress"]) == 0
-    with open(run / "checkpoints" / "replay_buffer.pkl", "rb") as f:
-        buffer = pickle.load(f)
+    buffer = load_replay(run / "checkpoints" / "replay_buffer.pkl")
     actions, rewards = buffer.actions[:160, 0], buffer.rewards[:160, 0]
     gripper = actions[:, -1]
     assert set(np.unique(gripper[:120])) == {-1.0, 1.0}  # the controller holds its gripper open, then closed

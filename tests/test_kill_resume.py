@@ -2,7 +2,6 @@
 the step counter only moves forward and the run still completes."""
 
 import json
-import pickle
 import random
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from wsa_robot.agents import load_agent
 from wsa_robot.config import read_run_config
+from wsa_robot.replay_file import load_replay
 from wsa_robot.run_dir import RunDir
 
 from helpers import wait_for
@@ -36,8 +36,7 @@ def files_are_whole(run: Path) -> int:
     assert zipfile.ZipFile(model_file).testzip() is None
     model = load_agent(cfg, model_file, None)
     assert model.num_timesteps >= step  # a kill between model.zip and state.json leaves state.json behind
-    with open(run / "checkpoints" / "replay_buffer.pkl", "rb") as f:
-        assert pickle.load(f).pos >= 0
+    assert load_replay(run / "checkpoints" / "replay_buffer.pkl").pos >= 0
     return step
 
 

@@ -82,3 +82,60 @@ def test_a_buffer_sb3_saved_whole_still_loads(tmp_path):
     buffer = _filled(10)
     save_to_pkl(tmp_path / "old.pkl", buffer)
     _same(load_replay(tmp_path / "old.pkl"), buffer)
+
+
+GOAL_SPACE = spaces.Dict({k: spaces.Box(-1, 1, (3,)) for k in ("observation", "achieved_goal", "desired_goal")})
+
+
+def _her(size: int, n_envs: int, rows: int):
+    from stable_baselines3 import HerReplayBuffer
+
+    buffer = HerReplayBuffer(size, GOAL_SPACE, ACTIONS, env=None, device="cpu", n_envs=n_envs)
+    rng = np.random.default_rng(1)
+    for i in range(rows):
+        obs, nxt = ({k: rng.uniform(-1, 1, (n_envs, 3)).astype(np.float32) for k in GOAL_SPACE.spaces}
+                    for _ in range(2))
+        buffer.add(obs, nxt, rng.uniform(-1, 1, (n_envs, 2)), np.ones(n_envs), np.array([i % 2 == 0] * n_envs),
+                   [{"is_success": float(i)} for _ in range(n_envs)])
+    return buffer
+
+
+def test_her_bookkeeping_survives_with_several_envs(tmp_path):
+    """HER's per-env `_current_ep_start` is [n_envs]: not a per-slot array even when n_envs equals the per-env
+    size (4 slots over 2 envs), so it must come back whole; its episode arrays and infos are per-slot."""
+    for size, n_envs, rows in ((16, 2, 3), (4, 2, 1)):
+        buffer = _her(size, n_envs, rows)
+        assert buffer.buffer_size == size // n_envs and not buffer.full
+        f = io.BytesIO()
+        save_replay(buffer, f)
+        (tmp_path / "her.pkl").write_bytes(f.getvalue())
+        loaded = load_replay(tmp_path / "her.pkl")
+        for name in ("ep_start", "ep_length", "_current_ep_start", "actions", "rewards", "dones"):
+            np.testing.assert_array_equal(getattr(loaded, name), getattr(buffer, name), err_msg=name)
+        for k in GOAL_SPACE.spaces:
+            np.testing.assert_array_equal(loaded.observations[k], buffer.observations[k])
+        assert loaded.infos.shape == buffer.infos.shape and loaded.infos.tolist() == buffer.infos.tolist()
+
+
+def test_a_failed_save_leaves_the_live_buffer_as_it_was():
+    buffer = _filled(20)
+    before = {k: v for k, v in vars(buffer).items()}
+    arrays = {k: dict(v) if isinstance(v, dict) else v for k, v in before.items()}
+
+    class Full(io.BytesIO):
+        def write(self, data):
+            raise OSError("No space left on device")
+
+    try:
+        save_replay(buffer, Full())
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the write error was swallowed")
+    assert set(vars(buffer)) == set(before)  # no marker left behind
+    for k, v in arrays.items():
+        now = getattr(buffer, k)
+        if isinstance(v, dict):
+            assert all(now[key] is a for key, a in v.items()), k
+        else:
+            assert now is v, k

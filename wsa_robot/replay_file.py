@@ -23,9 +23,11 @@ _TRIMMED = "_wsa_trimmed_rows"
 
 
 def _row_arrays(buffer: "ReplayBuffer") -> dict[str, Any]:
-    """The buffer's per-slot storage: arrays (or dicts of arrays, for Dict observations) of buffer_size rows."""
+    """The buffer's per-slot storage: arrays (or dicts of arrays, for Dict observations) shaped
+    [buffer_size, n_envs, ...], as SB3 lays out every transition field (HER's episode bookkeeping too; its
+    per-env `_current_ep_start` is [n_envs] and stays whole)."""
     def per_slot(v: Any) -> bool:
-        return isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == buffer.buffer_size
+        return isinstance(v, np.ndarray) and v.ndim >= 2 and v.shape[:2] == (buffer.buffer_size, buffer.n_envs)
     return {k: v for k, v in vars(buffer).items()
             if per_slot(v) or (isinstance(v, dict) and v and all(per_slot(a) for a in v.values()))}
 
@@ -34,17 +36,30 @@ def _cut(v: Any, rows: int) -> Any:
     return {k: a[:rows] for k, a in v.items()} if isinstance(v, dict) else v[:rows]
 
 
-def _pad(v: Any, size: int) -> Any:
-    if isinstance(v, dict):
-        return {k: _pad(a, size) for k, a in v.items()}
+def _padded(v: np.ndarray, size: int) -> np.ndarray:
     full = np.zeros((size, *v.shape[1:]), dtype=v.dtype)  # untouched pages cost no memory until written
     full[: len(v)] = v
+    if v.dtype == object:  # HER's infos: SB3 fills unwritten slots with empty dicts
+        for row, env in np.ndindex(size - len(v), full.shape[1]):
+            full[len(v) + row, env] = {}
     return full
+
+
+def _pad_in_place(buffer: "ReplayBuffer", name: str) -> None:
+    """One array at a time, each cut one dropped as its padded copy replaces it: peak memory is the file's rows
+    plus one array, not two whole buffers."""
+    v = getattr(buffer, name)
+    if isinstance(v, dict):
+        for k in list(v):
+            v[k] = _padded(v[k], buffer.buffer_size)
+    else:
+        setattr(buffer, name, _padded(v, buffer.buffer_size))
 
 
 def save_replay(buffer: "ReplayBuffer", f: IO[bytes]) -> None:
     """Pickle `buffer` into `f`, its per-slot arrays cut to the rows written unless it has wrapped."""
-    if buffer.full:
+    # optimize_memory_usage keeps the newest next_obs in observations[pos], past the rows written
+    if buffer.full or getattr(buffer, "optimize_memory_usage", False):
         pickle.dump(buffer, f, protocol=pickle.HIGHEST_PROTOCOL)
         return
     whole = _row_arrays(buffer)
@@ -63,6 +78,6 @@ def load_replay(path: Path | str) -> Any:
     """The buffer `save_replay` (or SB3's save_replay_buffer) wrote, at its full size again."""
     with open(path, "rb") as f:
         buffer = pickle.load(f)
-    for k in vars(buffer).pop(_TRIMMED, []):
-        setattr(buffer, k, _pad(getattr(buffer, k), buffer.buffer_size))
+    for name in vars(buffer).pop(_TRIMMED, []):
+        _pad_in_place(buffer, name)
     return buffer

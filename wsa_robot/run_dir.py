@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wsa_robot.replay_file import save_replay
 from wsa_robot.atomic import atomic_path, write_json, write_text
 from wsa_robot.config import RunConfig, dump_config, read_run_config
 from wsa_robot.errors import UserError
+from wsa_robot.replay_file import save_replay
 from wsa_robot.run_files import broken, read_rows, read_state
 
 RUNS_ROOT = Path("runs")

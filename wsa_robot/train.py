@@ -52,7 +52,7 @@ def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = Tr
     `pipe`: the run's pipeline when the caller has planned it already (the CLI, before making the run dir),
     so the encoders load once; None: planned here.
     A NaN/inf raises NonFiniteError and writes no checkpoint, so the last good one stays as it was.
-    torch gets the cores the env subprocesses leave (agents/overlap.py) while it runs."""
+    torch's thread count while it runs is agents/threads.py's (learner_threads)."""
     with learner_threads(cfg):
         return _train(cfg, run, resume, progress, events, pipe)
 

@@ -119,7 +119,7 @@ def training_env_subprocesses(cfg) -> int:
 
 
 def learner_threads(cfg) -> AbstractContextManager[None]:
-    """torch's thread count while training: the cores the training env subprocesses leave (agents/threads.py)."""
+    """torch's thread count while training, for the training env's subprocesses (agents/threads.py)."""
     return torch_threads_for(cfg, training_env_subprocesses(cfg))
 
 

@@ -43,7 +43,7 @@ def learner_threads(cfg: RunConfig, env_subprocesses: int) -> int | None:
         return cfg.torch_threads
     if env_subprocesses == 0:
         return None
-    if pixel_based(cfg.fusion) and off_policy(cfg.algo):
+    if pixel_based(cfg.fusion) and off_policy(cfg.algo):  # measured with one env subprocess
         return available_cores()
     return max(1, available_cores() - env_subprocesses)
 

@@ -27,7 +27,9 @@ def native_bf16_cpu() -> bool:
 def resolve_precision(precision: str, device: str, runtime: str = "torch") -> str:
     """`auto` -> the fastest measured path: bf16 on a CPU with AMX in torch, fp32 elsewhere (a GPU, onnxruntime,
     an older CPU). Other names are returned as they are. The tokens differ from fp32 by bf16's rounding (0.2-1.2%
-    of their norm for the Pong skills), so `auto` suits a task whose agent trains on them from the start."""
+    of their norm for the Pong skills), so `auto` suits a task whose agent trains on them from the start. It is
+    resolved where the bank is built, so a run resumed or evaluated on another machine computes in that
+    machine's choice (train prints it); set bf16 or fp32 to pin it."""
     if precision != "auto":
         return precision
     cpu = torch.device(device).type == "cpu"
