@@ -10,10 +10,11 @@ min-max over seeds per label, the privileged state oracle dashed).
 Stopped (Ctrl-C, SIGTERM, a reboot), it checkpoints; the same command again resumes the unfinished run and
 skips the finished ones. A plan run whose dir is not under --runs-root (a new machine) keeps its row from the
 earlier --out file, stamped with the date and commit it was measured at. Trailing key=value overrides go to
-every run (under each plan entry's own), e.g. torch_threads=1. The JSON: {"task", "target_success", "runs": [{"label", "fusion", "encoders", "seed",
-"default", "privileged", "curve": [{"steps", "success", "return", "episodes", "wall_s"}], "config",
-"steps_to_0.8", "wall_s_to_0.8", ...}], "summary": {label: ...}, "provenance": {...}}. "default": the run learns
-with `wsa-robot train --task Lift`'s config as it is now (seed and eval schedule aside).
+every run (under each plan entry's own), e.g. torch_threads=1. The JSON: {"task", "target_success", "runs":
+[{"label", "fusion", "encoders", "seed", "default", "privileged", "curve": [{"steps", "success", "return",
+"episodes", "wall_s"}], "config", "steps_to_0.8", "wall_s_to_0.8", ...}], "summary": {label: ...},
+"provenance": {...}}. "default": the run learns with `wsa-robot train --task Lift`'s config as it is now (seed
+and eval schedule aside).
 """
 
 from __future__ import annotations

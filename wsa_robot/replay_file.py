@@ -1,10 +1,11 @@
 """The replay buffer's checkpoint file: only the rows written so far.
 
 stable-baselines3 pickles the whole preallocated buffer, written or not. For E2E on Lift (two 84x84 cameras,
-obs and next_obs, 100k rows) that is 8.5 GB at any step count, and unpickling it took longer than 9 minutes
-here. Until the buffer wraps, every array with one row per buffer slot is cut to the rows written (`pos`)
-before pickling and padded back with zeros on load, so the file grows with the run. A full buffer is saved
-whole. Files written by SB3's own `save_replay_buffer` load unchanged.
+obs and next_obs, 100k rows) that is 8.5 GB at any step count, and a stop's save of it was killed half-written
+(loading it took 22 s; writing and fsyncing it was the slow part). Until the buffer wraps, every array with
+one row per buffer slot is cut to the rows written (`pos`) before pickling and padded back with zeros on load,
+so the file grows with the run. A full buffer is saved whole. Files written by SB3's own `save_replay_buffer`
+load unchanged.
 """
 
 from __future__ import annotations
