@@ -101,6 +101,7 @@ class RunConfig(_Strict):
     reward_scale: Annotated[float, Field(gt=0)] = 1.0  # the training envs' reward times this; evals unscaled
     controller: Literal["osc_pose", "osc_position"] = "osc_pose"  # robosuite arm: 6-d pose or 3-d position deltas
     checkpoint_every: NonNegative
+    checkpoint_minutes: Annotated[float, Field(ge=0)] = 15.0  # also save when this much wall time passed; 0: off
     eval_every: NonNegative
     eval_episodes: Count
     faults: list[str] = []  # camera fault specs (wsa_robot/envs/faults.py) for the training and eval envs

@@ -34,7 +34,7 @@ from wsa_robot.run_files import read_yaml_mapping
 TARGET = 0.8  # the success rate whose first crossing is reported (steps_to_0.8)
 # keys that say how a run is scheduled and measured, not what learns: a run is "default" if all others match
 BOOKKEEPING = ("seed", "run_dir", "total_steps", "eval_every", "eval_episodes", "checkpoint_every",
-               "torch_threads", "device")
+               "checkpoint_minutes", "torch_threads", "device")
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,8 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
 
         weights = WeightsCallback(pipe.token_keys)
         evals = EvalCallback(run, cfg.eval_every, evaluate, wall) if eval_env else None
-        callbacks = [FiniteGuard(), weights, CheckpointCallback(run, cfg.checkpoint_every, wall)]
+        checkpoints = CheckpointCallback(run, cfg.checkpoint_every, wall, cfg.checkpoint_minutes)
+        callbacks = [FiniteGuard(), weights, checkpoints]
         callbacks += [evals] if evals else []
         if events:
             callbacks.append(EventsCallback(events, len(pipe.token_keys) - len(pipe.removed_tokens)))
