@@ -15,6 +15,12 @@ def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, 
     argv = ["bench", "--task", "atari/Pong", "--steps", "1024", "--eval-every", "1024", "--eval-episodes", "1",
             "--final-episodes", "3", "--runs-root", str(tmp_path / "runs"), "--out", str(out), "horizon=400"]
     assert main(argv) == 0
+    said = capsys.readouterr().out  # a bench runs for hours: it says what each run does as it happens
+    for name in ("pong-wsa-seed1", "pong-e2e-seed1"):
+        assert f"{name}: new run, to 1,024 agent steps; log" in said
+        assert f"{name}: step 1,024, eval" in said
+        assert f"{name}: reached the budget at step 1,024" in said
+    assert "scoring 2 run(s): 3 whole games each" in said
     result = json.loads(out.read_text())
     assert result["game"] == "Pong" and [r["fusion"] for r in result["runs"]] == ["wsa", "e2e"]
     from wsa_robot.provenance import valid
@@ -30,7 +36,9 @@ def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, 
     walls = [r["wall_s"] for r in result["runs"]]
     assert main(argv[:1] + ["--report-only"] + argv[1:]) == 0
     assert [r["wall_s"] for r in json.loads(out.read_text())["runs"]] == walls
+    capsys.readouterr()
     assert main(argv) == 0  # the same call again: both runs reached the budget, neither is resumed
+    assert "pong-wsa-seed1: done at step 1,024; kept as it is" in capsys.readouterr().out
     assert [r["wall_s"] for r in json.loads(out.read_text())["runs"]] == walls
 
 
@@ -48,7 +56,7 @@ def test_report_only_without_runs_says_what_to_do(capsys, tmp_path):
     one_line_error(capsys, ["bench", "--report-only", "--runs-root", str(tmp_path)], "without --report-only first")
 
 
-def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path):
+def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path, capsys):
     """--target: the bench stops a run whose periodic eval reaches the score (any Pong score reaches -21), the
     results say where, and a second call leaves it alone although it is short of the step budget."""
     from wsa_robot.cli import main
@@ -58,6 +66,7 @@ def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path):
             "--final-episodes", "1", "--fusions", "e2e", "--target", "-21", "--runs-root", str(tmp_path / "runs"),
             "--out", str(out), "horizon=400"]
     assert main(argv) == 0
+    assert "pong-e2e-seed1: reached the target at step" in capsys.readouterr().out
     row = json.loads(out.read_text())["runs"][0]
     assert row["stopped_at_target"]["step"] == 1024 and row["stopped_at_target"]["target"] == -21
     assert 1024 <= row["steps"] < 4096

@@ -22,6 +22,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -91,23 +92,34 @@ def _train_command(spec: BenchSpec, fusion: str, seed: int) -> list[str]:
         f"torch_threads={spec.threads_per_run}", *spec.overrides])
 
 
-def train_all(spec: BenchSpec, log_dir: Path) -> dict[str, float]:
+def say(line: str) -> None:
+    print(line, flush=True)  # a bench runs for hours, often into a log file: every line as it comes
+
+
+def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) -> dict[str, float]:
     """Train every (fusion, seed) side by side; returns this call's training seconds per run name. Runs whose
-    checkpoint already reached the budget are left alone (a resume would add its start-up to their wall time)."""
+    checkpoint already reached the budget are left alone (a resume would add its start-up to their wall time).
+    `say` gets a line per run as it starts, at each of its periodic evals and when it stops."""
     log_dir.mkdir(parents=True, exist_ok=True)
     procs: dict[str, tuple[subprocess.Popen, float]] = {}
     with contextlib.ExitStack() as logs:
         for fusion in spec.fusions:
             for seed in spec.seeds:
                 path = run_path(spec, fusion, seed)
-                if (RunDir(path).checkpoint_step() or 0) >= spec.steps or read_target(path) is not None:
+                done = RunDir(path).checkpoint_step() or 0
+                if done >= spec.steps or read_target(path) is not None:
+                    say(f"{path.name}: done at step {done:,}" +
+                        (" (stopped at the target)" if read_target(path) else "") + "; kept as it is")
                     continue
-                log = logs.enter_context(open(log_dir / f"{path.name}.log", "a"))
-                procs[path.name] = (subprocess.Popen(_train_command(spec, fusion, seed), stdout=log,
+                log = log_dir / f"{path.name}.log"
+                begin = f"resuming at step {done:,}" if RunDir(path).config_file.exists() else "new run"
+                say(f"{path.name}: {begin}, to {spec.steps:,} agent steps; log {log}")
+                procs[path.name] = (subprocess.Popen(_train_command(spec, fusion, seed),
+                                                     stdout=logs.enter_context(open(log, "a")),
                                                      stderr=subprocess.STDOUT,
                                                      env={**os.environ, "PYTHONUNBUFFERED": "1"}), time.time())
         try:
-            return _wait(procs, spec.deadline_min, log_dir, spec)
+            return _wait(procs, spec.deadline_min, log_dir, spec, say)
         finally:
             for proc, _ in procs.values():  # a failed run stops the others (SIGTERM: they checkpoint first)
                 if proc.poll() is None:
@@ -116,26 +128,50 @@ def train_all(spec: BenchSpec, log_dir: Path) -> dict[str, float]:
 
 
 def _wait(procs: dict[str, tuple[subprocess.Popen, float]], deadline_min: float | None,
-          log_dir: Path, spec: BenchSpec) -> dict[str, float]:
+          log_dir: Path, spec: BenchSpec, say: Callable[[str], None] = say) -> dict[str, float]:
     """Seconds each process ran; at `deadline_min` every one still running gets SIGTERM (checkpoint, then stop),
     and so does a run whose latest periodic eval reached `spec.target`."""
     deadline = time.time() + 60 * deadline_min if deadline_min else None
     seconds: dict[str, float] = {}
+    evals_seen = {name: len(RunDir(spec.runs_root / name).read_evals()) for name in procs}
     while len(seconds) < len(procs):
         for name, (proc, began) in procs.items():
-            if spec.target is not None and proc.poll() is None and read_target(spec.runs_root / name) is None:
-                _stop_at_target(spec.runs_root / name, proc, spec.target)
+            path = spec.runs_root / name
+            if name not in seconds:
+                evals_seen[name] = _say_new_evals(path, evals_seen[name], spec.eval_episodes, say)
+            if spec.target is not None and proc.poll() is None and read_target(path) is None:
+                _stop_at_target(path, proc, spec.target)
             if name not in seconds and proc.poll() is not None:
                 seconds[name] = time.time() - began
                 if proc.returncode != 0:
                     raise RuntimeError(f"training {name} failed (exit {proc.returncode}); see {log_dir / name}.log")
+                evals_seen[name] = _say_new_evals(path, evals_seen[name], spec.eval_episodes, say)
+                step = RunDir(path).checkpoint_step() or 0
+                why = ("reached the target" if read_target(path) else
+                       "reached the budget" if step >= spec.steps else "stopped (a resume goes on from here)")
+                say(f"{name}: {why} at step {step:,}, after {_minutes(seconds[name])} in this call")
         if deadline and time.time() > deadline:
+            say(f"deadline of {deadline_min:g} min: stopping the runs still training (they checkpoint first)")
             for proc, _ in procs.values():
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGTERM)
             deadline = None
         time.sleep(2)
     return seconds
+
+
+def _say_new_evals(path: Path, seen: int, episodes: int, say: Callable[[str], None]) -> int:
+    """One line per eval row the run appended since `seen` rows; returns the count now."""
+    rows = RunDir(path).read_evals()
+    for row in rows[seen:]:
+        rate = f", {row['step'] / row['wall_s']:.0f} steps/s" if row.get("wall_s") else ""
+        say(f"{path.name}: step {int(row['step']):,}, eval {float(row['mean_return']):+.1f} "
+            f"over {episodes} game{'s' if episodes != 1 else ''}{rate}")
+    return len(rows)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def final_scores(path: Path, episodes: int, n_envs: int = 8) -> tuple[list[float], int]:
@@ -236,8 +272,10 @@ def benchmark(spec: BenchSpec, out: Path, train: bool = True) -> dict:
 
     prov = provenance()
     if train:
-        for name, seconds in train_all(spec, out.parent / "logs").items():
+        for name, seconds in train_all(spec, spec.runs_root / "logs").items():
             add_wall(spec.runs_root / name, seconds)
+    n_runs = len(spec.fusions) * len(spec.seeds)
+    say(f"scoring {n_runs} run(s): {spec.final_episodes} whole games each from its last checkpoint")
     result = {"provenance": prov, "game": spec.game, "task": spec.task, "budget_steps": spec.steps,
               "target": spec.target,
               "machine": {"cpu_count": os.cpu_count(), "threads_per_run": spec.threads_per_run,

@@ -216,7 +216,7 @@ def bench(
                       runs_root, list(overrides or []), target)
     result = benchmark(spec, out or Path("results") / f"atari_{spec.game.lower()}.json", train=not report_only)
     for row in result["runs"]:
-        console.print(f"{row['fusion']:>4} seed {row['seed']}: {row['steps']} steps, final {row['final_mean']:.1f} "
+        console.print(f"{row['fusion']:>4} seed {row['seed']}: {row['steps']:,} steps, final {row['final_mean']:.1f} "
                       f"± {row['final_std']:.1f} over {row['episodes']} games, {row['agent_steps_per_s']} steps/s")
 
 
