@@ -161,10 +161,13 @@ def _wait(procs: dict[str, tuple[subprocess.Popen, float]], deadline_min: float 
 
 
 def _say_new_evals(path: Path, seen: int, episodes: int, say: Callable[[str], None]) -> int:
-    """One line per eval row the run appended since `seen` rows; returns the count now."""
+    """One line per eval row the run appended since `seen` rows, with the rate since the row before (the run's
+    current pace, not its average over resumes at other settings); returns the count now."""
     rows = RunDir(path).read_evals()
-    for row in rows[seen:]:
-        rate = f", {row['step'] / row['wall_s']:.0f} steps/s" if row.get("wall_s") else ""
+    for i in range(seen, len(rows)):
+        row, before = rows[i], rows[i - 1] if i else {"step": 0, "wall_s": 0.0}
+        span = (row.get("wall_s") or 0.0) - (before.get("wall_s") or 0.0)
+        rate = f", {(row['step'] - before['step']) / span:.0f} steps/s" if span > 0 else ""
         say(f"{path.name}: step {int(row['step']):,}, eval {float(row['mean_return']):+.1f} "
             f"over {episodes} game{'s' if episodes != 1 else ''}{rate}")
     return len(rows)
