@@ -106,13 +106,14 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
         for fusion in spec.fusions:
             for seed in spec.seeds:
                 path = run_path(spec, fusion, seed)
-                done = RunDir(path).checkpoint_step() or 0
-                if done >= spec.steps or read_target(path) is not None:
+                run, at_target = RunDir(path), read_target(path) is not None
+                done = run.checkpoint_step() or 0
+                if done >= spec.steps or at_target:
                     say(f"{path.name}: done at step {done:,}" +
-                        (" (stopped at the target)" if read_target(path) else "") + "; kept as it is")
+                        (" (stopped at the target)" if at_target else "") + "; kept as it is")
                     continue
                 log = log_dir / f"{path.name}.log"
-                begin = f"resuming at step {done:,}" if RunDir(path).config_file.exists() else "new run"
+                begin = f"resuming at step {done:,}" if run.config_file.exists() else "new run"
                 say(f"{path.name}: {begin}, to {spec.steps:,} agent steps; log {log}")
                 procs[path.name] = (subprocess.Popen(_train_command(spec, fusion, seed),
                                                      stdout=logs.enter_context(open(log, "a")),
@@ -136,20 +137,23 @@ def _wait(procs: dict[str, tuple[subprocess.Popen, float]], deadline_min: float 
     evals_seen = {name: len(RunDir(spec.runs_root / name).read_evals()) for name in procs}
     while len(seconds) < len(procs):
         for name, (proc, began) in procs.items():
+            if name in seconds:
+                continue
             path = spec.runs_root / name
-            if name not in seconds:
-                evals_seen[name] = _say_new_evals(path, evals_seen[name], spec.eval_episodes, say)
-            if spec.target is not None and proc.poll() is None and read_target(path) is None:
-                _stop_at_target(path, proc, spec.target)
-            if name not in seconds and proc.poll() is not None:
-                seconds[name] = time.time() - began
-                if proc.returncode != 0:
-                    raise RuntimeError(f"training {name} failed (exit {proc.returncode}); see {log_dir / name}.log")
-                evals_seen[name] = _say_new_evals(path, evals_seen[name], spec.eval_episodes, say)
-                step = RunDir(path).checkpoint_step() or 0
-                why = ("reached the target" if read_target(path) else
-                       "reached the budget" if step >= spec.steps else "stopped (a resume goes on from here)")
-                say(f"{name}: {why} at step {step:,}, after {_minutes(seconds[name])} in this call")
+            exited = proc.poll() is not None  # before reading the evals: a run's last eval precedes its exit
+            evals = RunDir(path).read_evals()
+            evals_seen[name] = _say_new_evals(name, evals, evals_seen[name], spec.eval_episodes, say)
+            if not exited:
+                if spec.target is not None and read_target(path) is None:
+                    _stop_at_target(path, evals, proc, spec.target)
+                continue
+            seconds[name] = time.time() - began
+            if proc.returncode != 0:
+                raise RuntimeError(f"training {name} failed (exit {proc.returncode}); see {log_dir / name}.log")
+            step = RunDir(path).checkpoint_step() or 0
+            why = ("reached the target" if read_target(path) else
+                   "reached the budget" if step >= spec.steps else "stopped (a resume goes on from here)")
+            say(f"{name}: {why} at step {step:,}, after {_minutes(seconds[name])} in this call")
         if deadline and time.time() > deadline:
             say(f"deadline of {deadline_min:g} min: stopping the runs still training (they checkpoint first)")
             for proc, _ in procs.values():
@@ -160,15 +164,14 @@ def _wait(procs: dict[str, tuple[subprocess.Popen, float]], deadline_min: float 
     return seconds
 
 
-def _say_new_evals(path: Path, seen: int, episodes: int, say: Callable[[str], None]) -> int:
+def _say_new_evals(name: str, rows: list[dict], seen: int, episodes: int, say: Callable[[str], None]) -> int:
     """One line per eval row the run appended since `seen` rows, with the rate since the row before (the run's
     current pace, not its average over resumes at other settings); returns the count now."""
-    rows = RunDir(path).read_evals()
     for i in range(seen, len(rows)):
         row, before = rows[i], rows[i - 1] if i else {"step": 0, "wall_s": 0.0}
         span = (row.get("wall_s") or 0.0) - (before.get("wall_s") or 0.0)
         rate = f", {(row['step'] - before['step']) / span:.0f} steps/s" if span > 0 else ""
-        say(f"{path.name}: step {int(row['step']):,}, eval {float(row['mean_return']):+.1f} "
+        say(f"{name}: step {int(row['step']):,}, eval {float(row['mean_return']):+.1f} "
             f"over {episodes} game{'s' if episodes != 1 else ''}{rate}")
     return len(rows)
 
@@ -214,8 +217,7 @@ def read_target(path: Path) -> dict | None:
     return json.loads(file.read_text()) if file.exists() else None
 
 
-def _stop_at_target(path: Path, proc: subprocess.Popen, target: float) -> None:
-    evals = RunDir(path).read_evals()
+def _stop_at_target(path: Path, evals: list[dict], proc: subprocess.Popen, target: float) -> None:
     if evals and float(evals[-1]["mean_return"]) >= target:
         write_json(path / TARGET_FILE, {"step": int(evals[-1]["step"]), "mean_return": evals[-1]["mean_return"],
                                         "target": target})
