@@ -85,7 +85,7 @@ class RunConfig(_Strict):
     proprio: Literal["token", "context", "both", "none"]
     context: str
     fusion_dim: Count
-    wsa_scorer: Literal["additive", "relu", "linear"]
+    wsa_scorer: Literal["additive", "scaled", "relu", "linear"]
     lin_context: bool = False  # fusion=lin concatenates the context too (the reference's LIN: tokens only)
     seed: int
     total_steps: NonNegative

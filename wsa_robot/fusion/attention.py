@@ -73,7 +73,7 @@ class CapturedWeights:
         self.value = weights.detach().float().cpu().numpy()
 
 
-SCORERS = ("additive", "relu", "linear")
+SCORERS = ("additive", "scaled", "relu", "linear")
 
 
 class WSAExtractor(_AttentionFusion):
@@ -82,6 +82,11 @@ class WSAExtractor(_AttentionFusion):
     scorer="additive" (the default): w = Linear(2d, d) + tanh + Linear(d, 1), i.e. additive attention
     s_k = v . tanh(W_c c + W_z z_k + b). The score is non-linear in the pair, so the context changes the
     weights, and tanh never stops passing gradient the way a ReLU can.
+    scorer="scaled": the additive scorer with its score divided by sqrt(d), as scaled dot-product attention
+    divides its own. Adam moves each of the scorer's 2d*d + d parameters by about the learning rate per step
+    whatever the gradient's size, so an unscaled score can move by several units in one PPO update: on Pong
+    (d=256, lr 2.5e-4, 16 Adam steps per update) the first update put 0.94 of the weight on one skill and it
+    stayed above 0.99 for 200k steps. Scaled, the weights move by ~0.01 an update and stay spread.
     scorer="relu": the reference's Linear(2d, 1) + ReLU. Its context enters only through the ReLU, and when
     every pre-activation is negative the scores are all 0, the weights stay uniform and no gradient reaches w
     again (on Lift within 300 SAC updates).
@@ -96,7 +101,7 @@ class WSAExtractor(_AttentionFusion):
         if scorer not in SCORERS:
             raise ValueError(f"scorer must be one of {', '.join(SCORERS)}, not {scorer!r}")
         self.scorer_kind = scorer
-        if scorer == "additive":
+        if scorer in ("additive", "scaled"):
             self.scorer = nn.Sequential(nn.Linear(2 * dim, dim), nn.Tanh(), nn.Linear(dim, 1, bias=False))
         else:
             self.scorer = nn.Sequential(nn.Linear(2 * dim, 1), *([nn.ReLU()] if scorer == "relu" else []))
@@ -108,7 +113,8 @@ class WSAExtractor(_AttentionFusion):
         first = self.scorer[0]
         d = z.shape[-1]
         s = F.linear(z, first.weight[:, d:]) + F.linear(c, first.weight[:, :d], first.bias).unsqueeze(1)
-        return self.scorer[1:](s).squeeze(-1)  # [B, K]
+        s = self.scorer[1:](s).squeeze(-1)  # [B, K]
+        return s / math.sqrt(d) if self.scorer_kind == "scaled" else s
 
 
 class DPAExtractor(_AttentionFusion):
