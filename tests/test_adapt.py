@@ -220,13 +220,13 @@ def test_add_then_remove_an_encoder_while_training(in_tmp, capsys):
     code, out, err = run_cli(capsys, ["train", "total_steps=80", f"run_dir={run}", *FAST])
     assert code == 0, err
     code, out, err = run_cli(capsys, ["train", "--resume", str(run), "--add-encoder", "sim_depth",
-                                      "total_steps=120"])
+                                      "total_steps=120", "torch_threads=2"])  # a resume may take more cores
     assert code == 0, err
     assert "added sim_depth@agentview, sim_depth@robot0_eye_in_hand at step 80" in out
     state = json.loads((run / "checkpoints" / "state.json").read_text())
     assert state["num_timesteps"] == 120
     saved = read_run_config(run / "config.yaml")
-    assert saved.encoders == ["ae", "sim_depth"] and saved.total_steps == 120
+    assert saved.encoders == ["ae", "sim_depth"] and saved.total_steps == 120 and saved.torch_threads == 2
     buf = replay(run)
     keys = ["ae@agentview", "ae@robot0_eye_in_hand", "sim_depth@agentview", "sim_depth@robot0_eye_in_hand",
             "proprio"]
@@ -266,7 +266,7 @@ def test_add_then_remove_an_encoder_while_training(in_tmp, capsys):
     (["--remove-encoder", "ae@frontview"], "neither an encoder nor a token"),
     (["--remove-encoder", "ae"], "ae@agentview is the context token and cannot be removed"),
     (["--add-encoder", "ae"], "already in this run"),
-    (["--add-encoder", "sim_depth", "fusion=wsa"], "only total_steps=N may change"),
+    (["--add-encoder", "sim_depth", "fusion=wsa"], "only total_steps=N, torch_threads=N may change"),
     (["--add-encoder", "sim_depth", "--remove-encoder", "sim_depth"], "both added and removed"),
 ])
 def test_token_edits_a_user_gets_wrong_are_one_line_and_exit_2(in_tmp, capsys, argv, match):

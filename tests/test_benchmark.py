@@ -2,6 +2,7 @@
 results JSON + PNG (short games: horizon=400 ALE frames, one PPO iteration)."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, 
     assert main(argv) == 0
     said = capsys.readouterr().out  # a bench runs for hours: it says what each run does as it happens
     for name in ("pong-wsa-seed1", "pong-e2e-seed1"):
-        assert f"{name}: new run, to 1,024 agent steps; log" in said
+        assert f"{name}: new run, to 1,024 agent steps, " in said and "; log" in said
         assert f"{name}: step 1,024, eval" in said
         assert f"{name}: reached the budget at step 1,024" in said
     assert "scoring 2 run(s): 3 whole games each" in said
@@ -87,3 +88,72 @@ def test_a_run_killed_before_its_first_checkpoint_resumes_rather_than_restarting
     path.mkdir(parents=True)
     RunDir(path).write_config(load_config(["task=atari/Pong", "fusion=e2e", f"run_dir={path}"]))
     assert "--resume" in _train_command(spec, "e2e", 1)
+
+
+class FakeTraining:
+    """A `wsa-robot train` process: E2E reaches the target at once; WSA trains until SIGTERM (then it
+    checkpoints and exits 0) or 50 polls, and a restarted WSA ends on its own a few polls later."""
+
+    commands: list[list[str]] = []
+
+    def __init__(self, cmd, **_):
+        from wsa_robot.atomic import write_json
+        from wsa_robot.benchmark import TARGET_FILE
+
+        self.cmd, self.returncode, self.polls = cmd, None, 0
+        FakeTraining.commands.append(cmd)
+        run_dir = Path(next(a for a in cmd if a.startswith("run_dir=")).split("=", 1)[1])
+        if "fusion=e2e" in cmd:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            write_json(run_dir / TARGET_FILE, {"step": 1024, "mean_return": 21.0, "target": 18.0})
+            self.returncode = 0
+        self.restarted = sum("fusion=wsa" in c for c in FakeTraining.commands) > 1
+
+    def poll(self):
+        self.polls += 1
+        if self.polls > (3 if self.restarted else 50):  # a WSA never restarted ends too (the old bench)
+            self.returncode = 0
+        return self.returncode
+
+    def send_signal(self, _sig):
+        self.returncode = 0
+
+    def wait(self):
+        return self.returncode
+
+
+def test_the_cores_of_a_finished_run_go_to_the_runs_still_training(tmp_path, monkeypatch, capsys):
+    """Two runs on 2 cores train on one thread each; when E2E stops at the target, WSA is checkpointed and
+    resumed on both threads, and its seconds in this call count both of its processes."""
+    from wsa_robot import benchmark
+
+    monkeypatch.setattr(benchmark.subprocess, "Popen", FakeTraining)
+    monkeypatch.setattr(benchmark.time, "sleep", lambda _s: None)
+    FakeTraining.commands = []
+    spec = benchmark.bench_spec("atari/Pong", 4096, "1", "wsa,e2e", 1024, 1, 1, None, tmp_path, [], target=18)
+    spec.cores = 2
+    seconds = benchmark.train_all(spec, tmp_path / "logs")
+    threads = [(next(a for a in c if a.startswith("fusion=")), next(a for a in c if a.startswith("torch_threads")))
+               for c in FakeTraining.commands]
+    assert threads == [("fusion=wsa", "torch_threads=1"), ("fusion=e2e", "torch_threads=1"),
+                       ("fusion=wsa", "torch_threads=2")]
+    said = capsys.readouterr().out
+    assert "pong-wsa-seed1: restarting on 2 threads" in said
+    assert set(seconds) == {"pong-wsa-seed1", "pong-e2e-seed1"}
+
+
+def test_a_bench_resumed_with_one_run_left_gives_it_every_core(tmp_path, monkeypatch, capsys):
+    """The same hand-over across calls: E2E already stopped at the target, so WSA starts on both threads."""
+    from wsa_robot import benchmark
+    from wsa_robot.atomic import write_json
+
+    monkeypatch.setattr(benchmark.subprocess, "Popen", FakeTraining)
+    monkeypatch.setattr(benchmark.time, "sleep", lambda _s: None)
+    FakeTraining.commands = [["fusion=wsa"]]  # so the WSA process ends on its own
+    spec = benchmark.bench_spec("atari/Pong", 4096, "1", "wsa,e2e", 1024, 1, 1, None, tmp_path, [], target=18)
+    spec.cores = 2
+    write_json(benchmark.run_path(spec, "e2e", 1) / benchmark.TARGET_FILE, {"step": 1024, "mean_return": 21.0,
+                                                                             "target": 18.0})
+    benchmark.train_all(spec, tmp_path / "logs")
+    assert "torch_threads=2" in FakeTraining.commands[-1]
+    assert "pong-wsa-seed1: new run, to 4,096 agent steps, 2 threads" in capsys.readouterr().out

@@ -43,7 +43,7 @@ class BenchSpec:
     runs_root: Path = Path("runs/bench")
     deadline_min: float | None = None
     target: float | None = None  # a run whose periodic eval mean reaches this stops (budget or target first)
-    threads_per_run: int = 1
+    cores: int = 1  # torch threads shared by the runs training at a time (os.cpu_count())
     overrides: tuple[str, ...] = ()  # more `key=value` for every run, e.g. horizon=4000 for short games
 
     @property
@@ -76,8 +76,7 @@ def bench_spec(task: str, steps: int, seeds: str, fusions: str, eval_every: int,
     for fusion in names:  # and so does a run that `wsa-robot train` would refuse (encoders, context, ...)
         resolve(load_config([f"task={task}", f"fusion={fusion}", *overrides]))
     return BenchSpec(spec_task.name.split("/", 1)[1], steps, seed_list, names, eval_every, eval_episodes,
-                     final_episodes, runs_root, deadline_min, target,
-                     threads_per_run=max(1, (os.cpu_count() or 1) // (len(names) * len(seed_list))),
+                     final_episodes, runs_root, deadline_min, target, cores=os.cpu_count() or 1,
                      overrides=tuple(overrides))
 
 
@@ -85,11 +84,15 @@ def run_path(spec: BenchSpec, fusion: str, seed: int) -> Path:
     return spec.runs_root / f"{spec.game.lower()}-{fusion}-seed{seed}"
 
 
-def _train_command(spec: BenchSpec, fusion: str, seed: int) -> list[str]:
+def _train_command(spec: BenchSpec, fusion: str, seed: int, threads: int = 1) -> list[str]:
     return train_child_command(run_path(spec, fusion, seed), spec.steps, [
         "--task", spec.task, f"fusion={fusion}", f"seed={seed}", f"total_steps={spec.steps}",
-        f"eval_every={spec.eval_every}", f"eval_episodes={spec.eval_episodes}",
-        f"torch_threads={spec.threads_per_run}", *spec.overrides])
+        f"eval_every={spec.eval_every}", f"eval_episodes={spec.eval_episodes}", *spec.overrides], threads)
+
+
+def threads_each(cores: int, runs: int) -> int:
+    """Torch threads per run when `runs` train side by side on `cores`."""
+    return max(1, cores // max(1, runs))
 
 
 def say(line: str) -> None:
@@ -99,44 +102,89 @@ def say(line: str) -> None:
 def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) -> dict[str, float]:
     """Train every (fusion, seed) side by side; returns this call's training seconds per run name. Runs whose
     checkpoint already reached the budget are left alone (a resume would add its start-up to their wall time).
-    `say` gets a line per run as it starts, at each of its periodic evals and when it stops."""
+    The runs that train share the cores, and when one finishes, those still training are restarted on the
+    cores it freed (SIGTERM: a checkpoint, then a resume with more threads). `say` gets a line per run as it
+    starts, at each of its periodic evals and when it stops."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    procs: dict[str, tuple[subprocess.Popen, float]] = {}
+    todo: list[tuple[str, str, int]] = []
+    for fusion in spec.fusions:
+        for seed in spec.seeds:
+            path = run_path(spec, fusion, seed)
+            at_target, done = read_target(path) is not None, RunDir(path).checkpoint_step() or 0
+            if done >= spec.steps or at_target:
+                say(f"{path.name}: done at step {done:,}" +
+                    (" (stopped at the target)" if at_target else "") + "; kept as it is")
+            else:
+                todo.append((path.name, fusion, seed))
     with contextlib.ExitStack() as logs:
-        for fusion in spec.fusions:
-            for seed in spec.seeds:
-                path = run_path(spec, fusion, seed)
-                run, at_target = RunDir(path), read_target(path) is not None
-                done = run.checkpoint_step() or 0
-                if done >= spec.steps or at_target:
-                    say(f"{path.name}: done at step {done:,}" +
-                        (" (stopped at the target)" if at_target else "") + "; kept as it is")
-                    continue
-                log = log_dir / f"{path.name}.log"
-                begin = f"resuming at step {done:,}" if run.config_file.exists() else "new run"
-                say(f"{path.name}: {begin}, to {spec.steps:,} agent steps; log {log}")
-                procs[path.name] = (subprocess.Popen(_train_command(spec, fusion, seed),
-                                                     stdout=logs.enter_context(open(log, "a")),
-                                                     stderr=subprocess.STDOUT,
-                                                     env={**os.environ, "PYTHONUNBUFFERED": "1"}), time.time())
+        runs = _Runs(spec, log_dir, logs, say)
+        threads = threads_each(spec.cores, len(todo))
+        for name, fusion, seed in todo:
+            run = RunDir(spec.runs_root / name)
+            begin = f"resuming at step {run.checkpoint_step() or 0:,}" if run.config_file.exists() else "new run"
+            say(f"{name}: {begin}, to {spec.steps:,} agent steps, {threads} thread{'s' * (threads > 1)}; "
+                f"log {log_dir / name}.log")
+            runs.start(name, fusion, seed, threads)
         try:
-            return _wait(procs, spec.deadline_min, log_dir, spec, say)
+            return _wait(runs, spec.deadline_min, log_dir, spec, say)
         finally:
-            for proc, _ in procs.values():  # a failed run stops the others (SIGTERM: they checkpoint first)
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
-                    proc.wait()
+            runs.stop_all()  # a failed run stops the others (SIGTERM: they checkpoint first)
 
 
-def _wait(procs: dict[str, tuple[subprocess.Popen, float]], deadline_min: float | None,
-          log_dir: Path, spec: BenchSpec, say: Callable[[str], None] = say) -> dict[str, float]:
-    """Seconds each process ran; at `deadline_min` every one still running gets SIGTERM (checkpoint, then stop),
+class _Runs:
+    """The training processes of one bench call: name -> (process, start time, threads), and the seconds of
+    processes that ended by a hand-over of cores (a run's seconds in this call are the sum of its processes)."""
+
+    def __init__(self, spec: BenchSpec, log_dir: Path, logs: contextlib.ExitStack,
+                 say: Callable[[str], None]) -> None:
+        self.spec, self.log_dir, self.logs, self.say = spec, log_dir, logs, say
+        self.procs: dict[str, tuple[subprocess.Popen, float, int]] = {}
+        self.keys: dict[str, tuple[str, int]] = {}
+        self.earlier_s: dict[str, float] = {}
+
+    def start(self, name: str, fusion: str, seed: int, threads: int) -> None:
+        self.keys[name] = (fusion, seed)
+        log = self.logs.enter_context(open(self.log_dir / f"{name}.log", "a"))
+        proc = subprocess.Popen(_train_command(self.spec, fusion, seed, threads), stdout=log,
+                                stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.procs[name] = (proc, time.time(), threads)
+
+    def seconds(self, name: str) -> float:
+        return self.earlier_s.get(name, 0.0) + time.time() - self.procs[name][1]
+
+    def hand_over(self, running: list[str]) -> None:
+        """Restart the `running` runs with the cores shared among them alone, where that means more threads."""
+        threads = threads_each(self.spec.cores, len(running))
+        for name in running:
+            proc, _, had = self.procs[name]
+            if threads <= had or proc.poll() is not None:
+                continue
+            self.say(f"{name}: restarting on {threads} threads (a run finished and freed its cores)")
+            proc.send_signal(signal.SIGTERM)
+            proc.wait()
+            if proc.returncode != 0:
+                raise RuntimeError(f"training {name} failed (exit {proc.returncode}); see {self.log_dir / name}.log")
+            self.earlier_s[name] = self.seconds(name)
+            self.start(name, *self.keys[name], threads)
+
+    def stop_all(self) -> None:
+        for proc, _, _ in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait()
+
+
+def _wait(runs: _Runs, deadline_min: float | None, log_dir: Path, spec: BenchSpec,
+          say: Callable[[str], None] = say) -> dict[str, float]:
+    """Seconds each run trained; at `deadline_min` every one still running gets SIGTERM (checkpoint, then stop),
     and so does a run whose latest periodic eval reached `spec.target`."""
     deadline = time.time() + 60 * deadline_min if deadline_min else None
+    stopping = False  # past the deadline: no run is restarted
     seconds: dict[str, float] = {}
-    evals_seen = {name: len(RunDir(spec.runs_root / name).read_evals()) for name in procs}
-    while len(seconds) < len(procs):
-        for name, (proc, began) in procs.items():
+    evals_seen = {name: len(RunDir(spec.runs_root / name).read_evals()) for name in runs.procs}
+    while len(seconds) < len(runs.procs):
+        finished = False
+        for name, (proc, _, _) in list(runs.procs.items()):
             if name in seconds:
                 continue
             path = spec.runs_root / name
@@ -147,19 +195,22 @@ def _wait(procs: dict[str, tuple[subprocess.Popen, float]], deadline_min: float 
                 if spec.target is not None and read_target(path) is None:
                     _stop_at_target(path, evals, proc, spec.target)
                 continue
-            seconds[name] = time.time() - began
+            seconds[name] = runs.seconds(name)
             if proc.returncode != 0:
                 raise RuntimeError(f"training {name} failed (exit {proc.returncode}); see {log_dir / name}.log")
             step = RunDir(path).checkpoint_step() or 0
             why = ("reached the target" if read_target(path) else
                    "reached the budget" if step >= spec.steps else "stopped (a resume goes on from here)")
+            finished = finished or why != "stopped (a resume goes on from here)"
             say(f"{name}: {why} at step {step:,}, after {_minutes(seconds[name])} in this call")
         if deadline and time.time() > deadline:
             say(f"deadline of {deadline_min:g} min: stopping the runs still training (they checkpoint first)")
-            for proc, _ in procs.values():
+            for proc, _, _ in runs.procs.values():
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGTERM)
-            deadline = None
+            deadline, stopping = None, True
+        elif finished and not stopping:
+            runs.hand_over([name for name in runs.procs if name not in seconds])
         time.sleep(2)
     return seconds
 
@@ -283,8 +334,8 @@ def benchmark(spec: BenchSpec, out: Path, train: bool = True) -> dict:
     say(f"scoring {n_runs} run(s): {spec.final_episodes} whole games each from its last checkpoint")
     result = {"provenance": prov, "game": spec.game, "task": spec.task, "budget_steps": spec.steps,
               "target": spec.target,
-              "machine": {"cpu_count": os.cpu_count(), "threads_per_run": spec.threads_per_run,
-                          "runs_side_by_side": len(spec.fusions) * len(spec.seeds)},
+              "machine": {"cpu_count": os.cpu_count(), "threads_per_run": threads_each(spec.cores, n_runs),
+                          "runs_side_by_side": n_runs, "freed_cores_go_to_the_runs_left": True},
               "runs": [run_result(spec, f, s) for f in spec.fusions for s in spec.seeds]}
     write_json(out, result)
     plot(result, out.with_suffix(".png"))

@@ -28,7 +28,9 @@ from wsa_robot.run_dir import RunDir
 from wsa_robot.spec import resolve
 from wsa_robot.tokens import edit_tokens, run_cameras
 
-RESUME_KEYS = ("total_steps",)  # the only overrides a resume takes: extend (or shorten) a run
+# the only overrides a resume takes: extend (or shorten) a run, or give it another number of torch threads
+# (how fast it runs, not what it learns: a bench hands the cores of a finished run to those still training)
+RESUME_KEYS = ("total_steps", "torch_threads")
 
 
 def resume_config(run: RunDir, overrides: list[str], add: list[str],
@@ -39,7 +41,7 @@ def resume_config(run: RunDir, overrides: list[str], add: list[str],
     cfg = run.read_config()
     bad = [o for o in overrides if o.split("=", 1)[0] not in RESUME_KEYS]
     if bad:
-        raise UserError(f"--resume continues a run with its own config; only {', '.join(RESUME_KEYS)}=N may "
+        raise UserError(f"--resume continues a run with its own config; only {'=N, '.join(RESUME_KEYS)}=N may "
                         f"change (got {bad[0]!r}): drop the override or start a new run")
     new = validate(apply_overrides(cfg.model_dump(), overrides)) if overrides else cfg
     edit = edit_tokens(new, run_cameras(new), add, remove)

@@ -152,14 +152,17 @@ class RunDir:
         return leftovers
 
 
-def train_child_command(path: Path, total_steps: int, new_run: list[str]) -> list[str]:
+def train_child_command(path: Path, total_steps: int, new_run: list[str],
+                        torch_threads: int | None = None) -> list[str]:
     """`wsa-robot train` for a child process (bench, learn_lift): `--resume` when `path` already holds a run
     (its own config, the budget `total_steps`; one killed before its first checkpoint restarts from step 0),
-    else a new run in `path` with the `new_run` arguments (its budget among them)."""
+    else a new run in `path` with the `new_run` arguments (its budget among them). `torch_threads`, when
+    given, applies to both (a resume may run on more or fewer cores than the run began with)."""
     base = [sys.executable, "-m", "wsa_robot.cli", "train", "--no-progress"]
+    threads = [] if torch_threads is None else [f"torch_threads={torch_threads}"]
     if RunDir(path).config_file.exists():
-        return base + ["--resume", str(path), f"total_steps={total_steps}"]
-    return base + [f"run_dir={path}", *new_run]
+        return base + ["--resume", str(path), f"total_steps={total_steps}", *threads]
+    return base + [f"run_dir={path}", *new_run, *threads]
 
 
 def new_run_dir(cfg: RunConfig) -> RunDir:
