@@ -305,19 +305,38 @@ def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
             "agent_steps_per_s": round(steps / wall, 1) if wall else None}
 
 
+# Published final scores of the same reference PPO at 10M agent steps, as their authors report them (the
+# project's reference notes): drawn on the plot as labelled lines, never mixed with this machine's numbers.
+PUBLISHED_10M = {
+    "Pong": {"CleanRL ppo_atari": 20.36, "openai/baselines ppo2": 20.51, "rl-zoo PPO": 20.99},
+    "Breakout": {"CleanRL ppo_atari": 414.7, "openai/baselines ppo2": 406.6, "rl-zoo PPO": 398.0},
+    "MsPacman": {"openai/baselines ppo2": 2152.8, "rl-zoo PPO": 1754.4},
+}
+
+
 def plot(result: dict, path: Path) -> Path:
-    """Eval return against agent steps, one line per run."""
+    """Eval return against agent steps, one line per run; the target and the published 10M-step scores as
+    horizontal lines."""
     from wsa_robot.eval.plots import pyplot, save_figure
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
+    published = PUBLISHED_10M.get(result["game"], {})
+    if published:
+        low, high = min(published.values()), max(published.values())
+        ax.axhspan(low, high, color="tab:green", alpha=0.15,
+                   label=f"published, same PPO at 10M steps: {low:.4g} to {high:.4g}")
+    if result.get("target") is not None:
+        ax.axhline(result["target"], color="grey", linestyle="--", linewidth=1,
+                   label=f"target {result['target']:g} (a run stops there)")
     for row in result["runs"]:
         if row["curve"]:
             steps, values = zip(*row["curve"])
             ax.plot(steps, values, marker=".", label=f"{row['fusion'].upper()} seed {row['seed']} "
                                                      f"(final {row['final_mean']:.1f} ± {row['final_std']:.1f})")
     ax.set(xlabel="agent steps", ylabel="eval return (whole games)", title=f"{result['game']}: WSA vs E2E")
-    ax.legend(fontsize=8)
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1e6:g}M")
+    ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
 
