@@ -111,3 +111,30 @@ def test_after_more_own_episodes_than_the_window_the_line_shows_the_whole_window
     infos = list(model.ep_info_buffer)
     assert len(infos) == 4 and bar._episodes()["episodes"] == 4
     assert bar._episodes()["return"] == pytest.approx(np.mean([i["r"] for i in infos]))
+
+
+class RecordingRun(FakeRun):
+    def __init__(self, rows):
+        self.rows = list(rows)
+
+    def read_evals(self):
+        return list(self.rows)
+
+    def append_eval(self, row):
+        self.rows.append(row)
+
+
+@pytest.mark.parametrize("evals_before, evaluated", [
+    ([{"step": 20, "mean_return": 0.0}], [40]),   # stopped at 40 after its checkpoint, before the eval at 40
+    ([{"step": 20, "mean_return": 0.0}, {"step": 40, "mean_return": 0.0}], []),  # the eval at 40 was written
+])
+def test_a_resume_at_an_eval_step_runs_the_eval_a_stop_cut_off(evals_before, evaluated):
+    """A run stopped at an eval step checkpoints before it evaluates (a Pong curve lost its points at 0.9M and
+    1.4M so); the resume evaluates that step first, once, and the periodic evals go on as before."""
+    venv = make_vec_env(Reach, n_envs=1, seed=0)
+    model = PPO("MlpPolicy", venv, n_steps=20, batch_size=10, n_epochs=1, seed=0)
+    model.num_timesteps = 40  # as load_agent leaves a checkpoint saved at step 40
+    run = RecordingRun(evals_before)
+    evals = EvalCallback(run, 20, lambda: {"mean_return": 1.0, "std_return": 0.0}, wall=lambda: 0.0)
+    model.learn(20, callback=[evals], reset_num_timesteps=False)
+    assert [r["step"] for r in run.rows[len(evals_before):]] == [*evaluated, 60]

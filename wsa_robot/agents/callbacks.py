@@ -99,18 +99,28 @@ class EvalCallback(BaseCallback):
         self.last: dict | None = None
 
     def _on_step(self) -> bool:
-        if self.every and self.num_timesteps % self.every < self.training_env.num_envs:
-            row = {"step": int(self.num_timesteps), **self.evaluate(), "wall_s": round(self.wall(), 1)}
-            self.last = row
-            self.run.append_eval(row)
-            self.logger.record("eval/mean_return", row["mean_return"])
-            if row.get("success_rate") is not None:  # tasks without a success signal (Atari) log returns only
-                self.logger.record("eval/success_rate", row["success_rate"])
+        if self._due():
+            self._evaluate()
         return True
 
+    def _due(self) -> bool:
+        return bool(self.every) and self.num_timesteps % self.every < self.training_env.num_envs
+
+    def _evaluate(self) -> None:
+        row = {"step": int(self.num_timesteps), **self.evaluate(), "wall_s": round(self.wall(), 1)}
+        self.last = row
+        self.run.append_eval(row)
+        self.logger.record("eval/mean_return", row["mean_return"])
+        if row.get("success_rate") is not None:  # tasks without a success signal (Atari) log returns only
+            self.logger.record("eval/success_rate", row["success_rate"])
+
     def _on_training_start(self) -> None:
+        """On a resume at an eval step whose eval a stop cut off (the checkpoint is saved first), run it now,
+        so the curve has no hole where the run was stopped."""
         previous = self.run.read_evals()
         self.last = previous[-1] if previous else None
+        if self.num_timesteps and self._due() and (self.last is None or self.last["step"] < self.num_timesteps):
+            self._evaluate()
 
 
 def _clock(seconds: float) -> str:
