@@ -320,7 +320,7 @@ def plot(result: dict, path: Path) -> Path:
     from wsa_robot.eval.plots import pyplot, save_figure
 
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7, 5))
     published = PUBLISHED_10M.get(result["game"], {})
     if published:
         low, high = min(published.values()), max(published.values())
@@ -336,7 +336,7 @@ def plot(result: dict, path: Path) -> Path:
                                                      f"(final {row['final_mean']:.1f} ± {row['final_std']:.1f})")
     ax.set(xlabel="agent steps", ylabel="eval return (whole games)", title=f"{result['game']}: WSA vs E2E")
     ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1e6:g}M")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)  # below: never on a curve
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
 
