@@ -2,6 +2,7 @@
 results JSON + PNG (short games: horizon=400 ALE frames, one PPO iteration)."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,12 @@ def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, 
     assert main(argv) == 0
     said = capsys.readouterr().out  # a bench runs for hours: it says what each run does as it happens
     for name in ("pong-wsa-seed1", "pong-e2e-seed1"):
-        assert f"{name}: new run, to 1,024 agent steps, " in said and "; log" in said
+        assert re.search(rf"{name}: new run, to 1,024 agent steps on \d threads?\n", said), said
         assert f"{name}: step 1,024, eval" in said
         assert f"{name}: reached the budget at step 1,024" in said
     assert "scoring 2 run(s): 3 whole games each" in said
+    assert f"each run's output: {tmp_path / 'runs' / 'logs'}/<run>.log" in said
+    assert all(len(line) <= 80 for line in said.splitlines() if line.startswith("pong-")), said
     result = json.loads(out.read_text())
     assert result["game"] == "Pong" and [r["fusion"] for r in result["runs"]] == ["wsa", "e2e"]
     from wsa_robot.provenance import valid
@@ -156,4 +159,4 @@ def test_a_bench_resumed_with_one_run_left_gives_it_every_core(tmp_path, monkeyp
                                                                              "target": 18.0})
     benchmark.train_all(spec, tmp_path / "logs")
     assert "torch_threads=2" in FakeTraining.commands[-1]
-    assert "pong-wsa-seed1: new run, to 4,096 agent steps, 2 threads" in capsys.readouterr().out
+    assert "pong-wsa-seed1: new run, to 4,096 agent steps on 2 threads" in capsys.readouterr().out

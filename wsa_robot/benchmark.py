@@ -119,11 +119,12 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
     with contextlib.ExitStack() as logs:
         runs = _Runs(spec, log_dir, logs, say)
         threads = threads_each(spec.cores, len(todo))
+        if todo:  # the paths once, so each run's line fits 80 columns
+            say(f"each run's output: {log_dir}/<run>.log")
         for name, fusion, seed in todo:
             run = RunDir(spec.runs_root / name)
             begin = f"resuming at step {run.checkpoint_step() or 0:,}" if run.config_file.exists() else "new run"
-            say(f"{name}: {begin}, to {spec.steps:,} agent steps, {threads} thread{'s' * (threads > 1)}; "
-                f"log {log_dir / name}.log")
+            say(f"{name}: {begin}, to {spec.steps:,} agent steps on {threads} thread{'s' * (threads > 1)}")
             runs.start(name, fusion, seed, threads)
         try:
             return _wait(runs, spec.deadline_min, log_dir, spec, say)
@@ -159,7 +160,7 @@ class _Runs:
             proc, _, had = self.procs[name]
             if threads <= had or proc.poll() is not None:
                 continue
-            self.say(f"{name}: restarting on {threads} threads (a run finished and freed its cores)")
+            self.say(f"{name}: restarting on {threads} threads (cores freed by a finished run)")
             proc.send_signal(signal.SIGTERM)
             proc.wait()
             if proc.returncode != 0:
@@ -199,10 +200,11 @@ def _wait(runs: _Runs, deadline_min: float | None, log_dir: Path, spec: BenchSpe
             if proc.returncode != 0:
                 raise RuntimeError(f"training {name} failed (exit {proc.returncode}); see {log_dir / name}.log")
             step = RunDir(path).checkpoint_step() or 0
-            why = ("reached the target" if read_target(path) else
-                   "reached the budget" if step >= spec.steps else "stopped (a resume goes on from here)")
-            finished = finished or why != "stopped (a resume goes on from here)"
-            say(f"{name}: {why} at step {step:,}, after {_minutes(seconds[name])} in this call")
+            done = read_target(path) is not None or step >= spec.steps
+            finished = finished or done
+            why = ("reached the target" if read_target(path) else "reached the budget") if done else "stopped"
+            say(f"{name}: {why} at step {step:,} ({_minutes(seconds[name])} this call)" +
+                ("" if done else "; a resume goes on from there"))
         if deadline and time.time() > deadline:
             say(f"deadline of {deadline_min:g} min: stopping the runs still training (they checkpoint first)")
             for proc, _, _ in runs.procs.values():
