@@ -127,7 +127,7 @@ class FakeTraining:
 
 def test_the_cores_of_a_finished_run_go_to_the_runs_still_training(tmp_path, monkeypatch, capsys):
     """Two runs on 2 cores train on one thread each; when E2E stops at the target, WSA is checkpointed and
-    resumed on both threads, and its seconds in this call count both of its processes."""
+    resumed on both threads, and both runs report their seconds in this call."""
     from wsa_robot import benchmark
 
     monkeypatch.setattr(benchmark.subprocess, "Popen", FakeTraining)

@@ -106,24 +106,24 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
     cores it freed (SIGTERM: a checkpoint, then a resume with more threads). `say` gets a line per run as it
     starts, at each of its periodic evals and when it stops."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    todo: list[tuple[str, str, int]] = []
+    todo: list[tuple[str, str, int, str]] = []  # name, fusion, seed, how it begins
     for fusion in spec.fusions:
         for seed in spec.seeds:
             path = run_path(spec, fusion, seed)
-            at_target, done = read_target(path) is not None, RunDir(path).checkpoint_step() or 0
+            run, at_target = RunDir(path), read_target(path) is not None
+            done = run.checkpoint_step() or 0
             if done >= spec.steps or at_target:
                 say(f"{path.name}: done at step {done:,}" +
                     (" (stopped at the target)" if at_target else "") + "; kept as it is")
             else:
-                todo.append((path.name, fusion, seed))
+                todo.append((path.name, fusion, seed,
+                             f"resuming at step {done:,}" if run.config_file.exists() else "new run"))
     with contextlib.ExitStack() as logs:
         runs = _Runs(spec, log_dir, logs, say)
         threads = threads_each(spec.cores, len(todo))
         if todo:  # the paths once, so each run's line fits 80 columns
             say(f"each run's output: {log_dir}/<run>.log")
-        for name, fusion, seed in todo:
-            run = RunDir(spec.runs_root / name)
-            begin = f"resuming at step {run.checkpoint_step() or 0:,}" if run.config_file.exists() else "new run"
+        for name, fusion, seed, begin in todo:
             say(f"{name}: {begin}, to {spec.steps:,} agent steps on {threads} thread{'s' * (threads > 1)}")
             runs.start(name, fusion, seed, threads)
         try:
@@ -163,8 +163,7 @@ class _Runs:
             self.say(f"{name}: restarting on {threads} threads (cores freed by a finished run)")
             proc.send_signal(signal.SIGTERM)
             proc.wait()
-            if proc.returncode != 0:
-                raise RuntimeError(f"training {name} failed (exit {proc.returncode}); see {self.log_dir / name}.log")
+            _check_exit(name, proc, self.log_dir)
             self.earlier_s[name] = self.seconds(name)
             self.start(name, *self.keys[name], threads)
 
@@ -173,6 +172,11 @@ class _Runs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait()
+
+
+def _check_exit(name: str, proc: subprocess.Popen, log_dir: Path) -> None:
+    if proc.returncode != 0:
+        raise RuntimeError(f"training {name} failed (exit {proc.returncode}); see {log_dir / name}.log")
 
 
 def _wait(runs: _Runs, deadline_min: float | None, log_dir: Path, spec: BenchSpec,
@@ -197,12 +201,11 @@ def _wait(runs: _Runs, deadline_min: float | None, log_dir: Path, spec: BenchSpe
                     _stop_at_target(path, evals, proc, spec.target)
                 continue
             seconds[name] = runs.seconds(name)
-            if proc.returncode != 0:
-                raise RuntimeError(f"training {name} failed (exit {proc.returncode}); see {log_dir / name}.log")
-            step = RunDir(path).checkpoint_step() or 0
-            done = read_target(path) is not None or step >= spec.steps
+            _check_exit(name, proc, log_dir)
+            step, at_target = RunDir(path).checkpoint_step() or 0, read_target(path) is not None
+            done = at_target or step >= spec.steps
             finished = finished or done
-            why = ("reached the target" if read_target(path) else "reached the budget") if done else "stopped"
+            why = ("reached the target" if at_target else "reached the budget") if done else "stopped"
             say(f"{name}: {why} at step {step:,} ({_minutes(seconds[name])} this call)" +
                 ("" if done else "; a resume goes on from there"))
         if deadline and time.time() > deadline:
