@@ -150,3 +150,9 @@ def test_frames_can_mix_in_episodes_played_by_a_trained_run(tmp_home):
     entry = pretrain("atari/Pong", "autoencoder", frames_per_camera=64, steps=2, batch_size=8, episode_length=16,
                      out_dir=tmp_home / "assets", cache=tmp_home / "frames", agent_run=run.path, agent_fraction=1.0)
     assert "100% of episodes played by run" in entry["provenance"]
+    # a skill pretrained on a run's play gets its own name: the shipped one it would replace is kept
+    assert entry["encoder"] == "ae_atari_pong_agent" and (tmp_home / "assets" / "ae_atari_pong_agent.pt").exists()
+    assert not (tmp_home / "assets" / "ae_atari_pong.pt").exists()
+    from wsa_robot.encoders.registry import registry
+
+    assert "ae_atari_pong_agent" in registry(tmp_home / "assets")

@@ -23,6 +23,8 @@ from helpers import one_line_error
     (["eval", "no/such/run"], "does not exist"),
     (["train", "--resume", "no/such/run"], "does not exist"),
     (["pretrain", "--skill", "telepathy"], "unknown skill"),
+    (["pretrain", "--name", "My Skill"], "not a usable encoder name"),
+    (["pretrain", "--name", "r3m50"], "a built-in encoder's name"),
     (["frobnicate"], "No such command"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, in_tmp, argv, match):

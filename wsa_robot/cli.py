@@ -110,13 +110,19 @@ def pretrain(
                                          "the episodes (states a random policy never reaches)"),
     agent_fraction: float = typer.Option(0.5, "--agent-fraction", min=0.0, max=1.0,
                                          help="with --agent: the share of episodes it plays"),
+    name: Optional[str] = typer.Option(None, "--name", help="the encoder's name, as `encoders=[...]` "
+                                       "names it (default: <skill>_<task>; with --agent, <skill>_<task>_agent, "
+                                       "so the shipped one stays)"),
 ) -> None:
     """Pretrain one of the project's own encoders on frames from the task's cameras (cached in data/frames/)."""
     from wsa_robot.pretrain import pretrain as run_pretrain
 
     entry = run_pretrain(task, skill, frames_per_camera=frames, steps=steps, out_dir=out, seed=seed,
-                         agent_run=agent, agent_fraction=agent_fraction)
+                         agent_run=agent, agent_fraction=agent_fraction, name=name)
     console.print(entry)
+    tokens = "" if skill != "keypoints" else f" (and {entry['encoder']}_features, {entry['encoder']}_maps)"
+    console.print(f"registered as encoder {entry['encoder']}{tokens}: a run reads it with "
+                  f"encoders=[{entry['encoder']},...]")
 
 
 WIDE = typer.Option(False, "--wide", help="every column, however wide (for grep); default: what fits the terminal")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 from wsa_robot.assets import add_to_manifest
 from wsa_robot.encoders.checkpoint import SKILL_NAMES, save_model
+from wsa_robot.encoders.zoo import CATALOGUE
 from wsa_robot.errors import UserError
 from wsa_robot.pretrain.collect import collect_frames, labels
 from wsa_robot.pretrain.frames import split_by_episode
@@ -20,12 +22,14 @@ from wsa_robot.tasks import check_cameras, load_task
 def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, steps: int = 3000,
              cameras: list[str] | None = None, out_dir: Path | None = None, seed: int = 0,
              batch_size: int = 32, episode_length: int | None = None, cache: Path | None = None,
-             agent_run: Path | None = None, agent_fraction: float = 0.5) -> dict[str, Any]:
+             agent_run: Path | None = None, agent_fraction: float = 0.5, name: str | None = None) -> dict[str, Any]:
     """Collect frames with a random policy, train the skill, save weights + manifest entry; return the entry.
     `episode_length`: random-policy steps per episode (default: 100 for robosuite, whole games for Atari).
-    `agent_run`: a trained run of the task plays `agent_fraction` of the episodes instead."""
+    `agent_run`: a trained run of the task plays `agent_fraction` of the episodes instead.
+    `name`: the encoder's name (its weights' file stem and manifest key); see `encoder_name`."""
     if skill_name not in SKILL_NAMES:
         raise UserError(f"unknown skill {skill_name!r}; choose one of: {', '.join(SKILL_NAMES)}")
+    name = encoder_name(SKILLS[skill_name].encoder, task_name, name, agent_run is not None)
     task = load_task(task_name)
     cameras = check_cameras(task, cameras or task.cameras)
     skill = SKILLS[skill_name]
@@ -40,14 +44,16 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
     provenance = "random-policy frames" + (f" mixed with {agent_fraction:.0%} of episodes played by run "
                                             f"{agent_run}" if agent_run else "") + ", `wsa-robot pretrain`"
     return train_and_save(skill.name, frames, task.name, cameras, steps, out_dir, seed, batch_size,
-                          provenance=provenance)
+                          provenance=provenance, name=name)
 
 
 def train_and_save(skill_name: str, frames: Any, task_name: str, cameras: list[str], steps: int,
                    out_dir: Path | None = None, seed: int = 0, batch_size: int = 32, device: str = "cpu",
-                   provenance: str = "random-policy frames, `wsa-robot pretrain`") -> dict[str, Any]:
-    """Train a skill on collected Frames, save its weights and manifest entry in `out_dir` (default assets/).
-    Needs no simulator: scripts/pretrain_atari.py runs it on frames collected elsewhere."""
+                   provenance: str = "random-policy frames, `wsa-robot pretrain`",
+                   name: str | None = None) -> dict[str, Any]:
+    """Train a skill on collected Frames, save its weights and manifest entry in `out_dir` (default assets/)
+    under `name` (default: `asset_key`). Needs no simulator: scripts/pretrain_atari.py runs it on frames
+    collected elsewhere."""
     skill = SKILLS[skill_name]
     train_idx, val_idx = split_by_episode(frames.episode)
     if not len(val_idx):
@@ -55,11 +61,11 @@ def train_and_save(skill_name: str, frames: Any, task_name: str, cameras: list[s
                         "validate on; collect more frames (--frames)")
     model, metrics = train_skill(skill, frames, train_idx, val_idx, steps=steps, seed=seed, batch_size=batch_size,
                                  device=device)
-    key = asset_key(skill.encoder, task_name)
+    key = name or asset_key(skill.encoder, task_name)
     weights = (out_dir or data_dir("assets")) / f"{key}.pt"
     save_model(model, weights)
     entry = {
-        "encoder": skill.encoder if task_name == "Lift" else key, "skill": skill.name, "task": task_name,
+        "encoder": skill.encoder if task_name == "Lift" and not name else key, "skill": skill.name, "task": task_name,
         "cameras": cameras, "image_size": model.config["image_size"], "in_channels": frames.channels,
         "output_shape": list(skill_output_shape(model)),
         "frames": int(len(frames)), "train_frames": int(len(train_idx)), "val_frames": int(len(val_idx)),
@@ -73,3 +79,21 @@ def train_and_save(skill_name: str, frames: Any, task_name: str, cameras: list[s
 def asset_key(encoder: str, task_name: str) -> str:
     """`ae` + `atari/Pong` -> `ae_atari_pong`: the weights' file stem and manifest key."""
     return f"{encoder}_{task_name.lower().replace('/', '_')}"
+
+
+AGENT_SUFFIX = "_agent"  # the default name of a skill pretrained on a run's play: it never replaces the shipped one
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def encoder_name(encoder: str, task_name: str, name: str | None, with_agent: bool) -> str | None:
+    """The name a pretrained skill is saved and registered under: `name` if given (checked), else
+    `asset_key` (a retrained shipped skill replaces its file), with `_agent` added when a trained run played
+    some of the frames, so that the skill pretrained on random play stays as it is. None: the default key."""
+    if name is None:
+        return asset_key(encoder, task_name) + AGENT_SUFFIX if with_agent else None
+    if not NAME_PATTERN.fullmatch(name):
+        raise UserError(f"--name {name!r} is not a usable encoder name; use lower-case letters, digits and "
+                        "underscores, starting with a letter (e.g. stdim_atari_breakout_agent)")
+    if name in {spec.name for spec in CATALOGUE} | {"state", "sim_depth"}:
+        raise UserError(f"--name {name!r} is a built-in encoder's name; choose another")
+    return name
