@@ -35,6 +35,9 @@ def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, 
         assert row["curve"] and row["curve"][-1][0] == 1024
         assert -21 <= row["final_mean"] <= 21 and row["final_std"] >= 0
         assert row["wall_s"] > 0 and row["agent_steps_per_s"] > 0
+    wsa, e2e = result["runs"]  # what WSA read, saved beside its scores: defaults change, the file stays
+    assert wsa["wsa_scorer"] == "scaled" and wsa["context"] == "ae_atari_pong@screen" and len(wsa["encoders"]) == 4
+    assert "wsa_scorer" not in e2e and "encoders" not in e2e
     assert out.with_suffix(".png").stat().st_size > 1000
     # finished runs are kept, not retrained; --report-only scores them again
     walls = [r["wall_s"] for r in result["runs"]]

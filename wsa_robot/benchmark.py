@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 
 from wsa_robot.atomic import write_json
+from wsa_robot.config import RunConfig
 from wsa_robot.errors import UserError
 from wsa_robot.run_dir import RunDir, train_child_command
 
@@ -299,15 +300,27 @@ def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
     run = RunDir(run_path(spec, fusion, seed))
     if not run.config_file.exists():
         raise UserError(f"no run at {run.path} to report; run `wsa-robot bench` without --report-only first")
+    cfg = run.read_config()
     evals = run.read_evals()
     steps = run.checkpoint_step() or 0
     wall = read_wall(run.path)
     scores, stalled = final_scores(run.path, spec.final_episodes)
-    return {"fusion": fusion, "seed": seed, "steps": int(steps), "run": str(run.path),
+    return {"fusion": fusion, "seed": seed, "steps": int(steps), "run": str(run.path), **what_it_reads(cfg),
             "curve": [[int(r["step"]), round(float(r["mean_return"]), 2)] for r in evals],
             "final_mean": round(float(np.mean(scores)), 2), "final_std": round(float(np.std(scores)), 2),
             "episodes": len(scores), "stalled_games": stalled, "wall_s": wall, "stopped_at_target": read_target(run.path),
             "agent_steps_per_s": round(steps / wall, 1) if wall else None}
+
+
+def what_it_reads(cfg: RunConfig) -> dict:
+    """The settings that tell one fusion's runs apart where a default changed since (the Atari WSA scorer):
+    a results file keeps them beside the run's scores, as the run's config.yaml did."""
+    from wsa_robot.fusion import pixel_based
+
+    if pixel_based(cfg.fusion):
+        return {}
+    reads = {"encoders": list(cfg.encoders), "context": cfg.context, "encoder_precision": cfg.encoder_precision}
+    return reads | ({"wsa_scorer": cfg.wsa_scorer} if cfg.fusion == "wsa" else {})
 
 
 # Published final scores of the same reference PPO at 10M agent steps, as their authors report them (the
