@@ -163,3 +163,30 @@ def test_a_bench_resumed_with_one_run_left_gives_it_every_core(tmp_path, monkeyp
     benchmark.train_all(spec, tmp_path / "logs")
     assert "torch_threads=2" in FakeTraining.commands[-1]
     assert "pong-wsa-seed1: new run, to 4,096 agent steps on 2 threads" in capsys.readouterr().out
+
+
+def test_runs_of_several_bench_files_plot_together_labelled_by_scorer(tmp_path, capsys):
+    """scripts/plot_bench.py: WSA scorers trained by separate bench calls, in one plot beside E2E."""
+    import importlib.util
+
+    from wsa_robot.benchmark import run_label
+
+    spec = importlib.util.spec_from_file_location("plot_bench", Path(__file__).parents[1] / "scripts" / "plot_bench.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
+    def row(fusion, **reads):
+        return {"fusion": fusion, "seed": 1, "curve": [[100000, -20.0], [200000, -5.0]], "final_mean": -5.0,
+                "final_std": 1.0, **reads}
+
+    files = []
+    for name, runs in {"a": [row("wsa", wsa_scorer="additive"), row("e2e")], "b": [row("wsa", wsa_scorer="scaled")]}.items():
+        files.append(tmp_path / f"{name}.json")
+        files[-1].write_text(json.dumps({"game": "Pong", "target": 18, "runs": runs}))
+    assert [run_label(r) for r in script.merged(files)["runs"]] == ["WSA (additive)", "E2E", "WSA (scaled)"]
+    assert script.main([*map(str, files), "--out", str(tmp_path / "both.png")]) == 0
+    assert (tmp_path / "both.png").stat().st_size > 1000
+    other = tmp_path / "c.json"
+    other.write_text(json.dumps({"game": "Breakout", "target": None, "runs": [row("e2e")]}))
+    assert script.main([str(files[0]), str(other), "--out", str(tmp_path / "x.png")]) == 2
+    assert "different games (Breakout, Pong)" in capsys.readouterr().err

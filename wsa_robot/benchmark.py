@@ -332,6 +332,12 @@ PUBLISHED_10M = {
 }
 
 
+def run_label(row: dict) -> str:
+    """`WSA (scaled)`, `E2E`: the fusion, and the scorer where the row records one."""
+    scorer = row.get("wsa_scorer")
+    return row["fusion"].upper() + (f" ({scorer})" if scorer else "")
+
+
 def plot(result: dict, path: Path) -> Path:
     """Eval return against agent steps, one line per run; the target and the published 10M-step scores as
     horizontal lines."""
@@ -350,7 +356,7 @@ def plot(result: dict, path: Path) -> Path:
     for row in result["runs"]:
         if row["curve"]:
             steps, values = zip(*row["curve"])
-            ax.plot(steps, values, marker=".", label=f"{row['fusion'].upper()} seed {row['seed']} "
+            ax.plot(steps, values, marker=".", label=f"{run_label(row)} seed {row['seed']} "
                                                      f"(final {row['final_mean']:.1f} ± {row['final_std']:.1f})")
     ax.set(xlabel="agent steps", ylabel="eval return (whole games)", title=f"{result['game']}: WSA vs E2E")
     ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1e6:g}M")
