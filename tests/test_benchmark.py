@@ -190,3 +190,24 @@ def test_runs_of_several_bench_files_plot_together_labelled_by_scorer(tmp_path, 
     other.write_text(json.dumps({"game": "Breakout", "target": None, "runs": [row("e2e")]}))
     assert script.main([str(files[0]), str(other), "--out", str(tmp_path / "x.png")]) == 2
     assert "different games (Breakout, Pong)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("game, scores, band_drawn", [("Breakout", [2.0, 30.0], False), ("Pong", [-21.0, 19.0], True)])
+def test_the_published_band_is_drawn_unless_it_would_squeeze_the_curves(monkeypatch, tmp_path, game, scores,
+                                                                        band_drawn):
+    """Breakout's published 10M-step scores (398-415) above a 1M-step curve at 30: named in the legend, off the
+    axes, so the curves keep the plot's height; Pong's (20.4-21.0) sit on the scale and are drawn."""
+    from wsa_robot import benchmark
+    from wsa_robot.eval import plots
+
+    drawn = {}
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: drawn.setdefault("ax", fig.axes[0]))
+    row = {"fusion": "e2e", "seed": 1, "curve": [[100000, scores[0]], [200000, scores[1]]], "final_mean": scores[1],
+           "final_std": 1.0}
+    benchmark.plot({"game": game, "target": None, "runs": [row]}, tmp_path / "x.png")
+    ax = drawn["ax"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(t.startswith("published, same PPO at 10M steps") for t in legend)
+    assert any("far above this scale" in t for t in legend) == (not band_drawn)
+    top = ax.get_ylim()[1]
+    assert top >= 20.99 if band_drawn else top < 60  # Pong's band reaches 20.99; Breakout's would lift it to 415

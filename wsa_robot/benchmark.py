@@ -338,6 +338,15 @@ def run_label(row: dict) -> str:
     return row["fusion"].upper() + (f" ({scorer})" if scorer else "")
 
 
+OFF_SCALE = 3.0  # the published band is drawn unless its low end is over 3x the highest score on the plot
+
+
+def _highest(result: dict) -> float:
+    """The highest score the plot shows (curves and target), at least 1."""
+    values = [v for row in result["runs"] for _, v in row["curve"]] + [result.get("target") or 0.0]
+    return max([1.0, *values])
+
+
 def plot(result: dict, path: Path) -> Path:
     """Eval return against agent steps, one line per run; the target and the published 10M-step scores as
     horizontal lines."""
@@ -348,8 +357,11 @@ def plot(result: dict, path: Path) -> Path:
     published = PUBLISHED_10M.get(result["game"], {})
     if published:
         low, high = min(published.values()), max(published.values())
-        ax.axhspan(low, high, color="tab:green", alpha=0.15,
-                   label=f"published, same PPO at 10M steps: {low:.4g} to {high:.4g}")
+        text = f"published, same PPO at 10M steps: {low:.4g} to {high:.4g}"
+        if low <= OFF_SCALE * _highest(result):
+            ax.axhspan(low, high, color="tab:green", alpha=0.15, label=text)
+        else:  # drawn, it would squeeze a short run's curves into the bottom of the axes
+            ax.plot([], [], " ", color="none", label=text + " (far above this scale)")
     if result.get("target") is not None:
         ax.axhline(result["target"], color="grey", linestyle="--", linewidth=1,
                    label=f"target {result['target']:g} (a run stops there)")
