@@ -43,6 +43,12 @@ def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, 
     walls = [r["wall_s"] for r in result["runs"]]
     assert main(argv[:1] + ["--report-only"] + argv[1:]) == 0
     assert [r["wall_s"] for r in json.loads(out.read_text())["runs"]] == walls
+    # a bench call ended by a session stop never adds its seconds: the run's own checkpointed wall still counts
+    for row in result["runs"]:
+        (Path(row["run"]) / "bench_wall.json").unlink()
+    assert main(argv[:1] + ["--report-only"] + argv[1:]) == 0
+    walls = [r["wall_s"] for r in json.loads(out.read_text())["runs"]]
+    assert all(w > 0 for w in walls)
     capsys.readouterr()
     assert main(argv) == 0  # the same call again: both runs reached the budget, neither is resumed
     assert "pong-wsa-seed1: done at step 1,024; kept as it is" in capsys.readouterr().out

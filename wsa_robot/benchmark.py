@@ -303,7 +303,9 @@ def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
     cfg = run.read_config()
     evals = run.read_evals()
     steps = run.checkpoint_step() or 0
-    wall = read_wall(run.path)
+    # the run's own wall, saved with every checkpoint, counts a bench call that a session stop ended; the
+    # bench's sum of its calls (read_wall) lost such a call, so it is only the fallback
+    wall = max(filter(None, (run.wall_s(), read_wall(run.path))), default=None)
     scores, stalled = final_scores(run.path, spec.final_episodes)
     return {"fusion": fusion, "seed": seed, "steps": int(steps), "run": str(run.path), **what_it_reads(cfg),
             "curve": [[int(r["step"]), round(float(r["mean_return"]), 2)] for r in evals],
