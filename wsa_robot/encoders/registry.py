@@ -17,8 +17,9 @@ from wsa_robot.encoders.state import state_entry
 from wsa_robot.encoders.stdim import STDIM, STDIMEncoder
 from wsa_robot.encoders.transporter import TRANSPORTER_TOKENS, Transporter
 from wsa_robot.encoders.vos import VOS, VOSEncoder
-from wsa_robot.encoders.zoo import zoo_entries
+from wsa_robot.encoders.zoo import CATALOGUE, zoo_entries
 from wsa_robot.errors import UserError
+from wsa_robot.keys import STATE
 from wsa_robot.resources import data_dir
 
 __all__ = ["EncoderEntry", "UnknownEncoderError", "build_encoder", "registry"]
@@ -50,11 +51,20 @@ def _build_skill(meta: dict, assets: Path, suffix: str = "") -> FrozenEncoder:
     return wrap(model, name=meta["encoder"] + suffix).freeze()
 
 
+SIM_DEPTH = "sim_depth"  # the simulator's depth camera, pooled: no model
+
+
+def built_in_names() -> set[str]:
+    """The encoders that are not this project's pretrained skills: the simulator's depth, the privileged state
+    and the zoo. A skill `wsa-robot pretrain` saves may take any other name."""
+    return {SIM_DEPTH, STATE} | {spec.name for spec in CATALOGUE}
+
+
 def _sim_depth_entry() -> EncoderEntry:
     def build() -> FrozenEncoder:
         return SimDepthEncoder().freeze()
 
-    return EncoderEntry("sim_depth", "simulator", "simulator depth camera, no model",
+    return EncoderEntry(SIM_DEPTH, "simulator", "simulator depth camera, no model",
                         "depth map (metres)", (1, 8, 8), None, True, build, modality=SimDepthEncoder.modality)
 
 
@@ -64,7 +74,7 @@ def registry(assets: Path | None = None, weights_dir: str | Path | None = None,
     weights are looked for first (then $WSA_WEIGHTS_DIR, then the model's own cache); `zoo_preprocess` is how
     zoo encoders resize and crop (encoders/preprocess.py)."""
     assets = assets or data_dir("assets")
-    entries = {"sim_depth": _sim_depth_entry(), "state": state_entry(), **zoo_entries(weights_dir, zoo_preprocess)}
+    entries = {SIM_DEPTH: _sim_depth_entry(), STATE: state_entry(), **zoo_entries(weights_dir, zoo_preprocess)}
     for meta in read_manifest(assets).values():
         if meta.get("skill") in SKILL_NAMES:
             entries.update((entry.name, entry) for entry in _skill_entries(meta, assets))

@@ -9,7 +9,7 @@ from typing import Any
 
 from wsa_robot.assets import add_to_manifest
 from wsa_robot.encoders.checkpoint import SKILL_NAMES, save_model
-from wsa_robot.encoders.zoo import CATALOGUE
+from wsa_robot.encoders.registry import built_in_names
 from wsa_robot.errors import UserError
 from wsa_robot.pretrain.collect import collect_frames, labels
 from wsa_robot.pretrain.frames import split_by_episode
@@ -29,10 +29,10 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
     `name`: the encoder's name (its weights' file stem and manifest key); see `encoder_name`."""
     if skill_name not in SKILL_NAMES:
         raise UserError(f"unknown skill {skill_name!r}; choose one of: {', '.join(SKILL_NAMES)}")
-    name = encoder_name(SKILLS[skill_name].encoder, task_name, name, agent_run is not None)
+    skill = SKILLS[skill_name]
+    name = encoder_name(skill.encoder, task_name, name, agent_run is not None)
     task = load_task(task_name)
     cameras = check_cameras(task, cameras or task.cameras)
-    skill = SKILLS[skill_name]
     missing = [label for label in skill.needs if label not in labels(task)]
     if missing:
         usable = [s.name for s in SKILLS.values() if all(label in labels(task) for label in s.needs)]
@@ -94,6 +94,6 @@ def encoder_name(encoder: str, task_name: str, name: str | None, with_agent: boo
     if not NAME_PATTERN.fullmatch(name):
         raise UserError(f"--name {name!r} is not a usable encoder name; use lower-case letters, digits and "
                         "underscores, starting with a letter (e.g. stdim_atari_breakout_agent)")
-    if name in {spec.name for spec in CATALOGUE} | {"state", "sim_depth"}:
+    if name in built_in_names():
         raise UserError(f"--name {name!r} is a built-in encoder's name; choose another")
     return name
