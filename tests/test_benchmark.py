@@ -81,7 +81,9 @@ def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path, 
     assert main(argv) == 0
     assert "pong-e2e-seed1: reached the target at step" in capsys.readouterr().out
     row = json.loads(out.read_text())["runs"][0]
-    assert row["stopped_at_target"]["step"] == 1024 and row["stopped_at_target"]["target"] == -21
+    target = row["stopped_at_target"]
+    assert target["eval_step"] == 1024 and target["target"] == -21 and target["held"] and target["episodes"] == 1
+    assert row["target_checks"] == [target]
     assert 1024 <= row["steps"] < 4096
     assert main(argv) == 0
     assert json.loads(out.read_text())["runs"][0]["steps"] == row["steps"]
@@ -110,7 +112,7 @@ class FakeTraining:
 
     def __init__(self, cmd, **_):
         from wsa_robot.atomic import write_json
-        from wsa_robot.benchmark import TARGET_FILE
+        from wsa_robot.bench_target import TARGET_FILE
 
         self.cmd, self.returncode, self.polls = cmd, None, 0
         FakeTraining.commands.append(cmd)
@@ -158,13 +160,14 @@ def test_a_bench_resumed_with_one_run_left_gives_it_every_core(tmp_path, monkeyp
     """The same hand-over across calls: E2E already stopped at the target, so WSA starts on both threads."""
     from wsa_robot import benchmark
     from wsa_robot.atomic import write_json
+    from wsa_robot.bench_target import TARGET_FILE
 
     monkeypatch.setattr(benchmark.subprocess, "Popen", FakeTraining)
     monkeypatch.setattr(benchmark.time, "sleep", lambda _s: None)
     FakeTraining.commands = [["fusion=wsa"]]  # so the WSA process ends on its own
     spec = benchmark.bench_spec("atari/Pong", 4096, "1", "wsa,e2e", 1024, 1, 1, None, tmp_path, [], target=18)
     spec.cores = 2
-    write_json(benchmark.run_path(spec, "e2e", 1) / benchmark.TARGET_FILE, {"step": 1024, "mean_return": 21.0,
+    write_json(benchmark.run_path(spec, "e2e", 1) / TARGET_FILE, {"step": 1024, "mean_return": 21.0,
                                                                              "target": 18.0})
     benchmark.train_all(spec, tmp_path / "logs")
     assert "torch_threads=2" in FakeTraining.commands[-1]

@@ -4,8 +4,10 @@ seeds, as the paper's Atari comparison. Writes results/atari_<game>.json and a P
 Each (fusion, seed) is an ordinary run dir under `runs_root`, trained by `wsa-robot train` in its own process
 (the runs of one call train side by side, so they share the machine alike); a run already finished is kept and
 an unfinished one resumes. `deadline_min` stops every run still training at that time with SIGTERM (a
-checkpoint, then exit) and benchmarks what is there. `target` stops a run once a periodic eval's mean game
-score reaches it (SIGTERM: a checkpoint, then exit); the run is marked done there and never resumed. The
+checkpoint, then exit) and benchmarks what is there. `target` stops a run once its score reaches it: a periodic
+eval (a few games) that reaches it stops the run (SIGTERM: a checkpoint, then exit), and `final_episodes`
+games from that checkpoint decide; if they hold the target the run is marked done there and never resumed,
+else it resumes (bench_target.py keeps every check). The
 final score is `final_episodes` whole games (deterministic policy, real scores: no life loss, no reward
 clipping) on up to 8 envs at once, from the last checkpoint.
 """
@@ -27,6 +29,7 @@ from typing import Callable
 import numpy as np
 
 from wsa_robot.atomic import write_json
+from wsa_robot.bench_target import eval_to_check, read_checks, read_target, record_check
 from wsa_robot.config import RunConfig
 from wsa_robot.errors import UserError
 from wsa_robot.run_dir import RunDir, train_child_command
@@ -102,23 +105,27 @@ def say(line: str) -> None:
 
 def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) -> dict[str, float]:
     """Train every (fusion, seed) side by side; returns this call's training seconds per run name. Runs whose
-    checkpoint already reached the budget are left alone (a resume would add its start-up to their wall time).
-    The runs that train share the cores, and when one finishes, those still training are restarted on the
-    cores it freed (SIGTERM: a checkpoint, then a resume with more threads). `say` gets a line per run as it
-    starts, at each of its periodic evals and when it stops."""
+    checkpoint already reached the budget or the target are left alone (a resume would add its start-up to
+    their wall time). The runs that train share the cores, and when one finishes, those still training are
+    restarted on the cores it freed (SIGTERM: a checkpoint, then a resume with more threads). `say` gets a
+    line per run as it starts, at each of its periodic evals and when it stops."""
     log_dir.mkdir(parents=True, exist_ok=True)
     todo: list[tuple[str, str, int, str]] = []  # name, fusion, seed, how it begins
     for fusion in spec.fusions:
         for seed in spec.seeds:
             path = run_path(spec, fusion, seed)
-            run, at_target = RunDir(path), read_target(path) is not None
-            done = run.checkpoint_step() or 0
-            if done >= spec.steps or at_target:
-                say(f"{path.name}: done at step {done:,}" +
+            run = RunDir(path)
+            if spec.target is not None and run.checkpoint_step() is not None and read_target(path) is None:
+                # an eval at the target that a stop left unchecked (or that an older bench never checked)
+                _check_target(spec, path.name, run.read_evals(), say)
+            if _finished(spec, path.name):
+                at_target = read_target(path) is not None
+                say(f"{path.name}: done at step {run.checkpoint_step() or 0:,}" +
                     (" (stopped at the target)" if at_target else "") + "; kept as it is")
             else:
                 todo.append((path.name, fusion, seed,
-                             f"resuming at step {done:,}" if run.config_file.exists() else "new run"))
+                             f"resuming at step {run.checkpoint_step() or 0:,}" if run.config_file.exists()
+                             else "new run"))
     with contextlib.ExitStack() as logs:
         runs = _Runs(spec, log_dir, logs, say)
         threads = threads_each(spec.cores, len(todo))
@@ -133,76 +140,134 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
             runs.stop_all()  # a failed run stops the others (SIGTERM: they checkpoint first)
 
 
+def _finished(spec: BenchSpec, name: str) -> bool:
+    """The run's checkpoint reached the step budget, or a check held the target."""
+    path = spec.runs_root / name
+    return (RunDir(path).checkpoint_step() or 0) >= spec.steps or read_target(path) is not None
+
+
+@dataclass
+class _Process:
+    """One training process of a run: when it started and ended (None: still running, as far as the bench
+    stopped it), on how many threads, and whether the bench sent it SIGTERM."""
+    proc: subprocess.Popen
+    started: float
+    threads: int
+    ended: float | None = None
+    signalled: bool = False
+
+    def terminate(self) -> None:
+        if self.proc.poll() is None:
+            self.signalled = True
+            self.proc.send_signal(signal.SIGTERM)  # the run checkpoints, then exits
+
+
 class _Runs:
-    """The training processes of one bench call: name -> (process, start time, threads), and the seconds of
-    processes that ended by a hand-over of cores (a run's seconds in this call are the sum of its processes)."""
+    """The training processes of one bench call, by run name, and the seconds of the processes each run had
+    before its current one (a run's seconds in this call are the sum of its processes)."""
 
     def __init__(self, spec: BenchSpec, log_dir: Path, logs: contextlib.ExitStack,
                  say: Callable[[str], None]) -> None:
         self.spec, self.log_dir, self.logs, self.say = spec, log_dir, logs, say
-        self.procs: dict[str, tuple[subprocess.Popen, float, int]] = {}
+        self.procs: dict[str, _Process] = {}
         self.keys: dict[str, tuple[str, int]] = {}
         self.earlier_s: dict[str, float] = {}
 
     def start(self, name: str, fusion: str, seed: int, threads: int) -> None:
+        if name in self.procs:
+            self.earlier_s[name] = self.seconds(name)
         self.keys[name] = (fusion, seed)
         log = self.logs.enter_context(open(self.log_dir / f"{name}.log", "a"))
         proc = subprocess.Popen(_train_command(self.spec, fusion, seed, threads), stdout=log,
                                 stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        self.procs[name] = (proc, time.time(), threads)
+        self.procs[name] = _Process(proc, time.time(), threads)
+
+    def restart(self, name: str, threads: int) -> None:
+        self.start(name, *self.keys[name], threads)
 
     def seconds(self, name: str) -> float:
-        return self.earlier_s.get(name, 0.0) + time.time() - self.procs[name][1]
+        p = self.procs[name]
+        return self.earlier_s.get(name, 0.0) + (p.ended or time.time()) - p.started
+
+    def stop(self, name: str) -> None:
+        """SIGTERM the run's process and wait for its checkpoint; its seconds stop counting."""
+        p = self.procs[name]
+        p.terminate()
+        p.proc.wait()
+        p.ended = p.ended or time.time()
+        _check_exit(name, p, self.log_dir)
 
     def hand_over(self, running: list[str]) -> None:
-        """Restart the `running` runs with the cores shared among them alone, where that means more threads."""
+        """Restart the `running` runs with the cores shared among them alone, where that means more threads.
+        A run that reached its budget while it was being stopped is left stopped (its exit is recorded next)."""
         threads = threads_each(self.spec.cores, len(running))
         for name in running:
-            proc, _, had = self.procs[name]
-            if threads <= had or proc.poll() is not None:
+            p = self.procs[name]
+            if threads <= p.threads or p.proc.poll() is not None:
                 continue
-            self.say(f"{name}: restarting on {threads} threads (cores freed by a finished run)")
-            proc.send_signal(signal.SIGTERM)
-            proc.wait()
-            _check_exit(name, proc, self.log_dir)
-            self.earlier_s[name] = self.seconds(name)
-            self.start(name, *self.keys[name], threads)
+            self.stop(name)
+            if not _finished(self.spec, name):
+                self.say(f"{name}: restarting on {threads} threads (cores freed by a finished run)")
+                self.restart(name, threads)
 
     def stop_all(self) -> None:
-        for proc, _, _ in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait()
+        for p in self.procs.values():
+            p.terminate()
+            p.proc.wait()
 
 
-def _check_exit(name: str, proc: subprocess.Popen, log_dir: Path) -> None:
-    if proc.returncode != 0:
-        raise RuntimeError(f"training {name} failed (exit {proc.returncode}); see {log_dir / name}.log")
+def _check_exit(name: str, p: _Process, log_dir: Path) -> None:
+    """A failed run raises. A run the bench sent SIGTERM may die of it rather than checkpoint and exit 0: the
+    signal came as it was ending on its own, after its last checkpoint, and that checkpoint stands."""
+    if p.proc.returncode != 0 and not (p.signalled and p.proc.returncode == -signal.SIGTERM):
+        raise RuntimeError(f"training {name} failed (exit {p.proc.returncode}); see {log_dir / name}.log")
+
+
+def _check_target(spec: BenchSpec, name: str, evals: list[dict], say: Callable[[str], None]) -> bool:
+    """If the run's latest eval reached the target and was not checked yet, score `final_episodes` whole games
+    from its checkpoint (the run must be stopped) and keep the check; True if that held the target."""
+    path = spec.runs_root / name
+    row = eval_to_check(path, evals, spec.target)
+    if row is None:
+        return False
+    step = RunDir(path).checkpoint_step() or 0
+    say(f"{name}: eval {float(row['mean_return']):+.1f} at the target; scoring {spec.final_episodes} games "
+        f"at step {step:,}")
+    scores, stalled = final_scores(path, spec.final_episodes)
+    check = record_check(path, row, step, scores, stalled, spec.target)
+    say(f"{name}: {check['episodes']} games: {check['mean_return']:+.1f} ± {check['std']:.1f}" +
+        (", the target holds" if check["held"] else f", under {spec.target:g}; training on"))
+    return check["held"]
 
 
 def _wait(runs: _Runs, deadline_min: float | None, log_dir: Path, spec: BenchSpec,
           say: Callable[[str], None] = say) -> dict[str, float]:
-    """Seconds each run trained; at `deadline_min` every one still running gets SIGTERM (checkpoint, then stop),
-    and so does a run whose latest periodic eval reached `spec.target`."""
+    """Seconds each run trained; at `deadline_min` every one still running gets SIGTERM (checkpoint, then stop).
+    A run whose latest periodic eval reached `spec.target` is stopped and its checkpoint scored over whole
+    games (_check_target): it stays stopped if the score holds the target, else it resumes. The bench does
+    nothing else while it scores."""
     deadline = time.time() + 60 * deadline_min if deadline_min else None
     stopping = False  # past the deadline: no run is restarted
     seconds: dict[str, float] = {}
     evals_seen = {name: len(RunDir(spec.runs_root / name).read_evals()) for name in runs.procs}
     while len(seconds) < len(runs.procs):
         finished = False
-        for name, (proc, _, _) in list(runs.procs.items()):
+        for name, p in list(runs.procs.items()):
             if name in seconds:
                 continue
             path = spec.runs_root / name
-            exited = proc.poll() is not None  # before reading the evals: a run's last eval precedes its exit
+            exited = p.proc.poll() is not None  # before reading the evals: a run's last eval precedes its exit
             evals = RunDir(path).read_evals()
             evals_seen[name] = _say_new_evals(name, evals, evals_seen[name], spec.eval_episodes, say)
             if not exited:
-                if spec.target is not None and read_target(path) is None:
-                    _stop_at_target(path, evals, proc, spec.target)
+                if spec.target is not None and not stopping and eval_to_check(path, evals, spec.target):
+                    runs.stop(name)
+                    if not _check_target(spec, name, evals, say) and not _finished(spec, name):
+                        runs.restart(name, p.threads)
                 continue
+            p.ended = p.ended or time.time()
             seconds[name] = runs.seconds(name)
-            _check_exit(name, proc, log_dir)
+            _check_exit(name, p, log_dir)
             step, at_target = RunDir(path).checkpoint_step() or 0, read_target(path) is not None
             done = at_target or step >= spec.steps
             finished = finished or done
@@ -211,9 +276,8 @@ def _wait(runs: _Runs, deadline_min: float | None, log_dir: Path, spec: BenchSpe
                 ("" if done else "; a resume goes on from there"))
         if deadline and time.time() > deadline:
             say(f"deadline of {deadline_min:g} min: stopping the runs still training (they checkpoint first)")
-            for proc, _, _ in runs.procs.values():
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
+            for p in runs.procs.values():
+                p.terminate()
             deadline, stopping = None, True
         elif finished and not stopping:
             runs.hand_over([name for name in runs.procs if name not in seconds])
@@ -265,22 +329,6 @@ def final_scores(path: Path, episodes: int, n_envs: int = 8) -> tuple[list[float
         venv.close()
 
 
-TARGET_FILE = "bench_target.json"  # written when a run stopped because its periodic eval reached the target
-
-
-def read_target(path: Path) -> dict | None:
-    """{"step", "mean_return", "target"} of the eval that stopped the run at the target; None if none did."""
-    file = path / TARGET_FILE
-    return json.loads(file.read_text()) if file.exists() else None
-
-
-def _stop_at_target(path: Path, evals: list[dict], proc: subprocess.Popen, target: float) -> None:
-    if evals and float(evals[-1]["mean_return"]) >= target:
-        write_json(path / TARGET_FILE, {"step": int(evals[-1]["step"]), "mean_return": evals[-1]["mean_return"],
-                                        "target": target})
-        proc.send_signal(signal.SIGTERM)  # the run checkpoints, then exits 0
-
-
 WALL_FILE = "bench_wall.json"  # a run's training seconds over every bench call that trained it
 
 
@@ -311,6 +359,7 @@ def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
             "curve": [[int(r["step"]), round(float(r["mean_return"]), 2)] for r in evals],
             "final_mean": round(float(np.mean(scores)), 2), "final_std": round(float(np.std(scores)), 2),
             "episodes": len(scores), "stalled_games": stalled, "wall_s": wall, "stopped_at_target": read_target(run.path),
+            "target_checks": read_checks(run.path),
             "agent_steps_per_s": round(steps / wall, 1) if wall else None}
 
 

@@ -210,8 +210,10 @@ def bench(
     out: Optional[Path] = typer.Option(None, "--out", help="results JSON (default results/atari_<game>.json)"),
     report_only: bool = typer.Option(False, "--report-only", help="score the run dirs as they are; no training"),
     runs_root: Path = typer.Option(Path("runs/bench"), "--runs-root", help="where the run dirs go"),
-    target: Optional[float] = typer.Option(None, "--target", help="stop a run once a periodic eval's mean score "
-                                           "reaches this (e.g. 18 for Pong); budget or target, whichever first"),
+    target: Optional[float] = typer.Option(None, "--target", help="stop a run once its score reaches this (e.g. "
+                                           "18 for Pong): a periodic eval that reaches it is checked over "
+                                           "--final-episodes games from the checkpoint, and the run trains on "
+                                           "unless those hold it; budget or target, whichever first"),
     overrides: Optional[list[str]] = typer.Argument(None, help="key=value overrides for every run, e.g. horizon=4000"),
 ) -> None:
     """Train WSA and E2E (or any fusions) side by side on one Atari game, then write the learning curves, the

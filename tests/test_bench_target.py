@@ -1,0 +1,137 @@
+"""The bench's target: a periodic eval at the target is checked over whole games before the run stops, and a
+run that finishes while the bench stops it is not taken for a failure. Training processes are fakes here
+(tests/test_benchmark.py trains real ones)."""
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from wsa_robot import benchmark
+from wsa_robot.bench_target import CHECKS_FILE, read_checks, read_target
+
+FAKE_CHECKPOINT = "fake_checkpoint.json"  # the step a fake process "checkpointed"
+
+
+def fake_checkpoint_step(self) -> int | None:
+    file = self.path / FAKE_CHECKPOINT
+    return json.loads(file.read_text())["step"] if file.exists() else None
+
+
+class FakeTraining:
+    """A `wsa-robot train` process of run `run_dir=`. `script[fusion]` says what it does: "evals" appends one
+    eval (mean 20) a step of 1024 past its checkpoint at its second poll, then trains on until SIGTERM (a
+    checkpoint 100 steps past its eval, exit 0); "budget" exits 0 at once at the budget; "ending" is ending on
+    its own at the budget when SIGTERM comes, which kills it (-15)."""
+
+    commands: list[list[str]] = []
+    script: dict[str, str] = {}
+    budget = 4096
+
+    def __init__(self, cmd, **_):
+        FakeTraining.commands.append(cmd)
+        self.run_dir = Path(next(a for a in cmd if a.startswith("run_dir=")).split("=", 1)[1])
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.kind = self.script[next(a for a in cmd if a.startswith("fusion=")).split("=", 1)[1]]
+        self.returncode, self.polls, self.step = None, 0, fake_checkpoint_step(self) or 0
+        if self.kind == "budget":
+            self.checkpoint(self.budget)
+            self.returncode = 0
+
+    @property
+    def path(self) -> Path:
+        return self.run_dir
+
+    def checkpoint(self, step: int) -> None:
+        (self.run_dir / FAKE_CHECKPOINT).write_text(json.dumps({"step": step}))
+
+    def poll(self):
+        self.polls += 1
+        if self.kind == "evals" and self.polls == 2:
+            self.step += 1024
+            evals = self.run_dir / "evals.json"
+            rows = json.loads(evals.read_text()) if evals.exists() else []
+            evals.write_text(json.dumps(rows + [{"step": self.step, "mean_return": 20.0, "wall_s": 1.0}]))
+        return self.returncode
+
+    def send_signal(self, sig):
+        assert sig == signal.SIGTERM
+        if self.kind == "ending":
+            self.checkpoint(self.budget)
+            self.returncode = -signal.SIGTERM
+        else:
+            self.checkpoint(self.step + 100)
+            self.returncode = 0
+
+    def wait(self):
+        return self.returncode
+
+
+@pytest.fixture
+def fakes(monkeypatch):
+    monkeypatch.setattr(benchmark.subprocess, "Popen", FakeTraining)
+    monkeypatch.setattr(benchmark.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(benchmark.RunDir, "checkpoint_step", fake_checkpoint_step)
+    FakeTraining.commands = []
+    return FakeTraining
+
+
+def spec_of(tmp_path, fusions: str, target: float | None = 18, steps: int = 1_000_000):
+    spec = benchmark.bench_spec("atari/Pong", steps, "1", fusions, 1024, 5, 3, None, tmp_path, [], target=target)
+    spec.cores = 2
+    return spec
+
+
+def test_an_eval_at_the_target_stops_the_run_only_if_whole_games_from_its_checkpoint_hold_it(
+        tmp_path, fakes, monkeypatch, capsys):
+    """The first eval at 20 is luck: 3 games from the checkpoint score 10, so the run resumes; at the second
+    the games score 19, and the run stops there. Both checks are kept in the run dir."""
+    fakes.script = {"wsa": "evals"}
+    games = iter([([10.0, 11.0, 9.0], 0), ([19.0, 19.0, 19.0], 1)])
+    scored_at: list[int] = []
+    monkeypatch.setattr(benchmark, "final_scores", lambda path, n: (
+        scored_at.append(fake_checkpoint_step(benchmark.RunDir(path))), next(games))[1])
+    spec = spec_of(tmp_path, "wsa")
+    benchmark.train_all(spec, tmp_path / "logs")
+    path = benchmark.run_path(spec, "wsa", 1)
+    checks = read_checks(path)
+    assert [(c["eval_step"], c["step"], c["mean_return"], c["held"]) for c in checks] == [
+        (1024, 1124, 10.0, False), (2148, 2248, 19.0, True)]
+    assert scored_at == [1124, 2248] and len(fakes.commands) == 2
+    assert read_target(path) == checks[1] and checks[1]["stalled_games"] == 1
+    said = capsys.readouterr().out
+    assert "pong-wsa-seed1: 3 games: +10.0 ± 0.8, under 18; training on" in said
+    assert "pong-wsa-seed1: reached the target at step 2,248" in said
+    assert max(len(line) for line in said.splitlines() if line.startswith("pong-")) <= 80
+
+
+def test_a_bench_resumed_checks_an_eval_at_the_target_that_an_older_bench_stopped_on(tmp_path, fakes,
+                                                                                      monkeypatch, capsys):
+    """A run dir whose last eval is at the target but unchecked (a stop came first, or an older bench stopped
+    on the 5-game eval alone) is checked before it starts; a check that holds keeps the run as it is."""
+    fakes.script = {"wsa": "evals"}
+    monkeypatch.setattr(benchmark, "final_scores", lambda path, n: ([18.5] * n, 0))
+    spec = spec_of(tmp_path, "wsa")
+    path = benchmark.run_path(spec, "wsa", 1)
+    path.mkdir(parents=True)
+    (path / FAKE_CHECKPOINT).write_text(json.dumps({"step": 2_300_000}))
+    (path / "evals.json").write_text(json.dumps([{"step": 2_300_000, "mean_return": 18.0, "wall_s": 1.0}]))
+    assert benchmark.train_all(spec, tmp_path / "logs") == {}
+    assert fakes.commands == [] and read_target(path)["mean_return"] == 18.5
+    assert "pong-wsa-seed1: done at step 2,300,000 (stopped at the target)" in capsys.readouterr().out
+    assert benchmark.train_all(spec, tmp_path / "logs") == {}  # checked once: the check is not repeated
+    assert len(json.loads((path / CHECKS_FILE).read_text())) == 1
+
+
+def test_a_run_ending_on_its_own_as_the_bench_hands_it_more_cores_is_finished_not_failed(tmp_path, fakes,
+                                                                                          capsys):
+    """E2E ends at the budget; WSA is ending at the budget too when the bench sends it SIGTERM to restart it on
+    both cores, and dies of the signal (-15) after its last checkpoint. The bench records it as finished and
+    restarts nothing (it raised "training pong-wsa-seed1 failed (exit -15)")."""
+    fakes.script = {"wsa": "ending", "e2e": "budget"}
+    spec = spec_of(tmp_path, "wsa,e2e", target=None, steps=FakeTraining.budget)
+    seconds = benchmark.train_all(spec, tmp_path / "logs")
+    assert set(seconds) == {"pong-wsa-seed1", "pong-e2e-seed1"} and len(fakes.commands) == 2
+    said = capsys.readouterr().out
+    assert "pong-wsa-seed1: reached the budget at step 4,096" in said and "restarting" not in said
