@@ -220,3 +220,21 @@ def test_the_published_band_is_drawn_unless_it_would_squeeze_the_curves(monkeypa
     assert any("far above this scale" in t for t in legend) == (not band_drawn)
     top = ax.get_ylim()[1]
     assert top >= 20.99 if band_drawn else top < 60  # Pong's band reaches 20.99; Breakout's would lift it to 415
+
+
+def test_the_plot_shows_the_whole_game_checks_of_evals_at_the_target(monkeypatch, tmp_path):
+    """A 5-game eval at the target with a 30-game check under it: the check is drawn where it was scored, with
+    its spread, so the plot shows why the run trained on."""
+    from wsa_robot import benchmark
+    from wsa_robot.eval import plots
+
+    drawn = {}
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: drawn.setdefault("ax", fig.axes[0]))
+    check = {"eval_step": 2_300_000, "step": 2_300_184, "mean_return": 13.9, "std": 7.6, "episodes": 30}
+    row = {"fusion": "wsa", "seed": 1, "curve": [[2_200_000, 15.8], [2_300_000, 18.0]], "final_mean": 19.0,
+           "final_std": 1.0, "target_checks": [check]}
+    benchmark.plot({"game": "Pong", "target": 18, "runs": [row]}, tmp_path / "x.png")
+    ax = drawn["ax"]
+    assert "30 games where an eval hit the target" in [t.get_text() for t in ax.get_legend().get_texts()]
+    marks = [line for line in ax.get_lines() if line.get_marker() == "D"]
+    assert [(list(m.get_xdata()), list(m.get_ydata())) for m in marks] == [([2_300_184], [13.9])]

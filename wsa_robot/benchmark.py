@@ -415,12 +415,18 @@ def plot(result: dict, path: Path) -> Path:
             ax.plot([], [], " ", color="none", label=text + " (far above this scale)")
     if result.get("target") is not None:
         ax.axhline(result["target"], color="grey", linestyle="--", linewidth=1,
-                   label=f"target {result['target']:g} (a run stops there)")
+                   label=f"target {result['target']:g} (a run stops once whole games hold it)")
+    checks_named = False
     for row in result["runs"]:
         if row["curve"]:
             steps, values = zip(*row["curve"])
-            ax.plot(steps, values, marker=".", label=f"{run_label(row)} seed {row['seed']} "
-                                                     f"(final {row['final_mean']:.1f} ± {row['final_std']:.1f})")
+            line, = ax.plot(steps, values, marker=".", label=f"{run_label(row)} seed {row['seed']} "
+                                                             f"(final {row['final_mean']:.1f} ± {row['final_std']:.1f})")
+            for check in row.get("target_checks") or []:  # the whole-game score behind each eval at the target
+                ax.errorbar(check["step"], check["mean_return"], yerr=check["std"], fmt="D", markersize=5,
+                            color=line.get_color(), capsize=3,
+                            label=None if checks_named else f"{check['episodes']} games where an eval hit the target")
+                checks_named = True
     ax.set(xlabel="agent steps", ylabel="eval return (whole games)", title=f"{result['game']}: WSA vs E2E")
     ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1e6:g}M")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)  # below: never on a curve
