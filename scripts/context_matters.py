@@ -23,7 +23,7 @@ import numpy as np
 from wsa_robot.agents import load_agent
 from wsa_robot.atomic import write_json
 from wsa_robot.eval.evaluate import run_episode
-from wsa_robot.fusion import has_weights
+from wsa_robot.fusion import has_weights, reads_scorer
 from wsa_robot.pipeline import make_vec_env, plan
 from wsa_robot.provenance import provenance
 from wsa_robot.run_dir import RunDir
@@ -48,7 +48,7 @@ def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:
     keys = list(pipe.token_keys)
     return {
         "run": str(run.path), "task": cfg.task, "fusion": cfg.fusion,
-        "scorer": cfg.wsa_scorer if cfg.fusion == "wsa" else None, "context": pipe.context_key,
+        "scorer": cfg.wsa_scorer if reads_scorer(cfg.fusion) else None, "context": pipe.context_key,
         "steps_trained": run.read_state()["num_timesteps"], "episodes": episodes,
         "return": [r["return"] for r in results], "success": [r["success"] for r in results],
         "tokens": keys, "weights": weights.round(5).tolist(),

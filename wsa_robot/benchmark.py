@@ -366,12 +366,12 @@ def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
 def what_it_reads(cfg: RunConfig) -> dict:
     """The settings that tell one fusion's runs apart where a default changed since (the Atari WSA scorer):
     a results file keeps them beside the run's scores, as the run's config.yaml did."""
-    from wsa_robot.fusion import pixel_based
+    from wsa_robot.fusion import pixel_based, reads_scorer
 
     if pixel_based(cfg.fusion):
         return {}
     reads = {"encoders": list(cfg.encoders), "context": cfg.context, "encoder_precision": cfg.encoder_precision}
-    return reads | ({"wsa_scorer": cfg.wsa_scorer} if cfg.fusion == "wsa" else {})
+    return reads | ({"wsa_scorer": cfg.wsa_scorer} if reads_scorer(cfg.fusion) else {})
 
 
 # Published final scores of the same reference PPO at 10M agent steps, as their authors report them (the

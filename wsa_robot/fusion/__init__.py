@@ -34,6 +34,7 @@ class Fusion:
     context: Literal["always", "optional", "never"] = "never"
     # why its parameters depend on the number of tokens, so it cannot take a new one; None: it can grow
     fixed_tokens: str | None = None
+    scorer: bool = False  # its weights come from the shared scorer network, so it reads `wsa_scorer`
 
     @property
     def growable(self) -> bool:
@@ -41,7 +42,7 @@ class Fusion:
 
 
 FUSION_FACTS: dict[str, Fusion] = {f.name: f for f in (
-    Fusion("wsa", weights=True, context="always"),
+    Fusion("wsa", weights=True, context="always", scorer=True),
     Fusion("dpa", weights=True, context="always"),
     Fusion("lin", context="optional", fixed_tokens="fusion=lin concatenates the tokens"),
     Fusion("fix", fixed_tokens="fusion=fix concatenates one adapted vector per token"),
@@ -61,6 +62,11 @@ def can_grow(fusion: str) -> bool:
     return FUSION_FACTS[fusion].growable
 
 
+def reads_scorer(fusion: str) -> bool:
+    """Whether the fusion's weights come from the `wsa_scorer` it is given (WSA; DPA's are dot products)."""
+    return FUSION_FACTS[fusion].scorer
+
+
 def has_weights(fusion: str) -> bool:
     return FUSION_FACTS[fusion].weights
 
@@ -76,7 +82,7 @@ def extractor_kwargs(fusion: str, token_keys: list[str], context_key: str | None
     kwargs = {"token_keys": list(token_keys), "context_key": context_key}
     if not pixel_based(fusion):
         kwargs["dim"] = dim
-    if fusion == "wsa":
+    if reads_scorer(fusion):
         kwargs["scorer"] = wsa_scorer
     return EXTRACTORS[fusion], kwargs
 
