@@ -124,6 +124,20 @@ def test_a_bench_resumed_checks_an_eval_at_the_target_that_an_older_bench_stoppe
     assert len(json.loads((path / CHECKS_FILE).read_text())) == 1
 
 
+def test_an_eval_past_the_checkpoint_is_not_checked_at_start(tmp_path, fakes, monkeypatch, capsys):
+    """A kill between an eval at the target and the next checkpoint lost the eval's steps: the resume drops that
+    eval, so scoring the older checkpoint for it would record a check of an eval that never stood."""
+    fakes.script = {"wsa": "budget"}
+    monkeypatch.setattr(benchmark, "final_scores", lambda path, n: pytest.fail("scored an eval a kill lost"))
+    spec = spec_of(tmp_path, "wsa", steps=FakeTraining.budget)
+    path = benchmark.run_path(spec, "wsa", 1)
+    path.mkdir(parents=True)
+    (path / FAKE_CHECKPOINT).write_text(json.dumps({"step": 2048}))
+    (path / "evals.json").write_text(json.dumps([{"step": 3072, "mean_return": 19.0, "wall_s": 1.0}]))
+    benchmark.train_all(spec, tmp_path / "logs")
+    assert read_checks(path) == [] and len(fakes.commands) == 1
+
+
 def test_a_run_ending_on_its_own_as_the_bench_hands_it_more_cores_is_finished_not_failed(tmp_path, fakes,
                                                                                           capsys):
     """E2E ends at the budget; WSA is ending at the budget too when the bench sends it SIGTERM to restart it on

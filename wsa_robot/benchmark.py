@@ -115,9 +115,11 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
         for seed in spec.seeds:
             path = run_path(spec, fusion, seed)
             run = RunDir(path)
-            if spec.target is not None and run.checkpoint_step() is not None and read_target(path) is None:
-                # an eval at the target that a stop left unchecked (or that an older bench never checked)
-                _check_target(spec, path.name, run.read_evals(), say)
+            step = run.checkpoint_step()
+            if spec.target is not None and step is not None and read_target(path) is None:
+                # an eval at the target that a stop left unchecked (or that an older bench never checked); evals
+                # past the checkpoint do not count: a kill lost their steps, and the resume drops them
+                _check_target(spec, path.name, [r for r in run.read_evals() if r["step"] <= step], say)
             if _finished(spec, path.name):
                 at_target = read_target(path) is not None
                 say(f"{path.name}: done at step {run.checkpoint_step() or 0:,}" +
