@@ -69,9 +69,11 @@ def test_report_only_without_runs_says_what_to_do(capsys, tmp_path):
     one_line_error(capsys, ["bench", "--report-only", "--runs-root", str(tmp_path)], "without --report-only first")
 
 
-def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path, capsys):
+def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path, capsys, monkeypatch):
     """--target: the bench stops a run whose periodic eval reaches the score (any Pong score reaches -21), the
-    results say where, and a second call leaves it alone although it is short of the step budget."""
+    results say where, and a second call leaves it alone although it is short of the step budget; its final
+    score is the check's games (the same deterministic games), not scored again."""
+    from wsa_robot import benchmark
     from wsa_robot.cli import main
 
     out = tmp_path / "pong.json"
@@ -84,9 +86,11 @@ def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path, 
     target = row["stopped_at_target"]
     assert target["eval_step"] == 1024 and target["target"] == -21 and target["held"] and target["episodes"] == 1
     assert row["target_checks"] == [target]
-    assert 1024 <= row["steps"] < 4096
+    assert 1024 <= row["steps"] < 4096 and row["final_mean"] == target["mean_return"]
+    monkeypatch.setattr(benchmark, "final_scores", lambda *_: pytest.fail("scored the checked games again"))
     assert main(argv) == 0
-    assert json.loads(out.read_text())["runs"][0]["steps"] == row["steps"]
+    again = json.loads(out.read_text())["runs"][0]
+    assert again["steps"] == row["steps"] and again["final_mean"] == row["final_mean"]
 
 
 def test_a_run_killed_before_its_first_checkpoint_resumes_rather_than_restarting_into_its_own_dir(tmp_path):

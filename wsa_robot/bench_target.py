@@ -45,8 +45,18 @@ def record_check(path: Path, row: dict, step: int, scores: list[float], stalled:
     mean = float(np.mean(scores))
     check = {"eval_step": int(row["step"]), "eval_mean": float(row["mean_return"]), "step": int(step),
              "mean_return": round(mean, 2), "std": round(float(np.std(scores)), 2), "episodes": len(scores),
-             "stalled_games": int(stalled), "target": target, "held": mean >= target}
+             "stalled_games": int(stalled), "target": target, "held": mean >= target,
+             "scores": [round(float(x), 2) for x in scores]}
     write_json(path / CHECKS_FILE, read_checks(path) + [check])
     if check["held"]:
         write_json(path / TARGET_FILE, check)
     return check
+
+
+def held_scores(path: Path, step: int, episodes: int) -> tuple[list[float], int] | None:
+    """The game scores and stalled count of the check that stopped the run at the target, if it scored the
+    checkpoint at `step` over `episodes` games (the final score would replay the same deterministic games)."""
+    held = read_target(path)
+    if held is None or "scores" not in held or held["step"] != step or len(held["scores"]) != episodes:
+        return None
+    return list(held["scores"]), int(held["stalled_games"])

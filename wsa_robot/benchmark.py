@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 
 from wsa_robot.atomic import write_json
-from wsa_robot.bench_target import eval_to_check, read_checks, read_target, record_check
+from wsa_robot.bench_target import eval_to_check, held_scores, read_checks, read_target, record_check
 from wsa_robot.config import RunConfig
 from wsa_robot.errors import UserError
 from wsa_robot.run_dir import RunDir, train_child_command
@@ -356,7 +356,7 @@ def run_result(spec: BenchSpec, fusion: str, seed: int) -> dict:
     # the run's own wall, saved with every checkpoint, counts a bench call that a session stop ended; the
     # bench's sum of its calls (read_wall) lost such a call, so it is only the fallback
     wall = max(filter(None, (run.wall_s(), read_wall(run.path))), default=None)
-    scores, stalled = final_scores(run.path, spec.final_episodes)
+    scores, stalled = held_scores(run.path, steps, spec.final_episodes) or final_scores(run.path, spec.final_episodes)
     return {"fusion": fusion, "seed": seed, "steps": int(steps), "run": str(run.path), **what_it_reads(cfg),
             "curve": [[int(r["step"]), round(float(r["mean_return"]), 2)] for r in evals],
             "final_mean": round(float(np.mean(scores)), 2), "final_std": round(float(np.std(scores)), 2),
