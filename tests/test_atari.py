@@ -4,6 +4,7 @@ and pretraining on Atari frames (tiny budgets, a temporary assets folder)."""
 from pathlib import Path
 
 import cv2
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -187,12 +188,17 @@ def test_pretrained_atari_autoencoder_drives_a_wsa_run(tmp_home):
 
 
 def test_an_eval_game_with_no_progress_ends_and_says_it_stalled():
-    """A policy that never presses FIRE: after Breakout's first life is lost nothing happens again. The eval game
-    ends `stall_steps` agent steps later, marked stalled, its score so far reported by the Monitor."""
-    from wsa_robot.envs.atari import make_atari_env
+    """Breakout with nobody to press FIRE (StallLimit over the bare game): after the first life is lost nothing
+    happens again. The game ends `steps` agent steps later, marked stalled, its score so far reported by the
+    Monitor."""
+    from gymnasium.wrappers import AtariPreprocessing
+    from stable_baselines3.common.monitor import Monitor
 
-    env = make_atari_env(load_task("atari/Breakout"), training=False, seed=0, stall_steps=200)
-    env.reset()
+    from wsa_robot.envs.atari import StallLimit
+
+    env = Monitor(StallLimit(AtariPreprocessing(gym.make("ALE/Breakout-v5", frameskip=1), noop_max=0), 200))
+    env.reset(seed=0)
+    env.step(1)  # FIRE: the first ball
     for step in range(5000):
         _, _, terminated, truncated, info = env.step(0)  # NOOP forever
         if terminated or truncated:
@@ -202,8 +208,24 @@ def test_an_eval_game_with_no_progress_ends_and_says_it_stalled():
     env.close()
 
 
+def test_an_eval_game_of_a_policy_that_never_presses_fire_plays_every_life():
+    """Training ends an episode at a lost life and its reset presses FIRE, so a trained Breakout agent may never
+    have learnt to relaunch the ball. Its eval game presses FIRE after a lost life as training does: a NOOP
+    policy loses all 5 lives and the game ends over, not stalled."""
+    from wsa_robot.envs.atari import make_atari_env
+
+    env = make_atari_env(load_task("atari/Breakout"), training=False, seed=0, stall_steps=200)
+    env.reset()
+    for _ in range(5000):
+        _, _, terminated, truncated, info = env.step(0)  # NOOP forever
+        if terminated or truncated:
+            break
+    assert terminated and not info.get("stalled") and env.unwrapped.ale.lives() == 0 and "episode" in info
+    env.close()
+
+
 def test_a_game_that_scores_is_never_cut_and_training_envs_have_no_stall_limit():
-    from wsa_robot.envs.atari import StallLimit, make_atari_env
+    from wsa_robot.envs.atari import RelaunchAfterLostLife, StallLimit, make_atari_env
 
     env = make_atari_env(load_task("atari/Pong"), training=False, seed=0, stall_steps=200)
     env.reset()
@@ -219,7 +241,8 @@ def test_a_game_that_scores_is_never_cut_and_training_envs_have_no_stall_limit()
         while hasattr(e, "env"):
             yield e
             e = e.env
-    assert not any(isinstance(w, StallLimit) for w in wrappers(atari("Breakout", training=True)))
+    assert not any(isinstance(w, (StallLimit, RelaunchAfterLostLife))  # training relaunches at its reset
+                   for w in wrappers(atari("Breakout", training=True)))
 
 
 

@@ -3,7 +3,8 @@
 The reference setup (the paper's code used stable-baselines3's `make_atari_env`): ALE with no built-in frame
 skip, gymnasium's AtariPreprocessing (84x84 grey, max over the last 2 of 4 repeated frames, up to 30 no-ops at
 reset), FIRE at reset for the games that wait for it, a stack of 4 frames. For training only, a lost life ends
-the episode and rewards are clipped to their sign; eval envs play whole games and report real scores.
+the episode and rewards are clipped to their sign; eval envs play whole games and report real scores, and press
+FIRE after a lost life as training's reset does (RelaunchAfterLostLife).
 
 The stack is channel-last, uint8 [84, 84, 4], oldest frame first: the FrozenEncoder contract (uint8
 [B, H, W, C]) holds, and SB3 transposes it to [4, 84, 84] for NatureCNN (VecTransposeImage) as it does for RGB.
@@ -80,9 +81,39 @@ def make_atari_env(task: TaskSpec, image_size: int = 84, training: bool = False,
         env = ClipRewardEnv(EpisodicLifeEnv(env))
     meanings = env.unwrapped.get_action_meanings()
     if len(meanings) >= 3 and meanings[1] == "FIRE":
+        if not training:
+            env = RelaunchAfterLostLife(env)
         env = FireResetEnv(env)
     env = ScreenObservation(FrameStackObservation(env, STACK))
     return SeededOnce(env, seed)
+
+
+class RelaunchAfterLostLife(gym.Wrapper):
+    """Eval envs of games with FIRE: after a lost life, the steps a training env takes there (EpisodicLifeEnv
+    ends the episode, its reset steps NOOP, FireResetEnv's steps FIRE then action 2). A policy trained that way
+    never had to relaunch the ball itself; without this its eval game stalls after its first lost life."""
+
+    RELAUNCH = (0, 1, 2)  # NOOP, FIRE, action 2: the steps in SB3's EpisodicLifeEnv.reset, FireResetEnv.reset
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self.lives = 0
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        self.lives = self.unwrapped.ale.lives()
+        return obs, info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if 0 < self.unwrapped.ale.lives() < self.lives:
+            for relaunch in self.RELAUNCH:
+                if terminated or truncated:
+                    break
+                obs, more, terminated, truncated, info = self.env.step(relaunch)
+                reward += more
+        self.lives = self.unwrapped.ale.lives()
+        return obs, reward, terminated, truncated, info
 
 
 class SeededOnce(gym.Wrapper):
