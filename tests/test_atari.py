@@ -145,6 +145,24 @@ def test_ppo_e2e_learns_through_the_pipeline():
         venv.close()
 
 
+def test_a_run_stopped_during_its_last_eval_runs_that_eval_when_resumed(tmp_path):
+    """SIGTERM during the eval at the step budget: the checkpoint at the budget is saved, the eval row is not.
+    A resume has no steps left to train, yet must run the eval, or the run's curve lacks its end (the bench
+    resumes such a run for that)."""
+    from wsa_robot.atomic import write_json
+    from wsa_robot.run_dir import RunDir
+    from wsa_robot.train import train
+
+    cfg = load_config(["task=atari/Pong", "fusion=e2e", "n_envs=2", "device=cpu", "total_steps=128",
+                       "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "eval_every=64",
+                       "eval_episodes=1", "horizon=200"])
+    run = train(cfg, RunDir(tmp_path / "run"), progress=False)
+    assert [r["step"] for r in run.read_evals()] == [64, 128]
+    write_json(run.evals_file, run.read_evals()[:1])  # the stop cut off the eval at 128
+    train(cfg, run, resume=True, progress=False)
+    assert [r["step"] for r in run.read_evals()] == [64, 128] and run.checkpoint_step() == 128
+
+
 def test_an_rgb_encoder_on_the_screen_stack_is_a_user_error():
     from wsa_robot.pipeline import make_vec_env, plan
 

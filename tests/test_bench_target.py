@@ -22,8 +22,10 @@ def fake_checkpoint_step(self) -> int | None:
 class FakeTraining:
     """A `wsa-robot train` process of run `run_dir=`. `script[fusion]` says what it does: "evals" appends one
     eval (mean 20) a step of 1024 past its checkpoint at its second poll, then trains on until SIGTERM (a
-    checkpoint 100 steps past its eval, exit 0); "budget" exits 0 at once at the budget; "ending" is ending on
-    its own at the budget when SIGTERM comes, which kills it (-15)."""
+    checkpoint 100 steps past its eval, exit 0); "budget" exits 0 at once at the budget, its last eval done;
+    "ending" is ending on its own at the budget when SIGTERM comes, which kills it (-15); "last eval" is in its
+    eval at the budget when SIGTERM comes (a checkpoint at the budget, no eval row, exit 0), and resumed there
+    it runs that eval and exits 0."""
 
     commands: list[list[str]] = []
     script: dict[str, str] = {}
@@ -35,7 +37,8 @@ class FakeTraining:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.kind = self.script[next(a for a in cmd if a.startswith("fusion=")).split("=", 1)[1]]
         self.returncode, self.polls, self.step = None, 0, fake_checkpoint_step(self) or 0
-        if self.kind == "budget":
+        if self.kind == "budget" or (self.kind == "last eval" and self.step == self.budget):
+            self.evaluated(self.budget)
             self.checkpoint(self.budget)
             self.returncode = 0
 
@@ -46,20 +49,27 @@ class FakeTraining:
     def checkpoint(self, step: int) -> None:
         (self.run_dir / FAKE_CHECKPOINT).write_text(json.dumps({"step": step}))
 
+    def evaluated(self, step: int, mean: float = 20.0) -> None:
+        evals = self.run_dir / "evals.json"
+        rows = json.loads(evals.read_text()) if evals.exists() else []
+        evals.write_text(json.dumps(rows + [{"step": step, "mean_return": mean, "wall_s": 1.0}]))
+
     def poll(self):
         self.polls += 1
         if self.kind == "evals" and self.polls == 2:
             self.step += 1024
-            evals = self.run_dir / "evals.json"
-            rows = json.loads(evals.read_text()) if evals.exists() else []
-            evals.write_text(json.dumps(rows + [{"step": self.step, "mean_return": 20.0, "wall_s": 1.0}]))
+            self.evaluated(self.step)
         return self.returncode
 
     def send_signal(self, sig):
         assert sig == signal.SIGTERM
         if self.kind == "ending":
+            self.evaluated(self.budget)
             self.checkpoint(self.budget)
             self.returncode = -signal.SIGTERM
+        elif self.kind == "last eval":
+            self.checkpoint(self.budget)
+            self.returncode = 0
         else:
             self.checkpoint(self.step + 100)
             self.returncode = 0
@@ -149,3 +159,18 @@ def test_a_run_ending_on_its_own_as_the_bench_hands_it_more_cores_is_finished_no
     assert set(seconds) == {"pong-wsa-seed1", "pong-e2e-seed1"} and len(fakes.commands) == 2
     said = capsys.readouterr().out
     assert "pong-wsa-seed1: reached the budget at step 4,096" in said and "restarting" not in said
+
+
+def test_a_run_stopped_in_its_last_eval_as_the_bench_hands_it_more_cores_is_resumed_for_that_eval(
+        tmp_path, fakes, capsys):
+    """E2E ends at the budget; WSA is in its eval at the budget when the bench sends it SIGTERM to restart it on
+    both cores: its checkpoint is at the budget, its last eval is not. The bench resumes it, and the resume runs
+    that eval (the bench took it for finished, and its curve ended an eval short)."""
+    fakes.script = {"wsa": "last eval", "e2e": "budget"}
+    spec = spec_of(tmp_path, "wsa,e2e", target=None, steps=FakeTraining.budget)
+    benchmark.train_all(spec, tmp_path / "logs")
+    path = benchmark.run_path(spec, "wsa", 1)
+    assert len(fakes.commands) == 3 and benchmark.RunDir(path).read_evals()[-1]["step"] == FakeTraining.budget
+    said = capsys.readouterr().out
+    assert "pong-wsa-seed1: restarting on 2 threads" in said and "pong-wsa-seed1: step 4,096, eval" in said
+    assert "pong-wsa-seed1: reached the budget at step 4,096" in said

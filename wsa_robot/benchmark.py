@@ -143,9 +143,11 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
 
 
 def _finished(spec: BenchSpec, name: str) -> bool:
-    """The run's checkpoint reached the step budget, or a check held the target."""
-    path = spec.runs_root / name
-    return (RunDir(path).checkpoint_step() or 0) >= spec.steps or read_target(path) is not None
+    """The run's checkpoint reached the step budget with its last eval (a stop during that eval leaves it owed,
+    and a resume runs it), or a check held the target."""
+    run = RunDir(spec.runs_root / name)
+    at_budget = (run.checkpoint_step() or 0) >= spec.steps and not run.eval_owed(spec.eval_every)
+    return at_budget or read_target(run.path) is not None
 
 
 @dataclass

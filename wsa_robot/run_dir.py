@@ -125,6 +125,14 @@ class RunDir:
     def append_eval(self, row: dict) -> None:
         write_json(self.evals_file, self.read_evals() + [row])
 
+    def eval_owed(self, every: int, step: int | None = None) -> bool:
+        """A periodic eval fell due by `step` (default: the checkpoint's) and has no row: a stop cut it off. At the
+        step budget too: SIGTERM during the last eval leaves a finished run whose curve lacks its end."""
+        step = self.checkpoint_step() if step is None else step
+        due = step // every * every if every and step else 0
+        evals = self.read_evals()
+        return due > 0 and (not evals or evals[-1]["step"] < due)
+
     def drop_evals_after(self, step: int) -> None:
         """Forget evals of steps past the checkpoint a run resumes from: a kill lost those steps."""
         evals = self.read_evals()

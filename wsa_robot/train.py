@@ -97,8 +97,9 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
         fault: NonFiniteError | None = None
         interrupted = False
         try:
-            if remaining > 0:
-                model.learn(remaining, callback=CallbackList(callbacks), reset_num_timesteps=False,
+            # at the budget with an eval a stop cut off: learn(0) runs that eval only (EvalCallback)
+            if remaining > 0 or (evals is not None and run.eval_owed(cfg.eval_every, model.num_timesteps)):
+                model.learn(max(remaining, 0), callback=CallbackList(callbacks), reset_num_timesteps=False,
                             tb_log_name="tb", log_interval=ALGO_FACTS[cfg.algo].log_interval)
             check_parameters(model)  # the last update ran after the last callback
         except KeyboardInterrupt:

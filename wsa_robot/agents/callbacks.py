@@ -115,11 +115,11 @@ class EvalCallback(BaseCallback):
             self.logger.record("eval/success_rate", row["success_rate"])
 
     def _on_training_start(self) -> None:
-        """On a resume at an eval step whose eval a stop cut off (the checkpoint is saved first), run it now,
-        so the curve has no hole where the run was stopped."""
+        """On a resume past an eval that a stop cut off (the checkpoint is saved first), run it now, so the curve
+        has no hole where the run was stopped."""
         previous = self.run.read_evals()
         self.last = previous[-1] if previous else None
-        if self.num_timesteps and self._due() and (self.last is None or self.last["step"] < self.num_timesteps):
+        if self.run.eval_owed(self.every, self.num_timesteps):
             self._evaluate()
 
 
