@@ -127,3 +127,13 @@ def test_backend_is_chosen_before_mujoco_is_imported_in_every_process(tmp_path, 
     backends = dict(zip(imports[::2], imports[1::2]))  # pid -> MUJOCO_GL when that process imported mujoco
     assert len(backends) == (3 if how == "cli" else 1), backends
     assert "unset" not in backends.values(), backends
+
+
+def test_wide_listings_in_a_pipe_keep_every_column_whole(tmp_path):
+    """`--wide` is for grep: piped (80 columns), a row wider than that keeps every cell whole. rich clamped the
+    width to the pipe's 80 and dropped the status and source columns and cut the path."""
+    weights = tmp_path / ("a_folder_name_long_enough_to_push_the_row_past_eighty_columns" * 2)
+    out = run_as_user(["weights", "list", "--wide", "--dir", str(weights)], tmp_path, 120)
+    row = next(line for line in out.splitlines() if line.startswith("r3m18 "))
+    assert "missing" in row and "drive.google.com" in row and str(weights / "r3m_18") in row
+    assert "facebook/dinov2-small, patch grid" in run_as_user(["encoders", "--wide"], tmp_path, 120)

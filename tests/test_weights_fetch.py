@@ -295,10 +295,9 @@ def test_hub_fetch_offline_or_unreachable_names_hub_id_and_folder(server, tmp_pa
         fetch("depth_anything_s", tmp_path / "w")  # the local server has no such repository: 404
 
 
-def test_weights_list_and_unknown_names(r3m_server, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "250")
+def test_weights_list_and_unknown_names(r3m_server, tmp_path, capsys):
     fetch("r3m18", tmp_path / "w")
-    assert main(["weights", "list", "--dir", str(tmp_path / "w")]) == 0
+    assert main(["weights", "list", "--wide", "--dir", str(tmp_path / "w")]) == 0  # --wide: the path column too
     out = capsys.readouterr().out
     for name in sources.SOURCES:
         assert name in out

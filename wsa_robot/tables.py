@@ -96,5 +96,9 @@ def natural_width(console: Console, renderable: RenderableType) -> int:
 
 
 def print_wide(console: Console, renderable: RenderableType) -> None:
-    """Print at the renderable's natural width, wider than the terminal if need be (`--wide`, for grep)."""
-    console.print(renderable, width=max(console.width, natural_width(console, renderable)), soft_wrap=False)
+    """Print at the renderable's natural width, wider than the terminal if need be (`--wide`, for grep). On a
+    console of that width: rich clamps `print(width=...)` to the console's own (80 columns in a pipe)."""
+    width = max(console.width, natural_width(console, renderable))
+    wide = Console(file=console.file, width=width, color_system=console.color_system,
+                   force_terminal=console.is_terminal, soft_wrap=False)
+    wide.print(renderable)
