@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -18,11 +19,19 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = sorted((ROOT / "results").rglob("*.json"))
 
 
+def test_the_command_is_the_processs_whole_command_line():
+    """What a reader needs to rerun it: the interpreter, its options and every argument, quoted as a shell would."""
+    code = "import sys; from wsa_robot.provenance import provenance; print(provenance()['command'])"
+    argv = [sys.executable, "-u", "-c", code, "--steps", "5", "name=a b"]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.strip() == shlex.join(argv)
+
+
 def test_the_block_holds_date_commit_command_machine_load_and_versions():
     block = provenance()
     assert valid(block) == [] and set(REQUIRED) <= set(block)
     assert re.fullmatch(r"[0-9a-f]{40}", block["commit"]) and isinstance(block["dirty"], bool)
-    assert "pytest" in block["command"] and block["machine"]["cores"] == os.cpu_count()
+    assert block["machine"]["cores"] == os.cpu_count()
     assert block["machine"]["cpu"] and len(block["load_avg_start"]) == 3
     import torch
 

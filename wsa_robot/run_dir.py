@@ -19,6 +19,13 @@ from wsa_robot.run_files import broken, read_rows, read_state
 RUNS_ROOT = Path("runs")
 
 
+def eval_owed(evals: list[dict], step: int | None, every: int) -> bool:
+    """A periodic eval (every `every` steps) fell due by `step` and has no row in `evals`: a stop cut it off.
+    At the step budget too: SIGTERM during the last eval leaves a finished run whose curve lacks its end."""
+    due = step // every * every if every and step else 0
+    return due > 0 and (not evals or evals[-1]["step"] < due)
+
+
 @dataclass(frozen=True)
 class RunDir:
     path: Path
@@ -126,12 +133,8 @@ class RunDir:
         write_json(self.evals_file, self.read_evals() + [row])
 
     def eval_owed(self, every: int, step: int | None = None) -> bool:
-        """A periodic eval fell due by `step` (default: the checkpoint's) and has no row: a stop cut it off. At the
-        step budget too: SIGTERM during the last eval leaves a finished run whose curve lacks its end."""
-        step = self.checkpoint_step() if step is None else step
-        due = step // every * every if every and step else 0
-        evals = self.read_evals()
-        return due > 0 and (not evals or evals[-1]["step"] < due)
+        """eval_owed for this run's evals, at `step` (default: the checkpoint's)."""
+        return eval_owed(self.read_evals(), self.checkpoint_step() if step is None else step, every)
 
     def drop_evals_after(self, step: int) -> None:
         """Forget evals of steps past the checkpoint a run resumes from: a kill lost those steps."""

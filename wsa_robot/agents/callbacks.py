@@ -16,7 +16,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from wsa_robot.agents.acting import rollout_weights
 from wsa_robot.errors import NonFiniteError  # defined there so the CLI catches it without importing torch
-from wsa_robot.run_dir import RunDir
+from wsa_robot.run_dir import RunDir, eval_owed
 
 
 def short(token: str) -> str:
@@ -119,7 +119,7 @@ class EvalCallback(BaseCallback):
         has no hole where the run was stopped."""
         previous = self.run.read_evals()
         self.last = previous[-1] if previous else None
-        if self.run.eval_owed(self.every, self.num_timesteps):
+        if eval_owed(previous, self.num_timesteps, self.every):
             self._evaluate()
 
 
