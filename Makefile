@@ -30,8 +30,9 @@ train: setup
 eval: setup
 	$(BIN)/wsa-robot eval --render $(ARGS)
 
+# One worker per core (at most 4), a test file per worker at a time: module fixtures build once.
 test: setup
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile --durations 10 $(ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
