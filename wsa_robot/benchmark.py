@@ -146,7 +146,8 @@ def _finished(spec: BenchSpec, name: str) -> bool:
     """The run's checkpoint reached the step budget with its last eval (a stop during that eval leaves it owed,
     and a resume runs it), or a check held the target."""
     run = RunDir(spec.runs_root / name)
-    at_budget = (run.checkpoint_step() or 0) >= spec.steps and not run.eval_owed(spec.eval_every)
+    step = run.checkpoint_step() or 0  # one read of the checkpoint's zip
+    at_budget = step >= spec.steps and not run.eval_owed(spec.eval_every, step)
     return at_budget or read_target(run.path) is not None
 
 

@@ -132,9 +132,9 @@ class RunDir:
     def append_eval(self, row: dict) -> None:
         write_json(self.evals_file, self.read_evals() + [row])
 
-    def eval_owed(self, every: int, step: int | None = None) -> bool:
-        """eval_owed for this run's evals, at `step` (default: the checkpoint's)."""
-        return eval_owed(self.read_evals(), self.checkpoint_step() if step is None else step, every)
+    def eval_owed(self, every: int, step: int) -> bool:
+        """eval_owed for this run's evals, at `step`."""
+        return eval_owed(self.read_evals(), step, every)
 
     def drop_evals_after(self, step: int) -> None:
         """Forget evals of steps past the checkpoint a run resumes from: a kill lost those steps."""
