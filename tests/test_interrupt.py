@@ -88,3 +88,33 @@ def test_closing_envs_whose_worker_is_gone_does_not_fail():
     venv.processes[0].join()
     close_envs(venv)
     assert not venv.processes[0].is_alive()
+
+
+SIGTERM_DURING_SAVE = """
+import os, signal, sys
+from wsa_robot.cli import main
+from wsa_robot.run_dir import RunDir
+save = RunDir.save_checkpoint
+def save_under_sigterm(self, *args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return save(self, *args, **kwargs)
+RunDir.save_checkpoint = save_under_sigterm
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_while_a_stopped_run_saves_its_checkpoint_does_not_cut_it_short(tmp_path):
+    """Ctrl-C to a bench reaches its runs and the bench, which then sends SIGTERM to every run to stop it: a run
+    already saving its checkpoint must finish the save. Here every save meets a SIGTERM: the first one stops
+    the run at a periodic checkpoint (as any SIGTERM does), the second comes during the checkpoint of the stop.
+    Before, that one killed the run (exit -15) and its steps since the last checkpoint were lost."""
+    run = tmp_path / "run"
+    args = ["train", "task=atari/Pong", "fusion=e2e", "n_envs=2", "total_steps=100000", "ppo.n_steps=64",
+            "ppo.batch_size=64", "ppo.n_epochs=1", "eval_every=0", "checkpoint_every=128", f"run_dir={run}",
+            "--no-progress"]
+    proc = subprocess.run([sys.executable, "-c", SIGTERM_DURING_SAVE, *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    step = int(out[out.index("stopped at step"):].split()[3])
+    assert step >= 128 and RunDir(run).checkpoint_step() == step, out

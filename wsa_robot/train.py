@@ -111,11 +111,16 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
             if fault is None:
                 raise
         finally:
-            if bar:
-                bar.stop(erase=interrupted)  # before any message: a live line would be redrawn around it
-            signal.signal(signal.SIGTERM, previous)
-            if fault is None:
-                run.save_checkpoint(model, wall_s=wall())
+            # SIGTERM now would cut this checkpoint short: a bench stopping its runs after Ctrl-C already
+            # stopped this one sends it, and so may a scheduler; the run ends once the checkpoint is saved
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            try:
+                if bar:
+                    bar.stop(erase=interrupted)  # before any message: a live line would be redrawn around it
+                if fault is None:
+                    run.save_checkpoint(model, wall_s=wall())
+            finally:
+                signal.signal(signal.SIGTERM, previous)
         if fault is not None:
             raise _fault(fault, run) from None
         if interrupted:
