@@ -2,8 +2,13 @@
 run that finishes while the bench stops it is not taken for a failure. Training processes are fakes here
 (tests/test_benchmark.py trains real ones)."""
 
+import contextlib
 import json
+import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -174,3 +179,60 @@ def test_a_run_stopped_in_its_last_eval_as_the_bench_hands_it_more_cores_is_resu
     said = capsys.readouterr().out
     assert "pong-wsa-seed1: restarting on 2 threads" in said and "pong-wsa-seed1: step 4,096, eval" in said
     assert "pong-wsa-seed1: reached the budget at step 4,096" in said
+
+
+BENCH_WITH_FAKE_RUNS = """
+import json, sys
+from pathlib import Path
+from wsa_robot import benchmark
+from wsa_robot.cli import main
+
+RUN = '''
+import json, os, pathlib, signal, sys, time
+run = pathlib.Path(sys.argv[1])
+run.mkdir(parents=True, exist_ok=True)
+def checkpoint(*_):
+    time.sleep(0.5)  # a checkpoint takes a while
+    (run / "fake_checkpoint.json").write_text(json.dumps({"step": 100}))
+    sys.exit(0)
+signal.signal(signal.SIGTERM, checkpoint)
+(run / "started").write_text(str(os.getpid()))
+while True:
+    time.sleep(0.05)
+'''
+benchmark._train_command = lambda spec, fusion, seed, threads=1: [
+    sys.executable, "-c", RUN, str(benchmark.run_path(spec, fusion, seed))]
+benchmark.RunDir.checkpoint_step = lambda self: (
+    json.loads((self.path / "fake_checkpoint.json").read_text())["step"]
+    if (self.path / "fake_checkpoint.json").exists() else None)
+root = Path(sys.argv[1])
+sys.exit(main(["bench", "--steps", "1000", "--runs-root", str(root), "--out", str(root / "out.json")]))
+"""
+
+
+def test_sigterm_to_the_bench_alone_stops_its_runs_with_a_checkpoint_first(tmp_path):
+    """`kill BENCH_PID` (a user, a scheduler, a session's end) reaches the bench and not its runs. The bench
+    must stop them (SIGTERM: each saves a checkpoint), wait for that, say where each stopped and exit as Ctrl-C
+    does. Before, it died at once and its runs trained on as orphans."""
+    proc = subprocess.Popen([sys.executable, "-c", BENCH_WITH_FAKE_RUNS, str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    runs = [tmp_path / "pong-wsa-seed1", tmp_path / "pong-e2e-seed1"]
+    try:
+        end = time.time() + 120
+        while time.time() < end and not all((r / "started").exists() for r in runs) and proc.poll() is None:
+            time.sleep(0.1)
+        assert proc.poll() is None, proc.communicate()[0]
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=60)[0]
+        assert proc.returncode == 130, out
+        for run in runs:  # saved before the bench exited, not after
+            assert json.loads((run / FAKE_CHECKPOINT).read_text())["step"] == 100, out
+            assert f"{run.name}: stopped at step 100" in out
+        assert "the same command resumes the runs from there" in out and "Traceback" not in out
+    finally:
+        for run in runs:
+            if (run / "started").exists():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int((run / "started").read_text()), signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()

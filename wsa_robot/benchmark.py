@@ -7,7 +7,8 @@ an unfinished one resumes. `deadline_min` stops every run still training at that
 checkpoint, then exit) and benchmarks what is there. `target` stops a run once its score reaches it: a periodic
 eval (a few games) that reaches it stops the run (SIGTERM: a checkpoint, then exit), and `final_episodes`
 games from that checkpoint decide; if they hold the target the run is marked done there and never resumed,
-else it resumes (bench_target.py keeps every check). The
+else it resumes (bench_target.py keeps every check). Ctrl-C or SIGTERM to the bench stops every run with a
+checkpoint first, and the same command resumes them; a run never outlives its bench (even one killed). The
 final score is `final_episodes` whole games (deterministic policy, real scores: no life loss, no reward
 clipping) on up to 8 envs at once, from the last checkpoint.
 """
@@ -33,6 +34,7 @@ from wsa_robot.bench_target import eval_to_check, held_scores, read_checks, read
 from wsa_robot.config import RunConfig
 from wsa_robot.errors import UserError
 from wsa_robot.run_dir import RunDir, train_child_command
+from wsa_robot.stopping import die_with_parent, sigterm_as_ctrl_c
 
 
 @dataclass
@@ -128,7 +130,7 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
                 todo.append((path.name, fusion, seed,
                              f"resuming at step {run.checkpoint_step() or 0:,}" if run.config_file.exists()
                              else "new run"))
-    with contextlib.ExitStack() as logs:
+    with contextlib.ExitStack() as logs, sigterm_as_ctrl_c():
         runs = _Runs(spec, log_dir, logs, say)
         threads = threads_each(spec.cores, len(todo))
         if todo:  # the paths once, so each run's line fits 80 columns
@@ -138,6 +140,12 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
             runs.start(name, fusion, seed, threads)
         try:
             return _wait(runs, spec.deadline_min, log_dir, spec, say)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM to the bench alone: the runs checkpoint, then it stops
+            runs.stop_all()
+            for name in runs.procs:
+                say(f"{name}: stopped at step {RunDir(spec.runs_root / name).checkpoint_step() or 0:,}")
+            say("the same command resumes the runs from there")
+            raise
         finally:
             runs.stop_all()  # a failed run stops the others (SIGTERM: they checkpoint first)
 
@@ -184,7 +192,8 @@ class _Runs:
         self.keys[name] = (fusion, seed)
         log = self.logs.enter_context(open(self.log_dir / f"{name}.log", "a"))
         proc = subprocess.Popen(_train_command(self.spec, fusion, seed, threads), stdout=log,
-                                stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                preexec_fn=die_with_parent)
         self.procs[name] = _Process(proc, time.time(), threads)
 
     def restart(self, name: str, threads: int) -> None:

@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
 
     choose_gl_backend()  # before any command imports mujoco; env subprocesses and a local Ray inherit it
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)  # typer turns Ctrl-C into a returned 130, not an exception
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except typer.Exit as e:
         return e.exit_code
-    return 0
+    return code if isinstance(code, int) else 0  # a command returns None
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from wsa_robot.errors import UserError
 from wsa_robot.keys import STATE
 from wsa_robot.run_dir import RunDir, train_child_command
 from wsa_robot.run_files import read_yaml_mapping
+from wsa_robot.stopping import die_with_parent, sigterm_as_ctrl_c
 
 TARGET = 0.8  # the success rate whose first crossing is reported (steps_to_0.8)
 # keys that say how a run is scheduled and measured, not what learns: a run is "default" if all others match
@@ -128,14 +128,6 @@ def is_default(cfg: RunConfig) -> bool:
     return not changed_settings(load_config([f"task={cfg.task}"]), cfg)
 
 
-def _die_with_parent() -> None:
-    """The child gets SIGTERM (checkpoint, then exit) if this process dies, even by SIGKILL (Linux)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def train_command(run: LearnRun, path: Path, steps: int, eval_every: int, eval_episodes: int,
                   common: list[str]) -> list[str]:
     """`wsa-robot train` for a new run, or `--resume` for one already started (its own config, the budget),
@@ -164,14 +156,7 @@ def train_plan(plan: Plan, runs_root: Path, steps: int, eval_every: int, eval_ep
     runs_root.mkdir(parents=True, exist_ok=True)
     logs = runs_root / "logs"
     logs.mkdir(exist_ok=True)
-    terminated = []
-
-    def on_term(signum, frame):
-        terminated.append(signum)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, on_term)
-    try:
+    with sigterm_as_ctrl_c() as terminated:
         for run in plan.runs:
             path = runs_root / run.name
             done = RunDir(path).checkpoint_step()
@@ -181,7 +166,7 @@ def train_plan(plan: Plan, runs_root: Path, steps: int, eval_every: int, eval_ep
             command = train_command(run, path, steps, eval_every, eval_episodes, common)
             log(f"{run.name}: {'resuming at ' + str(done) if done else 'starting'}; log {logs / run.name}.log")
             with open(logs / f"{run.name}.log", "a") as out:
-                proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+                proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
                 try:
                     code = proc.wait()
@@ -195,8 +180,6 @@ def train_plan(plan: Plan, runs_root: Path, steps: int, eval_every: int, eval_ep
                 raise Stopped(f"{run.name} failed (exit {code}); see {logs / run.name}.log")
             if reached < steps:
                 raise Stopped(f"{run.name} stopped at step {reached}; run the same command again to resume")
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def steps_to(curve: list[dict], target: float = TARGET) -> tuple[int | None, float | None]:

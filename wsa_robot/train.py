@@ -23,11 +23,7 @@ from wsa_robot.pipeline import Pipeline, close_envs, make_vec_env, plan
 from wsa_robot.resume import resume_agent, say
 from wsa_robot.run_dir import RunDir
 from wsa_robot.spec import resolve
-
-
-
-def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: checkpoint, then stop
-    raise KeyboardInterrupt
+from wsa_robot.stopping import raise_interrupt
 
 
 def _fault(error: NonFiniteError, run: RunDir) -> NonFiniteError:
@@ -93,7 +89,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
         bar = ProgressCallback(cfg.total_steps, weights, evals, console=console()) if progress else None
         callbacks += [bar] if bar else []
         remaining = cfg.total_steps - model.num_timesteps
-        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+        previous = signal.signal(signal.SIGTERM, raise_interrupt)  # checkpoint, then stop
         fault: NonFiniteError | None = None
         interrupted = False
         try:
