@@ -117,19 +117,18 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
         for seed in spec.seeds:
             path = run_path(spec, fusion, seed)
             run = RunDir(path)
-            step = run.checkpoint_step()
-            if spec.target is not None and step is not None and read_target(path) is None:
+            saved = run.checkpoint_step()
+            if spec.target is not None and saved is not None and read_target(path) is None:
                 # an eval at the target that a stop left unchecked (or that an older bench never checked); evals
                 # past the checkpoint do not count: a kill lost their steps, and the resume drops them
-                _check_target(spec, path.name, [r for r in run.read_evals() if r["step"] <= step], say)
-            if _finished(spec, path.name):
-                at_target = read_target(path) is not None
-                say(f"{path.name}: done at step {run.checkpoint_step() or 0:,}" +
-                    (" (stopped at the target)" if at_target else "") + "; kept as it is")
+                _check_target(spec, path.name, [r for r in run.read_evals() if r["step"] <= saved], say)
+            step, at_target, finished = _progress(spec, path.name)
+            if finished:
+                say(f"{path.name}: done at step {step:,}" + (" (stopped at the target)" if at_target else "") +
+                    "; kept as it is")
             else:
                 todo.append((path.name, fusion, seed,
-                             f"resuming at step {run.checkpoint_step() or 0:,}" if run.config_file.exists()
-                             else "new run"))
+                             f"resuming at step {step:,}" if run.config_file.exists() else "new run"))
     with contextlib.ExitStack() as logs, sigterm_as_ctrl_c():
         runs = _Runs(spec, log_dir, logs, say)
         threads = threads_each(spec.cores, len(todo))
@@ -150,13 +149,17 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
             runs.stop_all()  # a failed run stops the others (SIGTERM: they checkpoint first)
 
 
-def _finished(spec: BenchSpec, name: str) -> bool:
-    """The run's checkpoint reached the step budget with its last eval (a stop during that eval leaves it owed,
-    and a resume runs it), or a check held the target."""
+def _progress(spec: BenchSpec, name: str) -> tuple[int, bool, bool]:
+    """The run's checkpoint step, whether a check held the target, and whether the run is finished: at the
+    target, or at the step budget with its last eval (a stop during that eval leaves it owed; a resume runs it)."""
     run = RunDir(spec.runs_root / name)
     step = run.checkpoint_step() or 0  # one read of the checkpoint's zip
-    at_budget = step >= spec.steps and not run.eval_owed(spec.eval_every, step)
-    return at_budget or read_target(run.path) is not None
+    at_target = read_target(run.path) is not None
+    return step, at_target, at_target or (step >= spec.steps and not run.eval_owed(spec.eval_every, step))
+
+
+def _finished(spec: BenchSpec, name: str) -> bool:
+    return _progress(spec, name)[2]
 
 
 @dataclass
@@ -282,8 +285,7 @@ def _wait(runs: _Runs, deadline_min: float | None, log_dir: Path, spec: BenchSpe
             p.ended = p.ended or time.time()
             seconds[name] = runs.seconds(name)
             _check_exit(name, p, log_dir)
-            step, at_target = RunDir(path).checkpoint_step() or 0, read_target(path) is not None
-            done = at_target or step >= spec.steps
+            step, at_target, done = _progress(spec, name)
             finished = finished or done
             why = ("reached the target" if at_target else "reached the budget") if done else "stopped"
             say(f"{name}: {why} at step {step:,} ({_minutes(seconds[name])} this call)" +
