@@ -210,25 +210,19 @@ sys.exit(main(["bench", "--steps", "1000", "--runs-root", str(root), "--out", st
 """
 
 
-def test_sigterm_to_the_bench_alone_stops_its_runs_with_a_checkpoint_first(tmp_path):
-    """`kill BENCH_PID` (a user, a scheduler, a session's end) reaches the bench and not its runs. The bench
-    must stop them (SIGTERM: each saves a checkpoint), wait for that, say where each stopped and exit as Ctrl-C
-    does. Before, it died at once and its runs trained on as orphans."""
-    proc = subprocess.Popen([sys.executable, "-c", BENCH_WITH_FAKE_RUNS, str(tmp_path)], stdout=subprocess.PIPE,
+@contextlib.contextmanager
+def bench_with_fake_runs(root: Path):
+    """A `wsa-robot bench` process whose two runs are fakes that save a checkpoint (step 100) on SIGTERM;
+    yields it and the run dirs once both runs started. Whatever is left running is killed after."""
+    proc = subprocess.Popen([sys.executable, "-c", BENCH_WITH_FAKE_RUNS, str(root)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    runs = [tmp_path / "pong-wsa-seed1", tmp_path / "pong-e2e-seed1"]
+    runs = [root / "pong-wsa-seed1", root / "pong-e2e-seed1"]
     try:
         end = time.time() + 120
         while time.time() < end and not all((r / "started").exists() for r in runs) and proc.poll() is None:
             time.sleep(0.1)
         assert proc.poll() is None, proc.communicate()[0]
-        proc.send_signal(signal.SIGTERM)
-        out = proc.communicate(timeout=60)[0]
-        assert proc.returncode == 130, out
-        for run in runs:  # saved before the bench exited, not after
-            assert json.loads((run / FAKE_CHECKPOINT).read_text())["step"] == 100, out
-            assert f"{run.name}: stopped at step 100" in out
-        assert "the same command resumes the runs from there" in out and "Traceback" not in out
+        yield proc, runs
     finally:
         for run in runs:
             if (run / "started").exists():
@@ -236,6 +230,45 @@ def test_sigterm_to_the_bench_alone_stops_its_runs_with_a_checkpoint_first(tmp_p
                     os.kill(int((run / "started").read_text()), signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
+
+
+def test_sigterm_to_the_bench_alone_stops_its_runs_with_a_checkpoint_first(tmp_path):
+    """`kill BENCH_PID` (a user, a scheduler, a session's end) reaches the bench and not its runs. The bench
+    must stop them (SIGTERM: each saves a checkpoint), wait for that, say where each stopped and exit as Ctrl-C
+    does. Before, it died at once and its runs trained on as orphans."""
+    with bench_with_fake_runs(tmp_path) as (proc, runs):
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=60)[0]
+        assert proc.returncode == 130, out
+        for run in runs:  # saved before the bench exited, not after
+            assert json.loads((run / FAKE_CHECKPOINT).read_text())["step"] == 100, out
+            assert f"{run.name}: stopped at step 100" in out
+        assert "the same command resumes the runs from there" in out and "Traceback" not in out
+
+
+def test_runs_of_a_bench_killed_outright_checkpoint_and_stop(tmp_path):
+    """SIGKILL gives the bench no say: the kernel sends its runs SIGTERM as it dies (a checkpoint, then exit)."""
+    with bench_with_fake_runs(tmp_path) as (proc, runs):
+        proc.kill()
+        proc.wait(timeout=10)
+        end = time.time() + 30
+        while time.time() < end and not all((r / FAKE_CHECKPOINT).exists() for r in runs):
+            time.sleep(0.1)
+        for run in runs:
+            assert json.loads((run / FAKE_CHECKPOINT).read_text())["step"] == 100
+            pid = int((run / "started").read_text())
+            assert wait_until_gone(pid, 10), f"{run.name} (pid {pid}) outlived its bench"
+
+
+def wait_until_gone(pid: int, seconds: float) -> bool:
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_a_run_the_deadline_stops_in_its_last_eval_is_not_reported_as_finished(tmp_path, fakes, capsys):
