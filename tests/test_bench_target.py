@@ -273,14 +273,15 @@ def wait_until_gone(pid: int, seconds: float) -> bool:
 
 def test_a_run_the_deadline_stops_in_its_last_eval_is_not_reported_as_finished(tmp_path, fakes, capsys):
     """The deadline's SIGTERM comes during the eval at the budget: the checkpoint is at the budget, the eval
-    row is not. The bench says the run stopped and a resume goes on (the next call resumes it for that eval);
+    row is not. The bench says the run stopped and can be resumed (the next call resumes it for that eval);
     it said "reached the budget", while deciding otherwise when resuming."""
     fakes.script = {"wsa": "last eval"}
     spec = spec_of(tmp_path, "wsa", target=None, steps=FakeTraining.budget)
     spec.deadline_min = 1e-9
     benchmark.train_all(spec, tmp_path / "logs")
     said = capsys.readouterr().out
-    assert "pong-wsa-seed1: stopped at step 4,096" in said and "a resume goes on from there" in said, said
+    assert "pong-wsa-seed1: stopped at step 4,096" in said and "this call); resumable" in said, said
+    assert max(len(line) for line in said.splitlines() if line.startswith("pong-")) <= 80
     assert "reached the budget" not in said
     benchmark.train_all(spec, tmp_path / "logs")
     assert len(fakes.commands) == 2 and "pong-wsa-seed1: reached the budget at step 4,096" in capsys.readouterr().out

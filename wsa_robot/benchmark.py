@@ -289,7 +289,7 @@ def _wait(runs: _Runs, deadline_min: float | None, log_dir: Path, spec: BenchSpe
             finished = finished or done
             why = ("reached the target" if at_target else "reached the budget") if done else "stopped"
             say(f"{name}: {why} at step {step:,} ({_minutes(seconds[name])} this call)" +
-                ("" if done else "; a resume goes on from there"))
+                ("" if done else "; resumable"))  # 80 columns with any game's name
         if deadline and time.time() > deadline:
             say(f"deadline of {deadline_min:g} min: stopping the runs still training (they checkpoint first)")
             for p in runs.procs.values():
