@@ -163,6 +163,38 @@ def test_a_run_stopped_during_its_last_eval_runs_that_eval_when_resumed(tmp_path
     assert [r["step"] for r in run.read_evals()] == [64, 128] and run.checkpoint_step() == 128
 
 
+def test_a_ppo_run_stopped_mid_rollout_counts_the_steps_it_learned_from_and_ends_at_its_budget(tmp_path,
+                                                                                            monkeypatch, capsys):
+    """Rollouts of 128 steps (2 envs x 64); a stop comes at step 160, in the second rollout, right after a
+    periodic checkpoint. PPO never learns from a rollout cut short, and a resume collects a new one: the
+    checkpoint says 128, and the resume ends at the budget of 256. Before, it said 160, and the resume ran a
+    whole rollout from there to 288: a run overshot its budget, and its step count grew with each stop."""
+    from wsa_robot.run_dir import RunDir
+    from wsa_robot.train import train
+
+    cfg = load_config(["task=atari/Pong", "fusion=e2e", "n_envs=2", "device=cpu", "total_steps=256",
+                       "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "eval_every=0",
+                       "checkpoint_every=160", "horizon=200"])
+    save = RunDir.save_checkpoint
+    saved: list[int] = []
+
+    def save_then_stop(self, model, *args, **kwargs):
+        save(self, model, *args, **kwargs)
+        saved.append(self.checkpoint_step())
+        if len(saved) == 1:
+            assert model.num_timesteps == 160  # the model trains on from where it is
+            raise KeyboardInterrupt  # Ctrl-C right after the periodic checkpoint
+
+    monkeypatch.setattr(RunDir, "save_checkpoint", save_then_stop)
+    run = train(cfg, RunDir(tmp_path / "run"), progress=False)
+    assert saved == [128, 128] and run.checkpoint_step() == 128
+    said = " ".join(capsys.readouterr().out.split())
+    assert "stopped at step 128 of 256" in said and "(the 32 steps of the unfinished rollout are not learned" in said
+    monkeypatch.undo()
+    train(cfg, run, resume=True, progress=False)
+    assert run.checkpoint_step() == 256
+
+
 def test_an_rgb_encoder_on_the_screen_stack_is_a_user_error():
     from wsa_robot.pipeline import make_vec_env, plan
 

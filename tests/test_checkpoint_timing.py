@@ -12,8 +12,8 @@ class FakeRun:
     def __init__(self) -> None:
         self.saved_at_steps: list[int] = []
 
-    def save_checkpoint(self, model, wall_s: float) -> None:
-        self.saved_at_steps.append(model.num_timesteps)
+    def save_checkpoint(self, model, wall_s: float, steps: int) -> None:
+        self.saved_at_steps.append(steps)
 
 
 def drive(every: int, minutes: float, seconds_per_step: float, steps: int) -> list[int]:

@@ -81,15 +81,22 @@ class RunDir:
         self.read_events()
         self.checkpoint_step()
 
-    def save_checkpoint(self, model: Any, with_replay: bool = True, wall_s: float | None = None) -> None:
+    def save_checkpoint(self, model: Any, with_replay: bool = True, wall_s: float | None = None,
+                        steps: int | None = None) -> None:
         """Replay buffer, then model, then state.json: each renamed into place whole. `wall_s`: training wall
-        time so far, over every resume (state.json keeps it for `wsa-robot runs` and the next resume)."""
+        time so far, over every resume (state.json keeps it for `wsa-robot runs` and the next resume). `steps`:
+        the step count to save, when it is not the model's (PPO mid-rollout: callbacks.CheckpointCallback)."""
         if with_replay and hasattr(model, "replay_buffer") and model.replay_buffer is not None:
             with atomic_path(self.replay_file) as tmp, open(tmp, "wb") as f:
                 save_replay(model.replay_buffer, f)
-        with atomic_path(self.model_file) as tmp, open(tmp, "wb") as f:
-            model.save(f)
-        state = {"num_timesteps": int(model.num_timesteps), "saved_at": time.time()}
+        live_steps = model.num_timesteps
+        model.num_timesteps = live_steps if steps is None else steps
+        try:
+            with atomic_path(self.model_file) as tmp, open(tmp, "wb") as f:
+                model.save(f)
+        finally:
+            model.num_timesteps = live_steps  # periodic checkpoints: training goes on
+        state = {"num_timesteps": int(live_steps if steps is None else steps), "saved_at": time.time()}
         write_json(self.state_file, state if wall_s is None else {**state, "wall_s": round(wall_s, 1)})
 
     def checked_model_file(self) -> Path:

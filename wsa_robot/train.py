@@ -114,14 +114,16 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
                 if bar:
                     bar.stop(erase=interrupted)  # before any message: a live line would be redrawn around it
                 if fault is None:
-                    run.save_checkpoint(model, wall_s=wall())
+                    checkpoints.save()
             finally:
                 signal.signal(signal.SIGTERM, previous)
         if fault is not None:
             raise _fault(fault, run) from None
         if interrupted:
-            say(f"stopped at step {model.num_timesteps} of {cfg.total_steps} and saved in {run.path}; "
-                f"resume with: wsa-robot train --resume {run.path}")
+            dropped = model.num_timesteps - checkpoints.learned_steps()
+            say(f"stopped at step {checkpoints.learned_steps()} of {cfg.total_steps} and saved in {run.path}" +
+                (f" (the {dropped} steps of the unfinished rollout are not learned from)" if dropped else "") +
+                f"; resume with: wsa-robot train --resume {run.path}")
         else:
             say(f"run saved in {run.path} at step {model.num_timesteps}")
     finally:

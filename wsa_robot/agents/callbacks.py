@@ -13,6 +13,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
 from wsa_robot.agents.acting import rollout_weights
 from wsa_robot.errors import NonFiniteError  # defined there so the CLI catches it without importing torch
@@ -67,24 +68,45 @@ class EventsCallback(BaseCallback):
 
 class CheckpointCallback(BaseCallback):
     """Every `every` steps, and whenever `minutes` of wall time passed since the last save (0: either off;
-    train() still saves when it ends, interrupted or not). The wall-clock bound is for slow runs (pixel SAC
-    at 3 steps/s takes an hour for 10k steps): a hard kill, which no handler sees, loses at most `minutes`."""
+    train() still saves when it ends, interrupted or not, through `save`). The wall-clock bound is for slow
+    runs (pixel SAC at 3 steps/s takes an hour for 10k steps): a hard kill, which no handler sees, loses at
+    most `minutes`.
+
+    PPO learns from whole rollouts, and a resume collects a new one: the steps of a rollout cut short were
+    never learned from. A checkpoint saved during one (a periodic save, a stop) counts the steps up to where
+    that rollout began, which is where its weights are from; else a run resumed mid-rollout overshot its
+    budget by up to a rollout, and a run's steps grew with how often it was stopped."""
 
     def __init__(self, run: RunDir, every: int, wall: Callable[[], float], minutes: float = 0.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.run, self.every, self.wall, self.minutes, self.clock = run, every, wall, minutes, clock
         self.saved_at = clock()
+        self.rollout_began: int | None = None  # the step an on-policy rollout being collected began at
 
     def _on_training_start(self) -> None:
+        self.saved_at = self.clock()
+
+    def _on_rollout_start(self) -> None:
+        if isinstance(self.model, OnPolicyAlgorithm):
+            self.rollout_began = self.num_timesteps
+
+    def _on_rollout_end(self) -> None:
+        self.rollout_began = None
+
+    def learned_steps(self) -> int:
+        """The step count a checkpoint saved now gets (the model's, but for a PPO rollout cut short)."""
+        return self.model.num_timesteps if self.rollout_began is None else self.rollout_began
+
+    def save(self) -> None:
+        self.run.save_checkpoint(self.model, wall_s=self.wall(), steps=self.learned_steps())
         self.saved_at = self.clock()
 
     def _on_step(self) -> bool:
         due_steps = self.every and self.num_timesteps % self.every < self.training_env.num_envs
         due_time = self.minutes and self.clock() - self.saved_at >= self.minutes * 60
         if due_steps or due_time:
-            self.run.save_checkpoint(self.model, wall_s=self.wall())
-            self.saved_at = self.clock()
+            self.save()
         return True
 
 
