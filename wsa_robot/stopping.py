@@ -5,6 +5,7 @@ the command that started it."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import signal
 import sys
 from typing import Iterator
@@ -36,6 +37,4 @@ def die_with_parent() -> None:
     """For a child's preexec_fn: it gets SIGTERM (checkpoint, then exit) if its parent dies, even by SIGKILL
     (Linux)."""
     if sys.platform.startswith("linux"):
-        import ctypes
-
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG

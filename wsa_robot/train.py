@@ -114,14 +114,15 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
                 if bar:
                     bar.stop(erase=interrupted)  # before any message: a live line would be redrawn around it
                 if fault is None:
-                    checkpoints.save()
+                    checkpoints.save(model)
             finally:
                 signal.signal(signal.SIGTERM, previous)
         if fault is not None:
             raise _fault(fault, run) from None
         if interrupted:
-            dropped = model.num_timesteps - checkpoints.learned_steps()
-            say(f"stopped at step {checkpoints.learned_steps()} of {cfg.total_steps} and saved in {run.path}" +
+            learned = checkpoints.learned_steps(model)
+            dropped = model.num_timesteps - learned
+            say(f"stopped at step {learned} of {cfg.total_steps} and saved in {run.path}" +
                 (f" (the {dropped} steps of the unfinished rollout are not learned from)" if dropped else "") +
                 f"; resume with: wsa-robot train --resume {run.path}")
         else:

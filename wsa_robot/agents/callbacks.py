@@ -94,19 +94,20 @@ class CheckpointCallback(BaseCallback):
     def _on_rollout_end(self) -> None:
         self.rollout_began = None
 
-    def learned_steps(self) -> int:
-        """The step count a checkpoint saved now gets (the model's, but for a PPO rollout cut short)."""
-        return self.model.num_timesteps if self.rollout_began is None else self.rollout_began
+    def learned_steps(self, model) -> int:
+        """The step count a checkpoint of `model` saved now gets (its own, but for a PPO rollout cut short).
+        `model` is passed: a resume with no step left to train never gives this callback one."""
+        return model.num_timesteps if self.rollout_began is None else self.rollout_began
 
-    def save(self) -> None:
-        self.run.save_checkpoint(self.model, wall_s=self.wall(), steps=self.learned_steps())
+    def save(self, model) -> None:
+        self.run.save_checkpoint(model, wall_s=self.wall(), steps=self.learned_steps(model))
         self.saved_at = self.clock()
 
     def _on_step(self) -> bool:
         due_steps = self.every and self.num_timesteps % self.every < self.training_env.num_envs
         due_time = self.minutes and self.clock() - self.saved_at >= self.minutes * 60
         if due_steps or due_time:
-            self.save()
+            self.save(self.model)
         return True
 
 
