@@ -90,13 +90,14 @@ class RunDir:
             with atomic_path(self.replay_file) as tmp, open(tmp, "wb") as f:
                 save_replay(model.replay_buffer, f)
         live_steps = model.num_timesteps
-        model.num_timesteps = live_steps if steps is None else steps
+        saved_steps = live_steps if steps is None else steps
+        model.num_timesteps = saved_steps
         try:
             with atomic_path(self.model_file) as tmp, open(tmp, "wb") as f:
                 model.save(f)
         finally:
             model.num_timesteps = live_steps  # periodic checkpoints: training goes on
-        state = {"num_timesteps": int(live_steps if steps is None else steps), "saved_at": time.time()}
+        state = {"num_timesteps": int(saved_steps), "saved_at": time.time()}
         write_json(self.state_file, state if wall_s is None else {**state, "wall_s": round(wall_s, 1)})
 
     def checked_model_file(self) -> Path:

@@ -11,11 +11,6 @@ import sys
 from typing import Iterator
 
 
-def raise_interrupt(signum, frame) -> None:
-    """A SIGTERM handler: stop as Ctrl-C stops (KeyboardInterrupt)."""
-    raise KeyboardInterrupt
-
-
 @contextlib.contextmanager
 def sigterm_as_ctrl_c() -> Iterator[list[int]]:
     """Inside the block SIGTERM raises KeyboardInterrupt; the list yielded gets the signal's number, so a caller

@@ -23,7 +23,7 @@ from wsa_robot.pipeline import Pipeline, close_envs, make_vec_env, plan
 from wsa_robot.resume import resume_agent, say
 from wsa_robot.run_dir import RunDir
 from wsa_robot.spec import resolve
-from wsa_robot.stopping import raise_interrupt
+from wsa_robot.stopping import sigterm_as_ctrl_c
 
 
 def _fault(error: NonFiniteError, run: RunDir) -> NonFiniteError:
@@ -89,34 +89,31 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
         bar = ProgressCallback(cfg.total_steps, weights, evals, console=console()) if progress else None
         callbacks += [bar] if bar else []
         remaining = cfg.total_steps - model.num_timesteps
-        previous = signal.signal(signal.SIGTERM, raise_interrupt)  # checkpoint, then stop
         fault: NonFiniteError | None = None
         interrupted = False
-        try:
-            # at the budget with an eval a stop cut off: learn(0) runs that eval only (EvalCallback)
-            if remaining > 0 or (evals is not None and run.eval_owed(cfg.eval_every, model.num_timesteps)):
-                model.learn(max(remaining, 0), callback=CallbackList(callbacks), reset_num_timesteps=False,
-                            tb_log_name="tb", log_interval=ALGO_FACTS[cfg.algo].log_interval)
-            check_parameters(model)  # the last update ran after the last callback
-        except KeyboardInterrupt:
-            interrupted = True
-        except NonFiniteError as e:
-            fault = e
-        except Exception:  # e.g. torch's Normal refusing NaN action means: weights gone NaN inside an update
-            fault = _nonfinite_parameters(model)
-            if fault is None:
-                raise
-        finally:
-            # SIGTERM now would cut this checkpoint short: a bench stopping its runs after Ctrl-C already
-            # stopped this one sends it, and so may a scheduler; the run ends once the checkpoint is saved
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        with sigterm_as_ctrl_c():  # checkpoint, then stop
             try:
+                # at the budget with an eval a stop cut off: learn(0) runs that eval only (EvalCallback)
+                if remaining > 0 or (evals is not None and run.eval_owed(cfg.eval_every, model.num_timesteps)):
+                    model.learn(max(remaining, 0), callback=CallbackList(callbacks), reset_num_timesteps=False,
+                                tb_log_name="tb", log_interval=ALGO_FACTS[cfg.algo].log_interval)
+                check_parameters(model)  # the last update ran after the last callback
+            except KeyboardInterrupt:
+                interrupted = True
+            except NonFiniteError as e:
+                fault = e
+            except Exception:  # e.g. torch's Normal refusing NaN action means: weights gone NaN inside an update
+                fault = _nonfinite_parameters(model)
+                if fault is None:
+                    raise
+            finally:
+                # SIGTERM now would cut this checkpoint short: a bench stopping its runs after Ctrl-C already
+                # stopped this one sends it, and so may a scheduler; the run ends once the checkpoint is saved
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)  # until the block's end restores the handler
                 if bar:
                     bar.stop(erase=interrupted)  # before any message: a live line would be redrawn around it
                 if fault is None:
                     checkpoints.save(model)
-            finally:
-                signal.signal(signal.SIGTERM, previous)
         if fault is not None:
             raise _fault(fault, run) from None
         if interrupted:
