@@ -6,10 +6,14 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 # torch's CPU build: on x86-64 Linux PyPI's torch==2.13.0 is the CUDA build (7 GB with triton, and triton beside
 # Mesa's EGL segfaulted here); PyTorch's CPU index has 2.13.0+cpu. Elsewhere PyPI's build is the CPU one.
+# The CPU index is asked only when the indexes pip already has (a local wheel folder, a mirror) lack the build:
+# an unreachable extra index costs pip minutes of retries for every one of torch's dependencies.
 ifeq ($(shell uname -sm),Linux x86_64)
-TORCH := "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
+TORCH := "torch==2.13.0+cpu"
+TORCH_INDEX := --extra-index-url https://download.pytorch.org/whl/cpu
 else
 TORCH := torch==2.13.0
+TORCH_INDEX :=
 endif
 
 .PHONY: setup train test eval clean
@@ -18,7 +22,8 @@ $(STAMP): pyproject.toml
 	bash scripts/bootstrap_system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q $(TORCH)   # the CPU build, before anything can pull a CUDA one
+	$(BIN)/pip install -q $(TORCH) 2>/dev/null \
+		|| $(BIN)/pip install -q $(TORCH) $(TORCH_INDEX)   # the CPU build, before anything can pull a CUDA one
 	$(BIN)/pip install -q -e ".[test]"
 	touch $(STAMP)
 
