@@ -67,9 +67,10 @@ class Recorder(BaseCallback):
         return True
 
 
-def first_steps(seed, n=300):
-    cfg = load_config([f"seed={seed}", "sac.learning_starts=100", "sac.batch_size=32", "horizon=100",
-                       "fusion_dim=64", "sac.net_arch=64,64"])
+def first_steps(seed, n=200):
+    # Lift's scripted warm-up off: past learning_starts the actions are the policy's own, sampled and updated
+    cfg = load_config([f"seed={seed}", "sac.learning_starts=100", "sac.expert_steps=0", "sac.batch_size=32",
+                       "horizon=100", "fusion_dim=64", "sac.net_arch=64,64"])
     pipe = plan(cfg)
     venv = make_vec_env(cfg, pipe, 1, cfg.seed)
     try:
@@ -81,10 +82,10 @@ def first_steps(seed, n=300):
     return np.concatenate(rec.actions), np.concatenate(rec.rewards)
 
 
-def test_same_seed_same_first_300_steps():
+def test_same_seed_same_first_200_steps():
     a1, r1 = first_steps(seed=5)
     a2, r2 = first_steps(seed=5)
-    assert a1.shape == (300, 4) and r1.shape == (300,)  # Lift: osc_position, xyz + gripper
+    assert a1.shape == (200, 4) and r1.shape == (200,)  # Lift: osc_position, xyz + gripper
     np.testing.assert_array_equal(a1, a2)  # past learning_starts too: the policy's own actions
     np.testing.assert_array_equal(r1, r2)
     a3, _ = first_steps(seed=6, n=20)
