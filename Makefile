@@ -35,10 +35,9 @@ train: setup
 eval: setup
 	$(BIN)/wsa-robot eval --render $(ARGS)
 
-# One worker per core (at most 4), a test file per worker at a time: module fixtures build once. The slowest files
-# go first (tests/conftest.py), in that order.
+# One worker per core (at most 4), a test file per worker at a time: module fixtures build once.
 test: setup
-	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder --durations 10 $(ARGS)
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile --durations 10 $(ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

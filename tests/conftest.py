@@ -6,18 +6,6 @@ import torch
 torch.set_num_threads(1)  # tiny test nets gain nothing from 2 threads, and spinning OpenMP threads slow Mesa's renderer
 
 
-# The files that take longest on 2 cores (`make test` lists the slowest tests), sent to the workers first: a
-# worker runs one file at a time, and a long file handed out last kept one worker busy after the other ran
-# out. The Makefile's --no-loadscope-reorder makes xdist keep this order (its own puts files with many tests first).
-SLOW_FILES_FIRST = ("test_user_commands.py", "test_sweep.py", "test_train_run.py", "test_learning.py",
-                    "test_kill_resume.py", "test_benchmark.py", "test_saved_runs.py", "test_faults.py")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's tests keep their order
-
-
 @pytest.fixture
 def in_tmp(tmp_path, monkeypatch):
     """Run in a temp folder, so runs/ goes there."""
