@@ -285,3 +285,24 @@ def test_a_run_the_deadline_stops_in_its_last_eval_is_not_reported_as_finished(t
     assert "reached the budget" not in said
     benchmark.train_all(spec, tmp_path / "logs")
     assert len(fakes.commands) == 2 and "pong-wsa-seed1: reached the budget at step 4,096" in capsys.readouterr().out
+
+
+def test_a_stopped_bench_says_a_run_done_at_the_target_is_done_not_stopped(tmp_path, fakes, monkeypatch, capsys):
+    """E2E reaches the target during the call, then the bench is stopped while WSA trains on. Its closing lines
+    said "pong-e2e-seed1: stopped at step N" for both runs, as if E2E were resumable too."""
+    fakes.script = {"wsa": "evals", "e2e": "evals"}
+    monkeypatch.setattr(benchmark, "final_scores", lambda path, n: (
+        [19.0] * n if "e2e" in Path(path).name else [10.0] * n, 0))
+    sleeps = iter(range(8))  # the bench's 9th wait for its runs is where Ctrl-C comes
+    monkeypatch.setattr(benchmark.time, "sleep", lambda _s: next(sleeps, None) is not None or _interrupt())
+    with pytest.raises(KeyboardInterrupt):
+        benchmark.train_all(spec_of(tmp_path, "wsa,e2e"), tmp_path / "logs")
+    said = capsys.readouterr().out
+    closing = said[said.rindex("reached the target"):]
+    assert "pong-e2e-seed1: done at step 1,124 (stopped at the target)" in closing, said
+    assert "pong-e2e-seed1: stopped at step" not in closing, said
+    assert "pong-wsa-seed1: stopped at step" in closing, said
+
+
+def _interrupt():
+    raise KeyboardInterrupt

@@ -122,10 +122,10 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
                 # an eval at the target that a stop left unchecked (or that an older bench never checked); evals
                 # past the checkpoint do not count: a kill lost their steps, and the resume drops them
                 _check_target(spec, path.name, [r for r in run.read_evals() if r["step"] <= saved], say)
-            step, at_target, finished = _progress(spec, path.name)
+            progress = _progress(spec, path.name)
+            step, _, finished = progress
             if finished:
-                say(f"{path.name}: done at step {step:,}" + (" (stopped at the target)" if at_target else "") +
-                    "; kept as it is")
+                say(_standing(path.name, progress) + "; kept as it is")
             else:
                 todo.append((path.name, fusion, seed,
                              f"resuming at step {step:,}" if run.config_file.exists() else "new run"))
@@ -142,7 +142,7 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM to the bench alone: the runs checkpoint, then it stops
             runs.stop_all()
             for name in runs.procs:
-                say(f"{name}: stopped at step {RunDir(spec.runs_root / name).checkpoint_step() or 0:,}")
+                say(_standing(name, _progress(spec, name)))
             say("the same command resumes the runs from there")
             raise
         finally:
@@ -156,6 +156,14 @@ def _progress(spec: BenchSpec, name: str) -> tuple[int, bool, bool]:
     step = run.checkpoint_step() or 0  # one read of the checkpoint's zip
     at_target = read_target(run.path) is not None
     return step, at_target, at_target or (step >= spec.steps and not run.eval_owed(spec.eval_every, step))
+
+
+def _standing(name: str, progress: tuple[int, bool, bool]) -> str:
+    """Where a run stands (_progress): finished, which the next call keeps as it is, or stopped (resumable)."""
+    step, at_target, finished = progress
+    if not finished:
+        return f"{name}: stopped at step {step:,}"
+    return f"{name}: done at step {step:,}" + (" (stopped at the target)" if at_target else "")
 
 
 def _finished(spec: BenchSpec, name: str) -> bool:
