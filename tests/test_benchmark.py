@@ -242,3 +242,26 @@ def test_the_plot_shows_the_whole_game_checks_of_evals_at_the_target(monkeypatch
     assert "30 games where an eval hit the target" in [t.get_text() for t in ax.get_legend().get_texts()]
     marks = [line for line in ax.get_lines() if line.get_marker() == "D"]
     assert [(list(m.get_xdata()), list(m.get_ydata())) for m in marks] == [([2_300_184], [13.9])]
+
+
+def test_the_plot_gives_each_method_one_colour_and_each_seed_its_own_line_style(monkeypatch, tmp_path):
+    """Two seeds of WSA and E2E on one plot (a bench with --seeds 1,2, or plot_bench.py over several files):
+    a reader tells the methods apart by colour and the seeds by line. Before, each run had a colour of its
+    own, so four runs read as four methods."""
+    from wsa_robot import benchmark
+    from wsa_robot.eval import plots
+
+    drawn = {}
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: drawn.setdefault("ax", fig.axes[0]))
+    rows = [{"fusion": fusion, "seed": seed, "curve": [[100000, -21.0], [200000, 5.0 * seed]], "final_mean": 1.0,
+             "final_std": 1.0, **({"wsa_scorer": "scaled"} if fusion == "wsa" else {})}
+            for fusion in ("wsa", "e2e") for seed in (1, 2)]
+    benchmark.plot({"game": "Pong", "target": 18, "runs": rows}, tmp_path / "x.png")
+    curves = {line.get_label().split(" (final")[0]: line for line in drawn["ax"].get_lines()
+              if line.get_label().endswith(")") and "seed" in line.get_label()}
+    assert sorted(curves) == ["E2E seed 1", "E2E seed 2", "WSA (scaled) seed 1", "WSA (scaled) seed 2"]
+    colour = {name: line.get_color() for name, line in curves.items()}
+    style = {name: line.get_linestyle() for name, line in curves.items()}
+    assert colour["WSA (scaled) seed 1"] == colour["WSA (scaled) seed 2"] != colour["E2E seed 1"]
+    assert colour["E2E seed 1"] == colour["E2E seed 2"]
+    assert style["WSA (scaled) seed 1"] == style["E2E seed 1"] != style["WSA (scaled) seed 2"] == style["E2E seed 2"]

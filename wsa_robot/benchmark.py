@@ -422,6 +422,20 @@ def _highest(result: dict) -> float:
     return max([1.0, *values])
 
 
+SEED_LINE_STYLES = ("-", "--", ":", "-.")
+METHOD_COLOURS = ("tab:blue", "tab:orange", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
+                  "tab:cyan")  # no green or grey: the published band and the target line are drawn in those
+
+
+def _run_styles(rows: list[dict]) -> tuple[dict[str, str], dict[int, str]]:
+    """A colour per method (run_label) and a line style per seed, in the order the rows name them: runs of one
+    method read as one family, whatever the number of seeds or files they come from."""
+    labels = list(dict.fromkeys(run_label(row) for row in rows))
+    seeds = list(dict.fromkeys(row["seed"] for row in rows))
+    return ({label: METHOD_COLOURS[i % len(METHOD_COLOURS)] for i, label in enumerate(labels)},
+            {seed: SEED_LINE_STYLES[i % len(SEED_LINE_STYLES)] for i, seed in enumerate(seeds)})
+
+
 def plot(result: dict, path: Path) -> Path:
     """Eval return against agent steps, one line per run; the target and the published 10M-step scores as
     horizontal lines."""
@@ -441,11 +455,13 @@ def plot(result: dict, path: Path) -> Path:
         ax.axhline(result["target"], color="grey", linestyle="--", linewidth=1,
                    label=f"target {result['target']:g} (a run stops once whole games hold it)")
     checks_named = False
+    colours, styles = _run_styles(result["runs"])
     for row in result["runs"]:
         if row["curve"]:
             steps, values = zip(*row["curve"])
-            line, = ax.plot(steps, values, marker=".", label=f"{run_label(row)} seed {row['seed']} "
-                                                             f"(final {row['final_mean']:.1f} ± {row['final_std']:.1f})")
+            line, = ax.plot(steps, values, marker=".", color=colours[run_label(row)], linestyle=styles[row["seed"]],
+                            label=f"{run_label(row)} seed {row['seed']} "
+                                  f"(final {row['final_mean']:.1f} ± {row['final_std']:.1f})")
             for check in row.get("target_checks") or []:  # the whole-game score behind each eval at the target
                 ax.errorbar(check["step"], check["mean_return"], yerr=check["std"], fmt="D", markersize=5,
                             color=line.get_color(), capsize=3,
