@@ -22,8 +22,12 @@ unless training; the unit is env steps per second, summed over envs):
                          update
     train_wsa_sac_strict sac.overlap=false: SB3's strict step-then-update order, one process, torch's default
                          threads
+    train_wsa_sac_sb3_update  the default with SB3's own SAC.train (five passes of the fusion module per update,
+                         agents/sac_update.py runs four or three): before and after, side by side
+    train_wsa_sac_utd2   the default with two gradient steps per env step (sac.gradient_steps=2)
     train_sb3_pixels     SB3 SAC("MultiInputPolicy", NatureCNN per image) on the stock env through
-                         robosuite.wrappers.GymWrapper(flatten_obs=False): uint8 images + proprio, same SAC settings
+                         robosuite.wrappers.GymWrapper(flatten_obs=False): uint8 images + proprio, the SAC settings
+                         stock SAC takes (the file's "sb3_baseline" names ours it lacks)
 
 Every round runs each selected configuration once, in a fixed order (A B C A B C ...), each on a freshly built
 env/agent whose construction and warm-up steps are not timed. Per configuration: every run, the median, min
@@ -91,6 +95,7 @@ class Settings:
     task: str = "Lift"
     seed: int = 0
     torch_threads: int = 0        # the torch_threads config key: 0 = as train() chooses (agents/threads.py)
+    overrides: tuple[str, ...] = ()  # key=value for every configuration (--set): a candidate default
 
 
 FULL = Settings()
@@ -104,7 +109,8 @@ def run_config(s: Settings, seed: int, *overrides: str) -> RunConfig:
     """The default run config, with a buffer just big enough for one timed training run."""
     buffer = s.learning_starts + s.warmup_steps + max(s.train_steps, s.sb3_train_steps) + 100
     return load_config([f"task={s.task}", f"seed={seed}", f"sac.learning_starts={s.learning_starts}",
-                        f"sac.buffer_size={buffer}", "eval_every=0", f"torch_threads={s.torch_threads}", *overrides])
+                        f"sac.buffer_size={buffer}", "eval_every=0", f"torch_threads={s.torch_threads}",
+                        *s.overrides, *overrides])
 
 
 def stock_robosuite_env(task: TaskSpec, cameras: list[str], size: int, seed: int):
@@ -233,7 +239,7 @@ def bench_pipeline_2env(s: Settings, seed: int) -> float:
     return _bench_pipeline(s, seed, 2)
 
 
-def _bench_train(s: Settings, seed: int, overlap: bool, *overrides: str) -> float:
+def _bench_train(s: Settings, seed: int, overlap: bool, *overrides: str, sb3_update: bool = False) -> float:
     """The env, agent and torch threads as train() builds them (make_training_env, attach_learner), for the
     default config with `overrides` (fusion=e2e for the E2E row)."""
     from wsa_robot.agents import build_agent
@@ -245,6 +251,8 @@ def _bench_train(s: Settings, seed: int, overlap: bool, *overrides: str) -> floa
         venv = make_training_env(cfg, pipe)
         try:
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, tensorboard_log=None)
+            if sb3_update:
+                model._one_module = lambda: False  # OnePassSAC.train falls back to SB3's SAC.train
             attach_learner(venv, model)
             return timed_learning(model, s, s.train_steps)
         finally:
@@ -253,6 +261,17 @@ def _bench_train(s: Settings, seed: int, overlap: bool, *overrides: str) -> floa
 
 def bench_train_wsa(s: Settings, seed: int) -> float:
     return _bench_train(s, seed, overlap=True)
+
+
+def bench_train_wsa_sb3_update(s: Settings, seed: int) -> float:
+    """The default with SB3's own SAC.train: five passes of the fusion module per update, where ours runs
+    three or four (agents/sac_update.py): the same run before and after that change."""
+    return _bench_train(s, seed, True, sb3_update=True)
+
+
+def bench_train_wsa_utd2(s: Settings, seed: int) -> float:
+    """The default with two gradient steps per env step (RLPD, DroQ and SERL take several)."""
+    return _bench_train(s, seed, True, "sac.gradient_steps=2")
 
 
 def bench_train_wsa_strict(s: Settings, seed: int) -> float:
@@ -273,15 +292,26 @@ def bench_train_sb3_pixels(s: Settings, seed: int) -> float:
     cfg, task, cameras = _task(s, seed)
     warnings.filterwarnings("ignore", message=".*precision lowered by casting")  # GymWrapper's float64 bounds
     env = GymWrapper(stock_robosuite_env(task, cameras, cfg.image_size, seed), flatten_obs=False)
-    hp = cfg.sac.model_dump()
-    net_arch = hp.pop("net_arch")
-    hp.pop("overlap")  # ours, not SB3's: stock SAC steps then updates
+    stock, _ = sb3_settings(cfg)
+    net_arch = stock.pop("net_arch")
     try:
         model = SAC("MultiInputPolicy", env, policy_kwargs={"net_arch": net_arch}, seed=seed,
-                    device=resolve_device(cfg.device), verbose=0, **hp)
+                    device=resolve_device(cfg.device), verbose=0, **stock)
         return timed_learning(model, s, s.sb3_train_steps)
     finally:
         env.close()
+
+
+def sb3_settings(cfg: RunConfig) -> tuple[dict, list[str]]:
+    """The run's `sac.*` settings that stock SB3 SAC takes (its constructor's own parameters, and net_arch for
+    its policy), and the names of ours it has no such parameter for (they stay at stock SB3's behaviour)."""
+    import inspect
+
+    from stable_baselines3 import SAC
+
+    accepted = set(inspect.signature(SAC.__init__).parameters) | {"net_arch"}
+    ours = cfg.sac.model_dump()
+    return {k: v for k, v in ours.items() if k in accepted}, sorted(k for k in ours if k not in accepted)
 
 
 def _plan(s: Settings, seed: int, *overrides: str) -> tuple[RunConfig, Pipeline]:
@@ -304,6 +334,8 @@ CONFIGS: dict[str, Callable[[Settings, int], float]] = {
     "pipeline_2env": bench_pipeline_2env,
     "train_wsa_sac": bench_train_wsa,
     "train_wsa_sac_strict": bench_train_wsa_strict,
+    "train_wsa_sac_sb3_update": bench_train_wsa_sb3_update,
+    "train_wsa_sac_utd2": bench_train_wsa_utd2,
     "train_sb3_pixels": bench_train_sb3_pixels,
     "train_e2e_sac": bench_train_e2e,
     "atari_wsa_ppo": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations, s.atari_n_steps),
@@ -317,7 +349,8 @@ OPT_IN = {"atari_wsa_ppo_onnx", "atari_wsa_ppo_fp32", "train_e2e_sac"}
 GROUPS: dict[str, list[str]] = {
     "env": ["env_ours", "env_stock_robosuite"],
     "vec": ["pipeline_1env", "pipeline_2env"],
-    "train": ["train_wsa_sac", "train_wsa_sac_strict", "pipeline_1env"],
+    "train": ["train_wsa_sac", "train_wsa_sac_strict", "train_wsa_sac_sb3_update", "train_wsa_sac_utd2",
+              "pipeline_1env"],
     "sb3": ["train_wsa_sac", "train_sb3_pixels"],
     "e2e": ["train_wsa_sac", "train_e2e_sac"],  # the paper's E2E baseline in our loop (not in the default set)
     "atari": ["atari_wsa_ppo", "atari_e2e_ppo", "atari_reference_ppo"],  # _onnx, _fp32: by name (opt-in)
@@ -328,6 +361,8 @@ RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator
     "two_envs_vs_one": ("pipeline_2env", "pipeline_1env"),
     "train_vs_env": ("train_wsa_sac", "pipeline_1env"),  # the default (sac.overlap=true)
     "train_strict_vs_env": ("train_wsa_sac_strict", "pipeline_1env"),  # SB3's order (sac.overlap=false)
+    "train_sb3_update_vs_env": ("train_wsa_sac_sb3_update", "pipeline_1env"),  # SB3's SAC.train (5 passes)
+    "train_utd2_vs_env": ("train_wsa_sac_utd2", "pipeline_1env"),  # 2 gradient steps per env step
     "train_vs_sb3_pixels": ("train_wsa_sac", "train_sb3_pixels"),
     "train_wsa_vs_e2e": ("train_wsa_sac", "train_e2e_sac"),
     "atari_wsa_vs_e2e": ("atari_wsa_ppo", "atari_e2e_ppo"),
@@ -337,7 +372,7 @@ RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator
     "atari_wsa_vs_fp32": ("atari_wsa_ppo", "atari_wsa_ppo_fp32"),
     "atari_wsa_vs_reference": ("atari_wsa_ppo", "atari_reference_ppo"),
 }
-GOALS = {"env_vs_stock_robosuite": 3.0, "two_envs_vs_one": 1.7, "train_vs_env": 0.8, "train_vs_sb3_pixels": 10.0,
+GOALS = {"env_vs_stock_robosuite": 3.0, "two_envs_vs_one": 1.7, "train_vs_env": 0.9, "train_utd2_vs_env": 0.6, "train_vs_sb3_pixels": 10.0,
          "memory_sb3_vs_wsa": 8.0, "atari_wsa_vs_e2e": 1.2, "atari_wsa_vs_reference": 2.0}  # 1.2: issue 17
 
 
@@ -398,6 +433,9 @@ def results(machine: dict, s: Settings, runs: dict[str, list[float]], memory: di
     return {
         "provenance": prov or provenance(),
         "machine": machine,
+        "sb3_baseline": {"takes": sorted(sb3_settings(cfg)[0]), "lacks": sb3_settings(cfg)[1],
+                         "controller": "robosuite's default for the robot (ours: the task's, "
+                                       f"{load_task(cfg.task).config.get('controller', cfg.controller)})"},
         "settings": {**asdict(s), "cameras": "task default", "image_size": cfg.image_size,
                      "encoders": cfg.encoders, "fusion": cfg.fusion, "batch_size": cfg.sac.batch_size,
                      "train_freq": cfg.sac.train_freq, "gradient_steps": cfg.sac.gradient_steps,
@@ -446,13 +484,15 @@ def main() -> None:
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="torch.set_num_threads for everything timed, as the torch_threads config key "
                              "(0: as train() chooses, agents/threads.py)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config override for every configuration (repeatable), to time a candidate default")
     parser.add_argument("--out", type=Path, default=Path("results/throughput.json"))
     parser.add_argument("--only", help="comma-separated configurations and/or groups (env, vec, train, sb3, atari, memory)")
     args = parser.parse_args()
     s = QUICK if args.quick else FULL
     overrides = {"repeats": args.repeats, "env_steps": args.steps, "train_steps": args.train_steps,
                  "sb3_train_steps": args.sb3_steps}
-    s = replace(s, torch_threads=args.torch_threads, **{k: v for k, v in overrides.items() if v is not None})
+    s = replace(s, torch_threads=args.torch_threads, overrides=tuple(args.set), **{k: v for k, v in overrides.items() if v is not None})
     names, with_memory = selected(args.only)
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)  # as train() does for the torch_threads config key

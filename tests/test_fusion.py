@@ -101,7 +101,7 @@ def test_reference_relu_scorer_is_available():
 def test_scores_are_the_shared_scorer_on_each_context_token_pair(scorer):
     """WSA's s_k = w([c; z_k]), computed without concatenating the pairs, is the scorer network on them."""
     torch.manual_seed(1)
-    ext = WSAExtractor(space(["t0", "t1", "t2"]), ["t0", "t1", "t2"], "ctx", dim=16, scorer=scorer)
+    ext = WSAExtractor(space(["t0", "t1", "t2"]), ["t0", "t1", "t2"], "ctx", dim=16, scorer=scorer, scorer_hidden=8)
     c, z = torch.randn(5, 16), torch.randn(5, 3, 16)
     pairs = torch.cat([c.unsqueeze(1).expand_as(z), z], dim=-1)
     scale = 4.0 if scorer == "scaled" else 1.0  # sqrt(d)
@@ -126,10 +126,10 @@ def test_one_shared_scorer_and_gradients_reach_every_trainable_part():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
-def attention(fusion, keys, scorer="additive"):
+def attention(fusion, keys, scorer="additive", scorer_hidden=None):
     torch.manual_seed(0)
     sp = space(keys)
-    cls, kw = extractor_kwargs(fusion, keys, "ctx", dim=16, wsa_scorer=scorer)
+    cls, kw = extractor_kwargs(fusion, keys, "ctx", dim=16, wsa_scorer=scorer, scorer_hidden=scorer_hidden)
     return cls(sp, **kw), sp
 
 
@@ -183,8 +183,15 @@ def test_the_old_linear_scorer_cannot_learn_to_use_the_context():
     assert context_choice_accuracy("wsa", "linear") < 0.75
 
 
-def context_choice_accuracy(fusion: str, scorer: str, steps: int = 150) -> float:
-    ext, sp = attention(fusion, ["t0", "t1"], scorer=scorer)
+def test_a_narrow_scorer_learns_to_use_the_context():
+    """`wsa_scorer_hidden`: the scorer's hidden width below d (4 against d=16) still weighs by the context."""
+    ext, _ = attention("wsa", ["t0", "t1"], scorer_hidden=4)
+    assert ext.scorer[0].out_features == 4 and ext.scorer[0].in_features == 32
+    assert context_choice_accuracy("wsa", "additive", scorer_hidden=4) > 0.95
+
+
+def context_choice_accuracy(fusion: str, scorer: str, steps: int = 150, scorer_hidden=None) -> float:
+    ext, sp = attention(fusion, ["t0", "t1"], scorer=scorer, scorer_hidden=scorer_hidden)
     opt = torch.optim.Adam(ext.parameters(), lr=1e-2)
     g = torch.Generator().manual_seed(4)
     tokens = {k: torch.randn(1, *sp[k].shape, generator=g) for k in ("t0", "t1")}

@@ -50,6 +50,9 @@ class SACConfig(_Strict):
     noise_beta: Annotated[float, Field(ge=0)] = 0.0  # exploration noise colour: 0 white, 1 pink (agents/colored_noise.py)
     expert_steps: NonNegative = 0  # first steps played by the task's scripted PRIVILEGED controller (envs/experts.py)
     overlap: bool = True  # update while the env subprocess renders the next step (agents/overlap.py)
+    # the features the critic scores the actor's actions on: fresh (SB3: extracted again after the critic's step)
+    # | reused (DrQ-v2: those the actor chose them from); agents/sac_update.py
+    actor_features: Literal["fresh", "reused"] = "fresh"
 
 
 class PPOConfig(_Strict):
@@ -86,6 +89,7 @@ class RunConfig(_Strict):
     context: str
     fusion_dim: Count
     wsa_scorer: Literal["additive", "scaled", "relu", "linear"]
+    wsa_scorer_hidden: Count | None = None  # the additive scorer's hidden width; None: fusion_dim
     lin_context: bool = False  # fusion=lin concatenates the context too (the reference's LIN: tokens only)
     seed: int
     total_steps: NonNegative

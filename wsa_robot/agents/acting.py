@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from stable_baselines3 import SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.policies import MultiInputActorCriticPolicy
 
 from wsa_robot.agents.colored_noise import ColoredNoise
+from wsa_robot.agents.sac_update import OnePassSAC
 from wsa_robot.fusion import capture_weights
 
 
@@ -42,7 +42,7 @@ def rollout_weights(model: BaseAlgorithm) -> np.ndarray | None:
     return getattr(model.policy, "rollout_weights", None)
 
 
-class WeightsSAC(SAC):
+class WeightsSAC(OnePassSAC):
     """SAC that records the weights of each rollout action in `policy.rollout_weights`, and explores with
     temporally correlated noise when `noise_beta` > 0 (agents/colored_noise.py; 0: SB3's white noise).
     Its first `expert_steps` actions come from the envs' scripted controller (envs/experts.py) instead of

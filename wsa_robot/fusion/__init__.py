@@ -72,7 +72,8 @@ def has_weights(fusion: str) -> bool:
 
 
 def extractor_kwargs(fusion: str, token_keys: list[str], context_key: str | None, dim: int = 256,
-                     wsa_scorer: str = "additive", lin_context: bool = False) -> tuple[type[BaseFeaturesExtractor], dict]:
+                     wsa_scorer: str = "additive", scorer_hidden: int | None = None,
+                     lin_context: bool = False) -> tuple[type[BaseFeaturesExtractor], dict]:
     """The class and `features_extractor_kwargs` for SB3's `policy_kwargs`. LIN gets the context key only with
     `lin_context` (the reference's LIN concatenates the tokens alone); WSA and DPA always attend with it."""
     if fusion not in EXTRACTORS:
@@ -84,6 +85,8 @@ def extractor_kwargs(fusion: str, token_keys: list[str], context_key: str | None
         kwargs["dim"] = dim
     if reads_scorer(fusion):
         kwargs["scorer"] = wsa_scorer
+        if scorer_hidden is not None:  # absent from the kwargs of runs saved before the key: the width was d
+            kwargs["scorer_hidden"] = scorer_hidden
     return EXTRACTORS[fusion], kwargs
 
 

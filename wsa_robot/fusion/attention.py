@@ -79,8 +79,8 @@ SCORERS = ("additive", "scaled", "relu", "linear")
 class WSAExtractor(_AttentionFusion):
     """s_k = w([c; z_k]) with ONE scorer network w shared by all tokens (the paper's weight sharing).
 
-    scorer="additive" (the default): w = Linear(2d, d) + tanh + Linear(d, 1), i.e. additive attention
-    s_k = v . tanh(W_c c + W_z z_k + b). The score is non-linear in the pair, so the context changes the
+    scorer="additive" (the default): w = Linear(2d, m) + tanh + Linear(m, 1), i.e. additive attention
+    s_k = v . tanh(W_c c + W_z z_k + b), with m = `scorer_hidden` (default d). The score is non-linear in the pair, so the context changes the
     weights, and tanh never stops passing gradient the way a ReLU can.
     scorer="scaled": the additive scorer with its score divided by sqrt(d), as scaled dot-product attention
     divides its own. Adam moves each of the scorer's 2d*d + d parameters by about the learning rate per step
@@ -96,13 +96,14 @@ class WSAExtractor(_AttentionFusion):
     """
 
     def __init__(self, observation_space: spaces.Dict, token_keys: list[str], context_key: str,
-                 dim: int = 256, scorer: str = "additive") -> None:
+                 dim: int = 256, scorer: str = "additive", scorer_hidden: int | None = None) -> None:
         super().__init__(observation_space, token_keys, context_key, dim)
         if scorer not in SCORERS:
             raise ValueError(f"scorer must be one of {', '.join(SCORERS)}, not {scorer!r}")
         self.scorer_kind = scorer
         if scorer in ("additive", "scaled"):
-            self.scorer = nn.Sequential(nn.Linear(2 * dim, dim), nn.Tanh(), nn.Linear(dim, 1, bias=False))
+            hidden = scorer_hidden or dim
+            self.scorer = nn.Sequential(nn.Linear(2 * dim, hidden), nn.Tanh(), nn.Linear(hidden, 1, bias=False))
         else:
             self.scorer = nn.Sequential(nn.Linear(2 * dim, 1), *([nn.ReLU()] if scorer == "relu" else []))
 
