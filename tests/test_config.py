@@ -7,10 +7,10 @@ from wsa_robot.errors import UserError
 
 
 def test_defaults_load_and_overrides_apply():
-    cfg = load_config(["algo=ppo", "fusion=fix", "encoders=ae,ae", "seed=3", "total_steps=20000", "n_envs=2",
+    cfg = load_config(["algo=ppo", "fusion=fix", "encoders=ae,depth_rgb", "seed=3", "total_steps=20000", "n_envs=2",
                        "sac.batch_size=64", "render.shadows=true"])
     assert (cfg.algo, cfg.fusion, cfg.seed, cfg.total_steps, cfg.n_envs) == ("ppo", "fix", 3, 20000, 2)
-    assert cfg.encoders == ["ae", "ae"] and cfg.sac.batch_size == 64 and cfg.render.shadows is True
+    assert cfg.encoders == ["ae", "depth_rgb"] and cfg.sac.batch_size == 64 and cfg.render.shadows is True
 
 
 def test_config_round_trips_through_yaml(tmp_path):

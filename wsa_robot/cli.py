@@ -10,7 +10,7 @@ import typer
 from typer.exceptions import TyperException
 from rich.console import Console
 
-from wsa_robot.errors import NonFiniteError, UserError
+from wsa_robot.errors import NonFiniteError, SaveError, UserError
 
 # Imports inside functions: each command loads only what it uses (torch, simulators, SB3), so `wsa-robot --help`,
 # `tasks` and a user's mistake answer at once.
@@ -45,25 +45,51 @@ def train(
     if (add_encoder or remove_encoder) and resume is None:
         raise UserError("--add-encoder/--remove-encoder change a run while it trains: add --resume RUN "
                         "(a new run takes encoders=... and removed_tokens=...)")
-    if resume is not None:
-        from wsa_robot.resume import resume_config
+    run = None
+    try:
+        if resume is not None:
+            from wsa_robot.resume import resume_config
+            from wsa_robot.run_lock import hold_writer_lock
 
-        if task:
-            raise UserError("--resume continues a run with its own task; drop --task or start a new run")
-        run = existing_run_dir(resume)
-        cfg, events, pipe = resume_config(run, overrides, add_encoder or [], remove_encoder or [])
+            if task:
+                raise UserError("--resume continues a run with its own task; drop --task or start a new run")
+            run = existing_run_dir(resume)
+            hold_writer_lock(run.path)  # before anything is written: one writer per run (run_lock.py)
+            cfg, events, pipe = resume_config(run, overrides, add_encoder or [], remove_encoder or [])
+        else:
+            from wsa_robot.pipeline import plan
+            from wsa_robot.spec import resolve
+
+            cfg = load_config(([f"task={task}"] if task else []) + overrides)
+            spec = resolve(cfg)  # task, cameras, encoders and context: every check, before a folder is made
+            run = new_run_dir(cfg)  # the folder checked, made and locked, before any encoder loads
+            console.print(f"run dir: {run.path}")
+            pipe = plan(spec)  # the encoders load once
+        if cfg.encoder_precision == "auto" and pipe is not None and pipe.bank is not None:
+            console.print(f"frozen encoders in {pipe.bank.precision} (encoder_precision=auto: bf16 on AMX CPUs)")
+        run_training(cfg, run, resume=resume is not None, progress=progress, events=events, pipe=pipe)
+    except KeyboardInterrupt:  # before training began (training stops itself, with a checkpoint)
+        raise typer.Exit(_stopped_at_start(run)) from None
+    except BaseException:
+        if run is not None and resume is None:
+            run.discard_if_unstarted()
+        raise
+
+
+def _stopped_at_start(run) -> int:
+    """Ctrl-C while a run was being set up: the one stop line, and 130."""
+    from wsa_robot.resume import say
+
+    if run is None:
+        say("stopped before training started; nothing was written")
+    elif run.checkpoint_step() is not None:
+        say(f"stopped before training started; {run.path} is as it was; resume with: "
+            f"wsa-robot train --resume {run.path}")
+    elif run.discard_if_unstarted():
+        say(f"stopped before training started; nothing was saved ({run.path} removed)")
     else:
-        cfg = load_config(([f"task={task}"] if task else []) + overrides)
-        from wsa_robot.pipeline import plan
-        from wsa_robot.spec import resolve
-
-        # validate task, cameras, encoders and context, and load the encoders (once), before a run dir is made
-        pipe = plan(resolve(cfg))
-        run = new_run_dir(cfg)
-        console.print(f"run dir: {run.path}")
-    if cfg.encoder_precision == "auto" and pipe is not None and pipe.bank is not None:
-        console.print(f"frozen encoders in {pipe.bank.precision} (encoder_precision=auto: bf16 on AMX CPUs)")
-    run_training(cfg, run, resume=resume is not None, progress=progress, events=events, pipe=pipe)
+        say(f"stopped before training started; nothing was saved in {run.path}")
+    return 130
 
 
 @app.command("eval")
@@ -269,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except NonFiniteError as e:  # training stopped; the last good checkpoint is kept
+    except (NonFiniteError, SaveError) as e:  # training stopped; the last good checkpoint is kept
         print(f"error: {e}", file=sys.stderr)
         return 1
     except typer.Abort:

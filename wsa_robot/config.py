@@ -10,15 +10,24 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from wsa_robot.errors import UserError
 from wsa_robot.merging import merged
 from wsa_robot.resources import data_dir
 
 
-Count = Annotated[int, Field(ge=1)]        # n_envs=0 fails here, in one line, not deep inside SB3
-NonNegative = Annotated[int, Field(ge=0)]  # 0 where it means "off" or "as chosen" (eval_every, torch_threads)
+# Every number a library takes is bounded here, so a bad one is one line before any work starts, not a crash in
+# an env subprocess after the run dir exists. Counts stop at 2**31 - 1 (torch and numpy index with int32/int64).
+INT_MAX = 2**31 - 1
+Count = Annotated[int, Field(ge=1, le=INT_MAX)]        # n_envs=0 fails here, in one line, not deep inside SB3
+NonNegative = Annotated[int, Field(ge=0, le=INT_MAX)]  # 0 where it means "off" or "as chosen" (eval_every, ...)
+# numpy seeds an env with seed + stream offset + env index (seeds.py): all below 2**32
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1 - 100_000)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]  # tau, gamma, gae_lambda
+Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -34,20 +43,20 @@ class RenderConfig(_Strict):
 
 
 class SACConfig(_Strict):
-    learning_rate: float
+    learning_rate: Positive
     buffer_size: Count
     batch_size: Count
     learning_starts: NonNegative
-    tau: float
-    gamma: float
+    tau: Fraction
+    gamma: Fraction
     train_freq: Count
-    gradient_steps: int
-    ent_coef: Union[float, str]
-    target_entropy: Union[float, Literal["auto"]] = "auto"  # auto: -dim(action), SB3's default
+    gradient_steps: Annotated[int, Field(ge=-1, le=INT_MAX)]  # -1: as many as env steps since the last (SB3)
+    ent_coef: Union[Positive, Annotated[str, Field(pattern=r"^auto(_\d+(\.\d*)?(e-?\d+)?)?$")]]  # auto, auto_0.1
+    target_entropy: Union[Finite, Literal["auto"]] = "auto"  # auto: -dim(action), SB3's default
     n_steps: Count = 1  # n-step returns (agents/nstep.py); not with HER
-    net_arch: list[int]
+    net_arch: list[Count]
     critic_layer_norm: bool = False  # LayerNorm in the critic's hidden layers (agents/sac_policy.py)
-    noise_beta: Annotated[float, Field(ge=0)] = 0.0  # exploration noise colour: 0 white, 1 pink (agents/colored_noise.py)
+    noise_beta: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0  # exploration noise colour: 0 white, 1 pink (agents/colored_noise.py)
     expert_steps: NonNegative = 0  # first steps played by the task's scripted PRIVILEGED controller (envs/experts.py)
     overlap: bool = True  # update while the env subprocess renders the next step (agents/overlap.py)
     # the features the critic scores the actor's actions on: fresh (SB3: extracted again after the critic's step)
@@ -56,17 +65,17 @@ class SACConfig(_Strict):
 
 
 class PPOConfig(_Strict):
-    learning_rate: float
+    learning_rate: Positive
     n_steps: Count
     batch_size: Count
     n_epochs: Count
-    gamma: float
-    gae_lambda: float
-    clip_range: float
-    ent_coef: float
-    vf_coef: float
-    max_grad_norm: float
-    net_arch: list[int]
+    gamma: Fraction
+    gae_lambda: Unit
+    clip_range: Positive
+    ent_coef: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    vf_coef: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    max_grad_norm: Positive
+    net_arch: list[Count]
     linear_decay: bool = False  # learning_rate and clip_range fall linearly to 0 over the run (Atari reference)
 
 
@@ -91,21 +100,21 @@ class RunConfig(_Strict):
     wsa_scorer: Literal["additive", "scaled", "relu", "linear"]
     wsa_scorer_hidden: Count | None = None  # the additive scorer's hidden width; None: fusion_dim
     lin_context: bool = False  # fusion=lin concatenates the context too (the reference's LIN: tokens only)
-    seed: int
+    seed: Seed
     total_steps: NonNegative
     n_envs: Count
     vec_env: Literal["auto", "dummy", "subproc"] = "auto"  # auto: one subprocess per env when n_envs > 1
     device: str
     torch_threads: NonNegative
     run_dir: str | None
-    horizon: int | None
+    horizon: Count | None
     control_freq: Count | None = None  # robosuite's control rate in Hz; None: the task's
     gripper: Literal["incremental", "absolute", "binary"] = "incremental"  # envs/gripper.py
     reward_shaping: bool | None
-    reward_scale: Annotated[float, Field(gt=0)] = 1.0  # the training envs' reward times this; evals unscaled
+    reward_scale: Positive = 1.0  # the training envs' reward times this; evals unscaled
     controller: Literal["osc_pose", "osc_position"] = "osc_pose"  # robosuite arm: 6-d pose or 3-d position deltas
     checkpoint_every: NonNegative
-    checkpoint_minutes: Annotated[float, Field(ge=0)] = 15.0  # also save when this much wall time passed; 0: off
+    checkpoint_minutes: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 15.0  # also save when this much wall time passed; 0: off
     eval_every: NonNegative
     eval_episodes: Count
     faults: list[str] = []  # camera fault specs (wsa_robot/envs/faults.py) for the training and eval envs
@@ -113,6 +122,15 @@ class RunConfig(_Strict):
     render: RenderConfig
     sac: SACConfig
     ppo: PPOConfig
+
+    @field_validator("encoders", "removed_tokens", "cameras")
+    @classmethod
+    def _unique(cls, names: list[str] | None) -> list[str] | None:
+        """A name given twice would give the same tokens twice (and twice the weight in a fusion)."""
+        twice = sorted({n for n in names or [] if (names or []).count(n) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(map(str, twice))} given more than once; name each once")
+        return names
 
 
 def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
@@ -128,12 +146,17 @@ def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 
 def _parse_value(key: str, raw: str) -> Any:
-    value = yaml.safe_load(raw) if raw.strip() else None
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+        lists = ("encoders", "removed_tokens", "cameras", "sac.net_arch", "ppo.net_arch")
+        if key in lists and isinstance(value, (str, int)):
+            value = [yaml.safe_load(v) for v in str(raw).split(",") if v]
+    except yaml.YAMLError as e:  # an unclosed bracket or quote, a tag (!!python/...): YAML's own words, one line
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise UserError(f"{key}={raw!r} is not a YAML value ({problem}); quote a string, close brackets, "
+                        "and write lists as [a, b]") from None
     if key == "faults":  # specs hold commas (key=value,key=value): `;` separates them, or a YAML list
         return [v.strip() for v in raw.split(";") if v.strip()] if not isinstance(value, list) else value
-    lists = ("encoders", "removed_tokens", "cameras", "sac.net_arch", "ppo.net_arch")
-    if key in lists and isinstance(value, (str, int)):
-        value = [yaml.safe_load(v) for v in str(raw).split(",") if v]
     return value
 
 
@@ -161,7 +184,8 @@ def validate(data: dict[str, Any]) -> RunConfig:
         return RunConfig(**data)
     except ValidationError as e:
         err = e.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
+        # pydantic names the member of a union it tried ("constrained-float"): the key is what a user wrote
+        where = ".".join(str(p) for p in err["loc"] if isinstance(p, int) or p.isidentifier())
         if err["type"] == "missing":
             raise UserError(f"config key {where} is missing; add it (see configs/default.yaml)") from None
         raise UserError(f"bad value for {where}: {err['msg']} (got {err.get('input')!r})") from None
@@ -178,6 +202,8 @@ def load_config(overrides: list[str] | None = None, base: Path | None = None) ->
 
     data = yaml.safe_load(base.read_text()) if base else _defaults()
     task = apply_overrides(copy.deepcopy(data), overrides or [])["task"]
+    if not isinstance(task, str):
+        raise UserError(f"task={task!r} is not a task name; write e.g. task=Lift (`wsa-robot tasks` lists them)")
     data = merged(data, load_task(task).config)
     return validate(apply_overrides(data, overrides or []))
 

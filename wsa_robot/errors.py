@@ -8,3 +8,8 @@ class UserError(Exception):
 class NonFiniteError(RuntimeError):
     """Observations, embeddings, rewards, losses or weights went NaN/inf. Training stops without saving, so the
     last good checkpoint stays as it was; the CLI prints the message on one line and exits 1."""
+
+
+class SaveError(RuntimeError):
+    """A checkpoint could not be written (no space, no permission). The previous checkpoint is kept whole; the
+    CLI prints the message on one line and exits 1, and nothing retries a write that cannot succeed."""

@@ -46,6 +46,9 @@ def resume_config(run: RunDir, overrides: list[str], add: list[str],
     new = validate(apply_overrides(cfg.model_dump(), overrides)) if overrides else cfg
     edit = edit_tokens(new, run_cameras(new), add, remove)
     step = run.checkpoint_step()  # also checks the checkpoint is readable
+    if step is not None and new.total_steps < step:
+        raise UserError(f"total_steps={new.total_steps} is below the {step} steps {run.path} has done; a resume "
+                        f"can only keep or extend its budget: give total_steps of at least {step}")
     pipe = plan(resolve(edit.cfg))  # the (new) encoders load and fit the task, before anything changes on disk
     if edit.cfg != cfg:
         run.write_config(edit.cfg)

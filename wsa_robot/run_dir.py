@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wsa_robot.atomic import atomic_path, write_json, write_text
+from wsa_robot.atomic import atomic_paths, write_json, write_text
 from wsa_robot.config import RunConfig, dump_config, read_run_config
-from wsa_robot.errors import UserError
+from wsa_robot.errors import SaveError, UserError
 from wsa_robot.replay_file import save_replay
 from wsa_robot.run_files import broken, read_rows, read_state
 
 RUNS_ROOT = Path("runs")
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
 
 
 def eval_owed(evals: list[dict], step: int | None, every: int) -> bool:
@@ -74,32 +84,70 @@ class RunDir:
     def check(self) -> None:
         """Read every file the run dir has (config, state, evals, events, checkpoint), so a broken one stops a
         command at once with one line naming it (a UserError), before anything loads or trains."""
-        self.read_config()
+        cfg = self.read_config()
         if self.state_file.exists():
             self.read_state()
         self.read_evals()
         self.read_events()
-        self.checkpoint_step()
+        if self.model_file.exists():
+            self._check_algo(cfg.algo, self._checkpoint_data())
+
+    def _check_algo(self, algo: str, data: dict) -> None:
+        """config.yaml and the checkpoint name the same kind of learner (a hand edit can part them)."""
+        from wsa_robot.algos import off_policy
+
+        saved_off_policy = "replay_buffer_class" in data  # SB3 saves it for off-policy learners only
+        if saved_off_policy != off_policy(algo):
+            kind = "an off-policy (SAC)" if saved_off_policy else "an on-policy (PPO)"
+            raise broken(self.config_file, f"says algo: {algo}, but the checkpoint holds {kind} agent",
+                         "set algo back to the one the run was trained with, or restore the file from a copy")
 
     def save_checkpoint(self, model: Any, with_replay: bool = True, wall_s: float | None = None,
                         steps: int | None = None) -> None:
-        """Replay buffer, then model, then state.json: each renamed into place whole. `wall_s`: training wall
-        time so far, over every resume (state.json keeps it for `wsa-robot runs` and the next resume). `steps`:
-        the step count to save, when it is not the model's (PPO mid-rollout: callbacks.CheckpointCallback)."""
-        if with_replay and hasattr(model, "replay_buffer") and model.replay_buffer is not None:
-            with atomic_path(self.replay_file) as tmp, open(tmp, "wb") as f:
-                save_replay(model.replay_buffer, f)
+        """Replay buffer, model and state.json, all written to temp files first and renamed into place only
+        once every one is whole, so a save that fails (a full disk, a lost permission) keeps the previous
+        checkpoint as it was and raises SaveError, one line saying what, where and how much. `wall_s`: training
+        wall time so far, over every resume (state.json keeps it for `wsa-robot runs` and the next resume).
+        `steps`: the step count to save, when it is not the model's (PPO mid-rollout: CheckpointCallback)."""
+        replay = with_replay and getattr(model, "replay_buffer", None) is not None
+        files = [self.replay_file] * replay + [self.model_file, self.state_file]
         live_steps = model.num_timesteps
         saved_steps = live_steps if steps is None else steps
-        model.num_timesteps = saved_steps
-        try:
-            with atomic_path(self.model_file) as tmp, open(tmp, "wb") as f:
-                model.save(f)
-        finally:
-            model.num_timesteps = live_steps  # periodic checkpoints: training goes on
         state = {"num_timesteps": int(saved_steps), "saved_at": time.time()}
-        write_json(self.state_file, state if wall_s is None else {**state, "wall_s": round(wall_s, 1)})
+        state = state if wall_s is None else {**state, "wall_s": round(wall_s, 1)}
+        written: list[Path] = []
+        try:
+            with atomic_paths(files) as temps:
+                written = temps
+                if replay:
+                    with open(temps[0], "wb") as f:
+                        save_replay(model.replay_buffer, f)
+                model.num_timesteps = saved_steps
+                try:
+                    with open(temps[-2], "wb") as f:
+                        model.save(f)
+                finally:
+                    model.num_timesteps = live_steps  # periodic checkpoints: training goes on
+                temps[-1].write_text(json.dumps(state, indent=2) + "\n")
+        except OSError as e:
+            raise self._save_error(e, written) from None
 
+    def _save_error(self, error: OSError, temps: list[Path]) -> SaveError:
+        folder = self.model_file.parent
+        try:
+            kept = self.checkpoint_step()
+        except UserError:
+            kept = None
+        previous = sum(p.stat().st_size for p in (self.replay_file, self.model_file) if p.exists())
+        try:
+            free = f"{_size(shutil.disk_usage(folder).free)} free there"
+        except OSError:
+            free = "free space unknown"
+        need = f"needs about {_size(previous)}, the size of the last one" if previous else "needs a few MB"
+        what = error.strerror or type(error).__name__
+        keep = (f"the checkpoint of step {kept} is kept" if kept is not None else "no checkpoint was saved before")
+        return SaveError(f"could not save the checkpoint in {folder} ({what}: a checkpoint {need}; {free}); {keep}; "
+                         f"fix it, then resume with: wsa-robot train --resume {self.path}")
     def checked_model_file(self) -> Path:
         """The checkpoint, after checking it exists and is a readable SB3 zip."""
         self._checkpoint_data()
@@ -163,9 +211,24 @@ class RunDir:
             return None
         return int(self._checkpoint_data()["num_timesteps"])
 
+    def discard_if_unstarted(self) -> bool:
+        """Remove a new run's folder that holds nothing of a run yet (a start that failed or was stopped before
+        config.yaml): the same command then starts cleanly, and no empty folder is left in runs/."""
+        from wsa_robot.run_lock import LOCK_NAME, release_writer_lock
+
+        if not self.path.is_dir() or self.config_file.exists():
+            return False
+        if any(p.name != LOCK_NAME and p.name != "tb" for p in self.path.iterdir()):
+            return False
+        release_writer_lock(self.path)
+        shutil.rmtree(self.path, ignore_errors=True)
+        return not self.path.exists()
+
     def remove_temp_files(self) -> list[Path]:
         """Delete `.NAME.*.tmp` files that a killed atomic write left behind (never read: a rename is the commit)."""
-        leftovers = [p for p in self.path.rglob(".*.tmp") if p.is_file()]
+        # this run's own folders only: a run dir must never touch the files of a run inside it
+        leftovers = [p for folder in (self.path, self.path / "checkpoints") for p in folder.glob(".*.tmp")
+                     if p.is_file()]
         for p in leftovers:
             p.unlink(missing_ok=True)
         return leftovers
@@ -185,6 +248,11 @@ def train_child_command(path: Path, total_steps: int, new_run: list[str],
 
 
 def new_run_dir(cfg: RunConfig) -> RunDir:
+    """The folder a new run writes, checked and made before any work starts, with its writer lock held
+    (run_lock.py): not a file, not a folder that holds a run or other runs, creatable and writable (tried).
+    Nothing a run needs is written yet, so a start that fails later leaves a folder the same command accepts."""
+    from wsa_robot.run_lock import hold_writer_lock
+
     if cfg.run_dir:
         path = Path(cfg.run_dir)
         if (path / "config.yaml").exists():
@@ -193,8 +261,42 @@ def new_run_dir(cfg: RunConfig) -> RunDir:
         path = RUNS_ROOT / cfg.task / time.strftime("%Y%m%d-%H%M%S")
         while path.exists():
             path = path.with_name(path.name + "-1")
-    path.mkdir(parents=True, exist_ok=True)
+    _check_new_run_path(path)
+    hold_writer_lock(path)
+    if (path / "config.yaml").exists():  # another process made a run here between the check and the lock
+        raise UserError(f"{path} already holds a run; resume it with `wsa-robot train --resume {path}`")
     return RunDir(path)
+
+
+def _check_new_run_path(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise UserError(f"run_dir {path} is a file, not a folder; choose another run_dir")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise UserError(f"run_dir {path}: {parent} is a file, not a folder; choose another run_dir")
+    others = _runs_inside(path)
+    if others:
+        raise UserError(f"run_dir {path} holds other runs ({', '.join(others)}); give each run a folder of its "
+                        "own, e.g. run_dir=" + str(path / "new-run"))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check."):
+            pass
+    except OSError as e:
+        raise UserError(f"run_dir {path} cannot be written ({e.strerror or e}); choose a folder you can write, "
+                        "e.g. run_dir=runs/my-run") from None
+
+
+def _runs_inside(path: Path, depth: int = 3) -> list[str]:
+    """Run dirs (a config.yaml and a checkpoints/ or evals.json beside it) up to `depth` levels below `path`."""
+    found: list[str] = []
+    if not path.is_dir():
+        return found
+    for level in range(1, depth + 1):
+        for cfg in sorted(path.glob("/".join(["*"] * level) + "/config.yaml")):
+            if (cfg.parent / "checkpoints").is_dir() or (cfg.parent / "evals.json").exists():
+                found.append(str(cfg.parent.relative_to(path)))
+    return found[:3] + (["..."] if len(found) > 3 else [])
 
 
 def existing_run_dir(path: Path | str | None) -> RunDir:

@@ -16,12 +16,13 @@ from wsa_robot.agents.callbacks import (CheckpointCallback, EvalCallback, Events
 from wsa_robot.algos import ALGO_FACTS
 from wsa_robot.config import RunConfig
 from wsa_robot.console import console
-from wsa_robot.errors import NonFiniteError
+from wsa_robot.errors import NonFiniteError, SaveError
 from wsa_robot.eval.evaluate import run_episodes
 from wsa_robot.eval.table import success_rate
 from wsa_robot.pipeline import Pipeline, close_envs, make_vec_env, plan
 from wsa_robot.resume import resume_agent, say
 from wsa_robot.run_dir import RunDir
+from wsa_robot.run_lock import hold_writer_lock, holds_writer_lock, release_writer_lock
 from wsa_robot.spec import resolve
 from wsa_robot.stopping import sigterm_as_ctrl_c
 
@@ -49,23 +50,32 @@ def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = Tr
     so the encoders load once; None: planned here.
     A NaN/inf raises NonFiniteError and writes no checkpoint, so the last good one stays as it was.
     torch's thread count while it runs is agents/threads.py's (learner_threads)."""
-    with learner_threads(cfg):
-        return _train(cfg, run, resume, progress, events, pipe)
+    taken = not holds_writer_lock(run.path)  # the CLI takes it before it writes; sweeps and scripts here
+    hold_writer_lock(run.path)  # a second writer of this run stops here, in one line (run_lock.py)
+    try:
+        with learner_threads(cfg):
+            return _train(cfg, run, resume, progress, events, pipe)
+    finally:
+        if taken:  # a process that trains runs in turn (a Ray worker) must not keep the ones it finished
+            release_writer_lock(run.path)
 
 
 def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: list[dict] | None,
            pipe: Pipeline | None) -> RunDir:
     pipe = pipe or plan(resolve(cfg))
-    if not resume:
-        run.write_config(cfg)
-    venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps (agents/overlap.py)
-    eval_env = make_vec_env(cfg, pipe, 1, pipe.spec.seeds.periodic_eval, training=False) if cfg.eval_every else None
+    venv = eval_env = None
     try:
+        venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps (agents/overlap.py)
+        eval_env = make_vec_env(cfg, pipe, 1, pipe.spec.seeds.periodic_eval, training=False) \
+            if cfg.eval_every else None
         if resume:
             model = resume_agent(cfg, run, venv, pipe)
             console().print(f"resuming {run.path} at step {model.num_timesteps}")
         else:
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, run.tensorboard)
+            # the run exists from here: a start that failed before (an env that would not build) left a folder
+            # without config.yaml, which the same command accepts again
+            run.write_config(cfg)
         attach_learner(venv, model)
 
         def evaluate() -> dict:
@@ -90,6 +100,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
         callbacks += [bar] if bar else []
         remaining = cfg.total_steps - model.num_timesteps
         fault: NonFiniteError | None = None
+        save_failed: SaveError | None = None
         interrupted = False
         with sigterm_as_ctrl_c():  # checkpoint, then stop
             try:
@@ -102,6 +113,8 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
                 interrupted = True
             except NonFiniteError as e:
                 fault = e
+            except SaveError as e:  # a periodic checkpoint failed: the same write again would fail too
+                save_failed = e
             except Exception:  # e.g. torch's Normal refusing NaN action means: weights gone NaN inside an update
                 fault = _nonfinite_parameters(model)
                 if fault is None:
@@ -112,8 +125,10 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)  # until the block's end restores the handler
                 if bar:
                     bar.stop(erase=interrupted)  # before any message: a live line would be redrawn around it
-                if fault is None:
+                if fault is None and save_failed is None:
                     checkpoints.save(model)
+        if save_failed is not None:
+            raise save_failed
         if fault is not None:
             raise _fault(fault, run) from None
         if interrupted:
@@ -125,7 +140,8 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
         else:
             say(f"run saved in {run.path} at step {model.num_timesteps}")
     finally:
-        close_envs(venv)
-        if eval_env:
+        if venv is not None:
+            close_envs(venv)
+        if eval_env is not None:
             close_envs(eval_env)
     return run
