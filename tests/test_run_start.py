@@ -86,3 +86,19 @@ def test_ctrl_c_while_the_run_is_set_up_says_so_and_exits_130(in_tmp):
     assert "stopped before training started" in out and "Traceback" not in out, out
     assert not Path("run").exists()
     assert not RunDir(Path("run")).config_file.exists()
+
+
+def test_ctrl_c_while_a_resume_is_set_up_names_the_resume_command(in_tmp):
+    train_tiny_lift("run", horizon=20)
+    checkpoint = Path("run/checkpoints/model.zip").read_bytes()
+    exe = str(Path(sys.executable).with_name("wsa-robot"))
+    proc = subprocess.Popen([exe, "train", "--resume", "run", "total_steps=100000", "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert wait_for(lambda: f"pid {proc.pid}" in Path("run/.writer").read_text() or proc.poll() is not None, 120)
+    time.sleep(0.3)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in out, out
+    assert "resume with: wsa-robot train --resume run" in out, out
+    assert Path("run/checkpoints/model.zip").read_bytes() == checkpoint or "stopped at step" in out

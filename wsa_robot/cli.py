@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Optional
@@ -35,18 +36,22 @@ def train(
 ) -> None:
     """Train an agent; the run dir (config, checkpoints, TensorBoard, evals) is printed at the start.
     `--resume RUN` continues a run (total_steps=N may extend it) and may change its tokens while training."""
-    from wsa_robot.config import load_config
-    from wsa_robot.run_dir import existing_run_dir, new_run_dir
-    from wsa_robot.train import train as run_training
-
     overrides = list(overrides or [])
     events: list[dict] = []
     pipe = None
     if (add_encoder or remove_encoder) and resume is None:
         raise UserError("--add-encoder/--remove-encoder change a run while it trains: add --resume RUN "
                         "(a new run takes encoders=... and removed_tokens=...)")
+    from wsa_robot.run_lock import release_writer_locks
+    from wsa_robot.stopping import defer_interrupts, honour_deferred_interrupts
+
     run = None
+    defer_interrupts()  # Ctrl-C during set-up stops the run once it can stop cleanly (train.py honours it)
     try:
+        from wsa_robot.config import load_config
+        from wsa_robot.run_dir import existing_run_dir, new_run_dir
+        from wsa_robot.train import train as run_training
+
         if resume is not None:
             from wsa_robot.resume import resume_config
             from wsa_robot.run_lock import hold_writer_lock
@@ -74,6 +79,10 @@ def train(
         if run is not None and resume is None:
             run.discard_if_unstarted()
         raise
+    finally:
+        with contextlib.suppress(KeyboardInterrupt):
+            honour_deferred_interrupts()  # a set-up that failed before training never reached it
+        release_writer_locks()  # the command is done with its run (tests and scripts call main in process)
 
 
 def _stopped_at_start(run) -> int:
@@ -298,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     except (NonFiniteError, SaveError) as e:  # training stopped; the last good checkpoint is kept
         print(f"error: {e}", file=sys.stderr)
         return 1
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):  # Ctrl-C in a command that has no stop of its own to say
+        print("stopped", file=sys.stderr)
         return 130
     except TyperException as e:  # usage errors: unknown command or option, bad option value
         print(f"error: {e.format_message()}", file=sys.stderr)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Imports inside functions: run_lock and algos, needed only when a run is written or its checkpoint checked.
+
 import json
 import shutil
 import sys

@@ -25,6 +25,7 @@ def hold_writer_lock(run_dir: Path | str) -> None:
         return
     lock = path / LOCK_NAME
     try:
+        path.mkdir(parents=True, exist_ok=True)  # a caller that trains into a path of its own (a sweep's trial)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as e:
         raise UserError(f"{path}: cannot write the run dir ({e.strerror}); choose a run_dir you can write") from None
@@ -50,3 +51,9 @@ def release_writer_lock(run_dir: Path | str) -> None:
 
 def holds_writer_lock(run_dir: Path | str) -> bool:
     return Path(run_dir).resolve() in _held
+
+
+def release_writer_locks() -> None:
+    """Give back every lock this process holds (a command that ends, in a process that goes on)."""
+    for path in list(_held):
+        release_writer_lock(path)

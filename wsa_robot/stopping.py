@@ -33,3 +33,29 @@ def die_with_parent() -> None:
     (Linux)."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+_deferred: list[int] | None = None  # while set-up defers Ctrl-C: the signals that came
+
+
+def defer_interrupts() -> None:
+    """From now until `honour_deferred_interrupts`, Ctrl-C (and SIGTERM) is noted, not raised. A run's set-up
+    (encoders loading, envs building) runs C code that turns a KeyboardInterrupt into other errors (ctypes'
+    ArgumentError inside Mesa's EGL): noted, it is raised where the run can stop cleanly."""
+    global _deferred
+    _deferred = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: _deferred.append(signum))
+
+
+def honour_deferred_interrupts() -> None:
+    """Ctrl-C and SIGTERM act at once again; a KeyboardInterrupt if one came while deferred. A no-op when
+    nothing deferred them (a sweep's in-process training)."""
+    global _deferred
+    if _deferred is None:
+        return
+    came, _deferred = _deferred, None
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if came:
+        raise KeyboardInterrupt

@@ -24,7 +24,7 @@ from wsa_robot.resume import resume_agent, say
 from wsa_robot.run_dir import RunDir
 from wsa_robot.run_lock import hold_writer_lock, holds_writer_lock, release_writer_lock
 from wsa_robot.spec import resolve
-from wsa_robot.stopping import sigterm_as_ctrl_c
+from wsa_robot.stopping import honour_deferred_interrupts, sigterm_as_ctrl_c
 
 
 def _fault(error: NonFiniteError, run: RunDir) -> NonFiniteError:
@@ -73,6 +73,8 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
             console().print(f"resuming {run.path} at step {model.num_timesteps}")
         else:
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, run.tensorboard)
+        honour_deferred_interrupts()  # a Ctrl-C during the set-up stops the run here, before anything is saved
+        if not resume:
             # the run exists from here: a start that failed before (an env that would not build) left a folder
             # without config.yaml, which the same command accepts again
             run.write_config(cfg)
