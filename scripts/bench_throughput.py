@@ -25,6 +25,7 @@ unless training; the unit is env steps per second, summed over envs):
     train_wsa_sac_sb3_update  the default with SB3's own SAC.train (five passes of the fusion module per update,
                          agents/sac_update.py runs four or three): before and after, side by side
     train_wsa_sac_utd2   the default with two gradient steps per env step (sac.gradient_steps=2)
+    train_wsa_sac_h64_reused  the default with wsa_scorer_hidden=64 and sac.actor_features=reused
     train_sb3_pixels     SB3 SAC("MultiInputPolicy", NatureCNN per image) on the stock env through
                          robosuite.wrappers.GymWrapper(flatten_obs=False): uint8 images + proprio, the SAC settings
                          stock SAC takes (the file's "sb3_baseline" names ours it lacks)
@@ -269,6 +270,12 @@ def bench_train_wsa_sb3_update(s: Settings, seed: int) -> float:
     return _bench_train(s, seed, True, sb3_update=True)
 
 
+def bench_train_wsa_h64_reused(s: Settings, seed: int) -> float:
+    """The default with the cheaper update's two levers: the scorer's hidden width 64 and DrQ-v2's actor
+    features (one fusion pass fewer); not the default (results/learn_lift_update.json)."""
+    return _bench_train(s, seed, True, "wsa_scorer_hidden=64", "sac.actor_features=reused")
+
+
 def bench_train_wsa_utd2(s: Settings, seed: int) -> float:
     """The default with two gradient steps per env step (RLPD, DroQ and SERL take several)."""
     return _bench_train(s, seed, True, "sac.gradient_steps=2")
@@ -336,6 +343,7 @@ CONFIGS: dict[str, Callable[[Settings, int], float]] = {
     "train_wsa_sac_strict": bench_train_wsa_strict,
     "train_wsa_sac_sb3_update": bench_train_wsa_sb3_update,
     "train_wsa_sac_utd2": bench_train_wsa_utd2,
+    "train_wsa_sac_h64_reused": bench_train_wsa_h64_reused,
     "train_sb3_pixels": bench_train_sb3_pixels,
     "train_e2e_sac": bench_train_e2e,
     "atari_wsa_ppo": lambda s, seed: bench_ppo("wsa", seed, s.atari_iterations, s.atari_n_steps),
@@ -350,7 +358,7 @@ GROUPS: dict[str, list[str]] = {
     "env": ["env_ours", "env_stock_robosuite"],
     "vec": ["pipeline_1env", "pipeline_2env"],
     "train": ["train_wsa_sac", "train_wsa_sac_strict", "train_wsa_sac_sb3_update", "train_wsa_sac_utd2",
-              "pipeline_1env"],
+              "train_wsa_sac_h64_reused", "pipeline_1env"],
     "sb3": ["train_wsa_sac", "train_sb3_pixels"],
     "e2e": ["train_wsa_sac", "train_e2e_sac"],  # the paper's E2E baseline in our loop (not in the default set)
     "atari": ["atari_wsa_ppo", "atari_e2e_ppo", "atari_reference_ppo"],  # _onnx, _fp32: by name (opt-in)
@@ -363,6 +371,7 @@ RATIOS: dict[str, tuple[str, str]] = {  # name -> (numerator config, denominator
     "train_strict_vs_env": ("train_wsa_sac_strict", "pipeline_1env"),  # SB3's order (sac.overlap=false)
     "train_sb3_update_vs_env": ("train_wsa_sac_sb3_update", "pipeline_1env"),  # SB3's SAC.train (5 passes)
     "train_utd2_vs_env": ("train_wsa_sac_utd2", "pipeline_1env"),  # 2 gradient steps per env step
+    "train_h64_reused_vs_env": ("train_wsa_sac_h64_reused", "pipeline_1env"),  # the cheaper update's levers
     "train_vs_sb3_pixels": ("train_wsa_sac", "train_sb3_pixels"),
     "train_wsa_vs_e2e": ("train_wsa_sac", "train_e2e_sac"),
     "atari_wsa_vs_e2e": ("atari_wsa_ppo", "atari_e2e_ppo"),
