@@ -316,7 +316,8 @@ def sb3_settings(cfg: RunConfig) -> tuple[dict, list[str]]:
 
     from stable_baselines3 import SAC
 
-    accepted = set(inspect.signature(SAC.__init__).parameters) | {"net_arch"}
+    # SB3 2.9 takes n_steps but refuses n-step returns on Dict observations (a camera dict is one)
+    accepted = (set(inspect.signature(SAC.__init__).parameters) | {"net_arch"}) - {"n_steps"}
     ours = cfg.sac.model_dump()
     return {k: v for k, v in ours.items() if k in accepted}, sorted(k for k in ours if k not in accepted)
 
