@@ -440,10 +440,11 @@ def results(machine: dict, s: Settings, runs: dict[str, list[float]], memory: di
             wall_s: float, prov: dict | None = None) -> dict:
     configs = {name: summarize(r) for name, r in runs.items() if r}
     cfg = run_config(s, s.seed)
+    stock, lacks = sb3_settings(cfg)
     return {
         "provenance": prov or provenance(),
         "machine": machine,
-        "sb3_baseline": {"takes": sorted(sb3_settings(cfg)[0]), "lacks": sb3_settings(cfg)[1],
+        "sb3_baseline": {"takes": sorted(stock), "lacks": lacks,
                          "controller": "robosuite's default for the robot (ours: the task's, "
                                        f"{load_task(cfg.task).config.get('controller', cfg.controller)})"},
         "settings": {**asdict(s), "cameras": "task default", "image_size": cfg.image_size,

@@ -13,7 +13,8 @@ Variants, timed in turn (round robin, so drift in the machine's speed hits each 
     one_pass_fresh  ours, actor_features=fresh: four passes, the same update as SB3's
     one_pass_reused ours, actor_features=reused: three passes (DrQ-v2's actor features)
 
-Multiply-adds come from torch's FlopCounterMode (FLOPs / 2), by module, forward and backward together.
+Multiply-adds come from torch's FlopCounterMode (FLOPs / 2): per whole update (forward and backward) and
+per module forward.
 """
 
 from __future__ import annotations
@@ -109,21 +110,13 @@ def _q(xs: list[float], q: float) -> float:
 
 
 def multiply_adds(model, batch: int) -> dict:
-    """Multiply-adds of one update per variant, and by module (forward + backward) for ours."""
+    """Multiply-adds of one whole update per variant (forward and backward)."""
     out = {}
     for v in VARIANTS:
         counter = FlopCounterMode(display=False)
         with counter:
             run_variant(model, v, batch)
         out[v] = {"total_M": round(counter.get_total_flops() / 2e6, 1)}
-        if v == "one_pass_fresh":
-            by_module = counter.get_flop_counts()
-            keep = ("critic.features_extractor.tokens", "critic.features_extractor.context",
-                    "critic.features_extractor.scorer", "critic.qf0", "critic.qf1", "critic_target", "actor.latent_pi",
-                    "actor.mu", "actor.log_std")
-            out[v]["by_module_M"] = {k: round(sum(by_module.get(name, {}).values()) / 2e6, 1)
-                                     for k in keep for name in by_module if name.endswith(k) and name.count(".") ==
-                                     min(n.count(".") for n in by_module if n.endswith(k))}
     return out
 
 
@@ -146,6 +139,10 @@ def module_times(model, batch: int, repeats: int) -> dict:
     }
     out = {}
     for name, fn in pieces.items():
+        counter = FlopCounterMode(display=False)
+        with counter:
+            fn()
+        out[name] = {"forward_M_multiply_adds": round(counter.get_total_flops() / 2e6, 1)}
         fwd, both = [], []
         for _ in range(repeats):
             with torch.no_grad():
@@ -159,8 +156,8 @@ def module_times(model, batch: int, repeats: int) -> dict:
             both.append(time.perf_counter() - t0)
         model.critic.optimizer.zero_grad()
         model.actor.optimizer.zero_grad()
-        out[name] = {"forward_ms": round(statistics.median(fwd) * 1e3, 3),
-                     "forward_backward_ms": round(statistics.median(both) * 1e3, 3)}
+        out[name].update(forward_ms=round(statistics.median(fwd) * 1e3, 3),
+                         forward_backward_ms=round(statistics.median(both) * 1e3, 3))
     return out
 
 
@@ -203,8 +200,8 @@ def main() -> int:
     for v, p in parts.items():
         print(v, " ".join(f"{k}={ms:.2f}" for k, ms in p.items()))
     for k, m in profile["modules_ms"].items():
-        print(f"  {k:14s} fwd {m['forward_ms']:.2f} ms  fwd+bwd {m['forward_backward_ms']:.2f} ms")
-    print(profile["multiply_adds"]["one_pass_fresh"].get("by_module_M"))
+        print(f"  {k:14s} fwd {m['forward_ms']:.2f} ms  fwd+bwd {m['forward_backward_ms']:.2f} ms  "
+              f"fwd {m['forward_M_multiply_adds']:.0f} M multiply-adds")
     return 0
 
 

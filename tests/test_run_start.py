@@ -12,7 +12,6 @@ import pytest
 import yaml
 from helpers import one_line_error, train_tiny_lift, wait_for
 
-from wsa_robot.cli import main
 from wsa_robot.run_dir import RunDir
 
 QUICK = ["total_steps=10", "--no-progress"]

@@ -117,10 +117,8 @@ class RunDir:
         saved_steps = live_steps if steps is None else steps
         state = {"num_timesteps": int(saved_steps), "saved_at": time.time()}
         state = state if wall_s is None else {**state, "wall_s": round(wall_s, 1)}
-        written: list[Path] = []
         try:
             with atomic_paths(files) as temps:
-                written = temps
                 if replay:
                     with open(temps[0], "wb") as f:
                         save_replay(model.replay_buffer, f)
@@ -132,9 +130,9 @@ class RunDir:
                     model.num_timesteps = live_steps  # periodic checkpoints: training goes on
                 temps[-1].write_text(json.dumps(state, indent=2) + "\n")
         except OSError as e:
-            raise self._save_error(e, written) from None
+            raise self._save_error(e) from None
 
-    def _save_error(self, error: OSError, temps: list[Path]) -> SaveError:
+    def _save_error(self, error: OSError) -> SaveError:
         folder = self.model_file.parent
         try:
             kept = self.checkpoint_step()
@@ -150,6 +148,7 @@ class RunDir:
         keep = (f"the checkpoint of step {kept} is kept" if kept is not None else "no checkpoint was saved before")
         return SaveError(f"could not save the checkpoint in {folder} ({what}: a checkpoint {need}; {free}); {keep}; "
                          f"fix it, then resume with: wsa-robot train --resume {self.path}")
+
     def checked_model_file(self) -> Path:
         """The checkpoint, after checking it exists and is a readable SB3 zip."""
         self._checkpoint_data()
@@ -257,17 +256,20 @@ def new_run_dir(cfg: RunConfig) -> RunDir:
 
     if cfg.run_dir:
         path = Path(cfg.run_dir)
-        if (path / "config.yaml").exists():
-            raise UserError(f"{path} already holds a run; resume it with `wsa-robot train --resume {path}`")
+        _refuse_a_run(path)
     else:
         path = RUNS_ROOT / cfg.task / time.strftime("%Y%m%d-%H%M%S")
         while path.exists():
             path = path.with_name(path.name + "-1")
     _check_new_run_path(path)
     hold_writer_lock(path)
-    if (path / "config.yaml").exists():  # another process made a run here between the check and the lock
-        raise UserError(f"{path} already holds a run; resume it with `wsa-robot train --resume {path}`")
+    _refuse_a_run(path)  # another process may have made a run here between the check and the lock
     return RunDir(path)
+
+
+def _refuse_a_run(path: Path) -> None:
+    if (path / "config.yaml").exists():
+        raise UserError(f"{path} already holds a run; resume it with `wsa-robot train --resume {path}`")
 
 
 def _check_new_run_path(path: Path) -> None:

@@ -37,8 +37,8 @@ def hold_writer_lock(run_dir: Path | str) -> None:
         raise UserError(f"{path} is being written by {holder}; wait for it to end or stop it, then run this "
                         "again (eval and runs may read it meanwhile)") from None
     os.ftruncate(fd, 0)
-    os.write(fd, f"pid {os.getpid()} ({' '.join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:3]))})"
-                 .encode())
+    command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:3]])
+    os.write(fd, f"pid {os.getpid()} ({command})".encode())
     _held[path] = fd
 
 

@@ -32,15 +32,27 @@ class ActorLossCritic(ContinuousCritic):
             return super().forward(obs, actions)  # the critic's own loss, or no gradient at all
         with torch.no_grad():
             features = self.extract_features(obs, self.features_extractor)
-        q_input = torch.cat([features, actions], dim=1)
-        weights = [p for q in self.q_networks for p in q.parameters() if p.requires_grad]
-        for p in weights:  # autograd records at each op whether a weight needs a gradient; these do not
-            p.requires_grad_(False)
-        try:
-            return tuple(q(q_input) for q in self.q_networks)
-        finally:
-            for p in weights:
-                p.requires_grad_(True)
+        return tuple(actions_only_heads(self, features, actions))
+
+
+def critic_heads(critic: ContinuousCritic, features: torch.Tensor, actions: torch.Tensor) -> list[torch.Tensor]:
+    """Every Q network of `critic` on already extracted features and `actions`."""
+    q_input = torch.cat([features, actions], dim=1)
+    return [q(q_input) for q in critic.q_networks]
+
+
+def actions_only_heads(critic: ContinuousCritic, features: torch.Tensor,
+                       actions: torch.Tensor) -> list[torch.Tensor]:
+    """critic_heads with gradients to `actions` only: none for the critic's own weights, which the actor's loss
+    would compute and throw away."""
+    weights = [p for q in critic.q_networks for p in q.parameters() if p.requires_grad]
+    for p in weights:  # autograd records at each op whether a weight needs a gradient; these do not
+        p.requires_grad_(False)
+    try:
+        return critic_heads(critic, features, actions)
+    finally:
+        for p in weights:
+            p.requires_grad_(True)
 
 
 def layer_normed_mlp(q: nn.Sequential) -> nn.Sequential:

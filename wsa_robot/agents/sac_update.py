@@ -27,30 +27,14 @@ from stable_baselines3 import SAC
 from stable_baselines3.sac.policies import LOG_STD_MAX, LOG_STD_MIN
 from torch.nn import functional as F
 
+from wsa_robot.agents.sac_policy import actions_only_heads, critic_heads
+
 ActorFeatures = Literal["fresh", "reused"]
 ACTOR_FEATURES: tuple[str, ...] = ("fresh", "reused")
 
 
 def _no_timer(part: str) -> None:
     return None
-
-
-def critic_heads(critic, features: torch.Tensor, actions: torch.Tensor) -> list[torch.Tensor]:
-    q_input = torch.cat([features, actions], dim=1)
-    return [q(q_input) for q in critic.q_networks]
-
-
-def actions_only_heads(critic, features: torch.Tensor, actions: torch.Tensor) -> list[torch.Tensor]:
-    """The critic's Q values with gradients to `actions` only: none is computed for the critic's own weights,
-    which the actor's loss would compute and throw away (sac_policy.ActorLossCritic does the same)."""
-    weights = [p for q in critic.q_networks for p in q.parameters() if p.requires_grad]
-    for p in weights:
-        p.requires_grad_(False)
-    try:
-        return critic_heads(critic, features, actions)
-    finally:
-        for p in weights:
-            p.requires_grad_(True)
 
 
 def actor_sample(actor, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
