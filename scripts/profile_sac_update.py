@@ -193,6 +193,7 @@ def main() -> int:
         "what": "one SAC update (batch 256) of the default Lift agent: whole updates by variant, the parts of ours, "
                 "each module's forward and forward+backward, multiply-adds; scripts/profile_sac_update.py",
         "profiles": profiles,
+        "provenance": prov,  # this run's; each profile keeps its own
     })
     for v, u in updates.items():
         print(f"{v:16s} {u['median_ms']:7.2f} ms  (p25 {u['p25_ms']}, p75 {u['p75_ms']})  "

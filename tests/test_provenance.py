@@ -16,7 +16,11 @@ import pytest
 from wsa_robot.provenance import REQUIRED, provenance, valid
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = sorted((ROOT / "results").rglob("*.json"))
+# every measured file under results/; a kept agent's run dir (results/agents/...: config.yaml, evals.json and its
+# checkpoint, so `wsa-robot eval` replays it) holds the run's own files, whose provenance is the results file
+# that quotes it
+RESULTS = sorted(p for p in (ROOT / "results").rglob("*.json")
+                 if not any((d / "config.yaml").exists() for d in p.parents if ROOT / "results" in d.parents))
 
 
 def test_the_command_is_the_processs_whole_command_line():
