@@ -18,13 +18,16 @@ endif
 
 .PHONY: setup train test eval clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	bash scripts/bootstrap_system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH) 2>/dev/null \
 		|| $(BIN)/pip install -q $(TORCH) $(TORCH_INDEX)   # the CPU build, before anything can pull a CUDA one
 	$(BIN)/pip install -q -e ".[test]"
+	# robomimic's own dataset code reads our demo files in a test; its other requirements (torchvision, which
+	# would pull another torch, and egl_probe, built with cmake) are for its training code, which no test runs
+	$(BIN)/pip install -q --no-deps robomimic==0.3.0
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -14,7 +14,9 @@ from helpers import one_line_error
 
 @pytest.mark.parametrize("task,controller,gripper,within", [("Lift", "osc_position", "incremental", 50),
                                                           ("Lift", "osc_pose", "binary", 50),
-                                                          ("Stack", "osc_position", "incremental", 110)])
+                                                          ("Stack", "osc_position", "incremental", 110),
+                                                          ("Door", "osc_pose", "incremental", 100),
+                                                          ("PickPlaceCan", "osc_position", "incremental", 140)])
 def test_the_controller_solves_its_task(task, controller, gripper, within):
     env = RobosuiteEnv(load_task(task), [], controller=controller, gripper=gripper, seed=3, horizon=within + 30)
     try:
@@ -44,5 +46,5 @@ def test_training_warms_up_on_the_controllers_lifts_then_acts_itself(tmp_path):
 
 
 def test_tasks_without_a_controller_refuse_expert_steps_in_one_line(capsys):
-    one_line_error(capsys, ["train", "--task", "PickPlaceCan", "sac.expert_steps=100"], "has no scripted controller")
+    one_line_error(capsys, ["train", "--task", "NutAssemblyRound", "sac.expert_steps=100"], "has no scripted controller")
     one_line_error(capsys, ["train", "--task", "fetch/Push", "sac.expert_steps=100"], "has no scripted controller")

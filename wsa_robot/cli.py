@@ -66,6 +66,7 @@ def train(
             from wsa_robot.spec import resolve
 
             cfg = load_config(([f"task={task}"] if task else []) + overrides)
+            cfg = absolute_demos(cfg)  # a resume from another folder reads the same file
             spec = resolve(cfg)  # task, cameras, encoders and context: every check, before a folder is made
             run = new_run_dir(cfg)  # the folder checked, made and locked, before any encoder loads
             console.print(f"run dir: {run.path}")
@@ -83,6 +84,14 @@ def train(
         with contextlib.suppress(KeyboardInterrupt):
             honour_deferred_interrupts()  # a set-up that failed before training never reached it
         release_writer_locks()  # the command is done with its run (tests and scripts call main in process)
+
+
+def absolute_demos(cfg):
+    from wsa_robot.demos.source import scripted
+
+    if cfg.demos is None or scripted(cfg):
+        return cfg
+    return cfg.model_copy(update={"demos": str(Path(cfg.demos).expanduser().resolve())})
 
 
 def _stopped_at_start(run) -> int:
@@ -293,6 +302,54 @@ def weights_fetch(
 
     for path in fetch(name, weights_dir, offline=offline):
         console.print(str(path))
+
+
+demos_app = typer.Typer(no_args_is_help=True, help="Demonstrations in robomimic's HDF5 format: record, show.")
+app.add_typer(demos_app, name="demos")
+
+
+@demos_app.command("record")
+def demos_record(
+    overrides: Optional[list[str]] = typer.Argument(None, help="key=value config of the run the demos are for "
+                                                              "(controller, gripper, cameras, image_size, ...)"),
+    task: str = typer.Option("Lift", "--task", help="a robosuite task with a scripted controller: Lift, Stack, "
+                                                    "Door, PickPlaceCan"),
+    n: int = typer.Option(5, "-n", help="successful demos to write"),
+    out: Optional[Path] = typer.Option(None, "--out", help="the HDF5 file (default demos/<task>_<n>.hdf5)"),
+    seed: int = typer.Option(0, "--seed", help="episode k is seeded from this (the same seed: the same demos)"),
+) -> None:
+    """Record demos with the task's scripted controller (PRIVILEGED: it reads the simulator; the file says so).
+    Only successful episodes are written, with the task's cameras and proprio as the run's env shows them."""
+    from wsa_robot.config import load_config
+    from wsa_robot.demos.record import record
+
+    cfg = load_config([f"task={task}", *(overrides or [])])
+    from wsa_robot.spec import resolve
+
+    spec = resolve(cfg.model_copy(update={"demos": None, "demos_n": 0}))  # every check of the config, first
+    out = out or Path("demos") / f"{spec.task.name}_{n}.hdf5"
+    done = record(cfg, spec.task, n, out, seed=seed, report=console.print)
+    console.print(f"{len(done.episodes)} demos of {spec.task.name} in {done.seconds:.1f} s ({done.attempts} tries) "
+                  f"-> {out}; train with: wsa-robot train --task {spec.task.name} demos={out}")
+
+
+@demos_app.command("show")
+def demos_show(file: Path = typer.Argument(..., help="a robomimic-format HDF5 file")) -> None:
+    """List a file's demos: length, return, success and cameras, and where they came from."""
+    from wsa_robot.demos.robomimic_file import file_info
+
+    info = file_info(file)
+    attrs = info["attrs"]
+    console.print(f"{file}: {len(info['demos'])} demos of {info['env_name']}, {attrs.get('total', '?')} steps",
+                  soft_wrap=True, highlight=False)
+    if "privileged" in attrs:
+        console.print(attrs["privileged"], highlight=False)
+    console.print(f"{'demo':<8} {'steps':>5} {'return':>7} {'success':>7}  cameras", highlight=False)
+    for row in info["demos"]:
+        ret = "-" if row["return"] is None else f"{row['return']:.1f}"
+        ok = "?" if row["success"] is None else ("yes" if row["success"] else "no")
+        console.print(f"{row['demo']:<8} {row['length']:>5} {ret:>7} {ok:>7}  {' '.join(row['cameras'])}",
+                      soft_wrap=True, highlight=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,6 +62,7 @@ class SACConfig(_Strict):
     # the features the critic scores the actor's actions on: fresh (SB3: extracted again after the critic's step)
     # | reused (DrQ-v2: those the actor chose them from); agents/sac_update.py
     actor_features: Literal["fresh", "reused"] = "fresh"
+    demo_fraction: Fraction = 0.5  # of every batch drawn from the demonstrations (`demos`; RLPD: half)
 
 
 class PPOConfig(_Strict):
@@ -117,6 +118,8 @@ class RunConfig(_Strict):
     checkpoint_minutes: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 15.0  # also save when this much wall time passed; 0: off
     eval_every: NonNegative
     eval_episodes: Count
+    demos: str | None = None  # demonstrations: a robomimic HDF5 file, or `scripted` (recorded into the run dir)
+    demos_n: NonNegative = 0  # how many of them (the file's first); 0: all
     faults: list[str] = []  # camera fault specs (wsa_robot/envs/faults.py) for the training and eval envs
     mask_faults: bool = True  # a camera's tokens get token_mask 0 while its frame is dropped or stale
     render: RenderConfig

@@ -215,11 +215,12 @@ class RunDir:
     def discard_if_unstarted(self) -> bool:
         """Remove a new run's folder that holds nothing of a run yet (a start that failed or was stopped before
         config.yaml): the same command then starts cleanly, and no empty folder is left in runs/."""
+        from wsa_robot.demos.source import RUN_FILE
         from wsa_robot.run_lock import LOCK_NAME, release_writer_lock
 
         if not self.path.is_dir() or self.config_file.exists():
             return False
-        if any(p.name != LOCK_NAME and p.name != "tb" for p in self.path.iterdir()):
+        if any(p.name not in (LOCK_NAME, "tb", RUN_FILE) for p in self.path.iterdir()):
             return False
         release_writer_lock(self.path)
         shutil.rmtree(self.path, ignore_errors=True)

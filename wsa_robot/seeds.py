@@ -26,3 +26,8 @@ def eval_seed(seed: int) -> int:
 def bench_seed(seed: int) -> int:
     """The bench's final score of a trained run."""
     return seed + 30_000
+
+
+def demo_seed(seed: int) -> int:
+    """`wsa-robot demos record`: the scripted controller's episodes (attempt k is this + k)."""
+    return seed + 40_000

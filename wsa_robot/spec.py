@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from wsa_robot.algos import check_replay, off_policy
 from wsa_robot.config import RunConfig
+from wsa_robot.demos.source import check_demos
 from wsa_robot.encoders.entry import EncoderEntry
 from wsa_robot.encoders.registry import UnknownEncoderError, registry
 from wsa_robot.encoders.state import image_encoders
@@ -132,6 +133,8 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
                                            gripper=cfg.gripper,
                                            expert=off_policy(cfg.algo) and cfg.sac.expert_steps > 0))
     check_replay(cfg, task.goal)
+    check_demos(cfg, task, cameras, state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
+                off_policy=off_policy(cfg.algo), has_expert=backend.has_expert(task))
     seeds = Seeds.of(cfg.seed)
     if pixel_based(cfg.fusion):
         if cfg.removed_tokens:

@@ -43,6 +43,32 @@ def _nonfinite_parameters(model) -> NonFiniteError | None:
     return None
 
 
+def record_scripted_demos(cfg: RunConfig, pipe: Pipeline, run: RunDir) -> None:
+    """`demos: scripted`: the task's controller records them into the run dir, once (a resume reads that file)."""
+    from wsa_robot.demos.record import record
+    from wsa_robot.demos.source import demo_file, recorded_count, scripted
+
+    path = demo_file(cfg, run.path)
+    if not scripted(cfg) or path.exists():
+        return
+    done = record(cfg, pipe.task, recorded_count(cfg), path, seed=cfg.seed)
+    say(f"demos: {len(done.episodes)} recorded by {pipe.task.name}'s scripted PRIVILEGED controller "
+        f"({done.attempts} tries, {done.seconds:.0f} s) into {path}")
+
+
+def give_demos(cfg: RunConfig, pipe: Pipeline, run: RunDir, model) -> None:
+    """The demos embedded by the run's own encoders into the learner's second buffer (demos/replay.py)."""
+    from wsa_robot.demos.replay import attach_demos
+    from wsa_robot.demos.source import demo_file, scripted
+
+    path = demo_file(cfg, run.path)
+    report = attach_demos(model, model.get_env(), path, 0 if scripted(cfg) else cfg.demos_n, pipe.cameras,
+                          pipe.task.proprio_keys, cfg.image_size, cfg.reward_scale, pipe.state)
+    model.demo_fraction = cfg.sac.demo_fraction
+    say(f"demos: {report.demos} from {path} ({report.transitions} steps, embedded in {report.seconds:.1f} s), "
+        f"{cfg.sac.demo_fraction:g} of every batch")
+
+
 def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = True,
           events: list[dict] | None = None, pipe: Pipeline | None = None) -> RunDir:
     """`events`: token-set changes applied at this resume ({step, time, action, tokens}), logged to TensorBoard.
@@ -65,6 +91,8 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
     pipe = pipe or plan(resolve(cfg))
     venv = eval_env = None
     try:
+        if cfg.demos is not None:
+            record_scripted_demos(cfg, pipe, run)
         venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps (agents/overlap.py)
         eval_env = make_vec_env(cfg, pipe, 1, pipe.spec.seeds.periodic_eval, training=False) \
             if cfg.eval_every else None
@@ -73,6 +101,8 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
             console().print(f"resuming {run.path} at step {model.num_timesteps}")
         else:
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, run.tensorboard)
+        if cfg.demos is not None:
+            give_demos(cfg, pipe, run, model)
         honour_deferred_interrupts()  # a Ctrl-C during the set-up stops the run here, before anything is saved
         if not resume:
             # the run exists from here: a start that failed before (an env that would not build) left a folder

@@ -57,13 +57,31 @@ class OnePassSAC(SAC):
         self.timer: Callable[[str], None] = _no_timer
         super().__init__(*args, **kwargs)
 
+    # demonstrations (demos/replay.py): their buffer and its share of each batch, given by the run at every
+    # start and resume from its config and file; never saved with the model
+    demo_replay = None
+    demo_fraction = 0.5
+
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "timer"]
+        return [*super()._excluded_save_params(), "timer", "demo_replay", "demo_fraction"]
+
+    def train(self, gradient_steps: int, batch_size: int = 64) -> None:
+        """With demos, every batch of this update (SB3's or ours) is drawn from both buffers (MixedReplay)."""
+        if self.demo_replay is None:
+            return self._train(gradient_steps, batch_size)
+        from wsa_robot.demos.replay import MixedReplay
+
+        online = self.replay_buffer
+        self.replay_buffer = MixedReplay(online, self.demo_replay, self.demo_fraction)
+        try:
+            self._train(gradient_steps, batch_size)
+        finally:
+            self.replay_buffer = online
 
     def _one_module(self) -> bool:
         return self.actor.features_extractor is self.critic.features_extractor and not self.use_sde
 
-    def train(self, gradient_steps: int, batch_size: int = 64) -> None:
+    def _train(self, gradient_steps: int, batch_size: int) -> None:
         if not self._one_module():
             return super().train(gradient_steps, batch_size)
         self.policy.set_training_mode(True)

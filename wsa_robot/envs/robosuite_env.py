@@ -11,7 +11,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from wsa_robot.envs.experts import EXPERTS, PickExpert, has_expert
+from wsa_robot.envs.experts import EXPERTS, has_expert
 from wsa_robot.envs.gripper import set_gripper_mode
 from wsa_robot.envs.renderer import CameraRenderer
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
@@ -185,9 +185,10 @@ class RobosuiteEnv(gym.Env):
         """What the task's scripted PRIVILEGED controller (envs/experts.py) does now; it reads the simulator."""
         if not has_expert(self.task.env_id):
             raise UserError(f"task {self.task.name} has no scripted controller; drop sac.expert_steps")
+        scripted = EXPERTS[self.task.env_id]
         if self._expert is None:
-            self._expert = PickExpert()
-        inputs = EXPERTS[self.task.env_id](self._env, self._raw)
+            self._expert = scripted.make()
+        inputs = scripted.inputs(self._env, self._raw)
         return self._expert.act(*inputs, self.action_space.shape[0])
 
     def set_variation(self, spec: str | None) -> None:

@@ -98,7 +98,7 @@ class Backend:
                             f"{task.name} ({task.backend}) has its own action space: drop the override")
         if options.expert and not self.has_expert(task):
             raise UserError(f"sac.expert_steps: task {task.name} has no scripted controller to play its first "
-                            "steps (robosuite Lift and Stack have one, envs/experts.py); drop sac.expert_steps")
+                            "steps (robosuite Lift, Stack, Door and PickPlaceCan have one, envs/experts.py); drop sac.expert_steps")
         if options.reward_scale != 1.0 and task.goal:
             raise UserError(f"task {task.name} learns with HER, which recomputes rewards unscaled; "
                             "drop reward_scale (keep 1.0)")
