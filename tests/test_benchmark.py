@@ -71,8 +71,9 @@ def test_report_only_without_runs_says_what_to_do(capsys, tmp_path):
 
 def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path, capsys, monkeypatch):
     """--target: the bench stops a run whose periodic eval reaches the score (any Pong score reaches -21), the
-    results say where, and a second call leaves it alone although it is short of the step budget; its final
-    score is the check's games (the same deterministic games), not scored again."""
+    results say where, and a second call leaves it alone although it is short of the step budget. Its final
+    score is played on fresh games (seed stream `final`), never the check's (issue 37: a final conditioned on
+    having passed the check is biased), and kept: a second report does not play them again."""
     from wsa_robot import benchmark
     from wsa_robot.cli import main
 
@@ -86,8 +87,11 @@ def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path, 
     target = row["stopped_at_target"]
     assert target["eval_step"] == 1024 and target["target"] == -21 and target["held"] and target["episodes"] == 1
     assert row["target_checks"] == [target]
-    assert 1024 <= row["steps"] < 4096 and row["final_mean"] == target["mean_return"]
+    assert 1024 <= row["steps"] < 4096 and "fresh games" in row["final_protocol"]
+    kept = json.loads((Path(row["run"]) / benchmark.FINAL_FILE).read_text())
+    assert kept["step"] == row["steps"] and kept["scores"] == [row["final_mean"]]
     monkeypatch.setattr(benchmark, "final_scores", lambda *_: pytest.fail("scored the checked games again"))
+    monkeypatch.setattr(benchmark, "fresh_final_scores", lambda *_: pytest.fail("played the final games again"))
     assert main(argv) == 0
     again = json.loads(out.read_text())["runs"][0]
     assert again["steps"] == row["steps"] and again["final_mean"] == row["final_mean"]
@@ -265,3 +269,32 @@ def test_the_plot_gives_each_method_one_colour_and_each_seed_its_own_line_style(
     assert colour["WSA (scaled) seed 1"] == colour["WSA (scaled) seed 2"] != colour["E2E seed 1"]
     assert colour["E2E seed 1"] == colour["E2E seed 2"]
     assert style["WSA (scaled) seed 1"] == style["E2E seed 1"] != style["WSA (scaled) seed 2"] == style["E2E seed 2"]
+
+
+def test_each_env_plays_a_fixed_share_of_the_games_to_their_end():
+    """Env 0's games last 2 steps and score 1, env 1's last 7 and score 0: 6 games are 3 of each (mean 0.5),
+    not the 6 that end first (5 short ones and 1 long: mean 0.83)."""
+    import numpy as np
+
+    from wsa_robot.benchmark import games_by_share, shares
+
+    assert shares(30, 8) == [4, 4, 4, 4, 4, 4, 3, 3] and sum(shares(7, 3)) == 7
+
+    class Envs:
+        t = 0
+
+        def reset(self):
+            return np.zeros((2, 1))
+
+        def step(self, action):
+            self.t += 1
+            ends = [self.t % 2 == 0, self.t % 7 == 0]
+            infos = [{"episode": {"r": r}} if e else {} for e, r in zip(ends, (1.0, 0.0))]
+            return np.zeros((2, 1)), np.zeros(2), np.array(ends), infos
+
+    class Agent:
+        def predict(self, obs, deterministic):
+            return np.zeros(len(obs)), None
+
+    games = games_by_share(Agent(), Envs(), shares(6, 2))
+    assert len(games) == 6 and np.mean([score for score, _ in games]) == 0.5

@@ -1,6 +1,6 @@
-from wsa_robot.seeds import bench_seed, eval_seed, periodic_eval_seed, training_seed
+from wsa_robot.seeds import bench_seed, demo_seed, eval_seed, final_seed, periodic_eval_seed, training_seed
 
-STREAMS = (training_seed, periodic_eval_seed, eval_seed, bench_seed)
+STREAMS = (training_seed, periodic_eval_seed, eval_seed, bench_seed, demo_seed, final_seed)
 
 
 def test_the_seed_streams_never_share_an_env_seed():
@@ -12,4 +12,4 @@ def test_the_seed_streams_never_share_an_env_seed():
 
 def test_the_streams_keep_the_seeds_runs_were_evaluated_with():
     # changing an offset silently changes every reported number: eval/bench results would no longer reproduce
-    assert [stream(3) for stream in STREAMS] == [3, 10_003, 20_003, 30_003]
+    assert [stream(3) for stream in STREAMS] == [3, 10_003, 20_003, 30_003, 40_003, 50_003]

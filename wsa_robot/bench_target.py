@@ -51,12 +51,3 @@ def record_check(path: Path, row: dict, step: int, scores: list[float], stalled:
     if check["held"]:
         write_json(path / TARGET_FILE, check)
     return check
-
-
-def held_scores(path: Path, step: int, episodes: int) -> tuple[list[float], int] | None:
-    """The game scores and stalled count of the check that stopped the run at the target, if it scored the
-    checkpoint at `step` over `episodes` games (the final score would replay the same deterministic games)."""
-    held = read_target(path)
-    if held is None or "scores" not in held or held["step"] != step or len(held["scores"]) != episodes:
-        return None
-    return list(held["scores"]), int(held["stalled_games"])

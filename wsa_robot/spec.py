@@ -20,7 +20,7 @@ from wsa_robot.envs.faults import parse_faults
 from wsa_robot.errors import UserError
 from wsa_robot.fusion import pixel_based
 from wsa_robot.keys import ACHIEVED_GOAL, DESIRED_GOAL, PROPRIO, STATE, split_token, token_key
-from wsa_robot.seeds import bench_seed, eval_seed, periodic_eval_seed, training_seed
+from wsa_robot.seeds import bench_seed, eval_seed, final_seed, periodic_eval_seed, training_seed
 from wsa_robot.task_spec import TaskSpec
 from wsa_robot.tasks import check_cameras, load_task
 from wsa_robot.tokens import check_removed, context_key, goal_tokens, run_tokens
@@ -44,11 +44,12 @@ class Seeds:
     training: int
     periodic_eval: int
     eval: int
-    bench: int
+    bench: int  # the bench's target checks
+    final: int  # the bench's final scores
 
     @classmethod
     def of(cls, seed: int) -> Seeds:
-        return cls(training_seed(seed), periodic_eval_seed(seed), eval_seed(seed), bench_seed(seed))
+        return cls(training_seed(seed), periodic_eval_seed(seed), eval_seed(seed), bench_seed(seed), final_seed(seed))
 
 
 @dataclass(frozen=True)
