@@ -116,7 +116,7 @@ def test_atari_default_is_wsa_over_four_skills_with_the_autoencoder_as_context_o
 
     cfg = load_config(["task=atari/Pong", "n_envs=2", "device=cpu"])
     assert cfg.fusion == "wsa" and cfg.algo == "ppo" and cfg.context == "ae_atari_pong@screen"
-    # PPO's updates collapse the unscaled additive scorer onto one skill (README, Atari); Lift keeps additive
+    # PPO's updates collapse the unscaled additive scorer onto one skill (results/README.md, Atari); Lift keeps additive
     assert cfg.wsa_scorer == "scaled" and load_config(["task=Lift"]).wsa_scorer == "additive"
     pipe = plan(cfg, "cpu")
     assert pipe.token_keys == ["stdim_atari_pong@screen", "kp_atari_pong_features@screen",
