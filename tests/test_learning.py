@@ -140,3 +140,13 @@ def test_plan_mistakes_are_user_errors(tmp_path):
         read_plan(bad, only=["b"])
     names = [r.name for r in read_plan(ROOT / "configs" / "learn_lift.yaml").runs]
     assert {"default-seed0", "default-seed1", "default-seed2"} <= set(names)  # the default on three seeds
+
+
+def test_the_interquartile_mean_trims_a_quarter_off_each_end_and_its_interval_holds_it():
+    from wsa_robot.aggregate import iqm, iqm_ci
+
+    assert iqm([0, 1, 2, 3, 4, 5, 6, 100]) == 3.5  # 8 runs: the middle four, 2..5; the outlier is gone
+    assert iqm_ci([0.9, 1.0]) is None  # two seeds: no aggregate, the runs are listed as they are
+    agg = iqm_ci([0.4, 0.95, 0.8])
+    assert agg["iqm"] == 0.7167 and agg["ci"][0] <= 0.7167 <= agg["ci"][1]
+    assert 0.4 <= agg["ci"][0] < agg["ci"][1] <= 0.95  # resampling the runs cannot leave their range

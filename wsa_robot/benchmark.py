@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 
 from wsa_robot.atomic import write_json
+from wsa_robot.aggregate import iqm_ci
 from wsa_robot.bench_target import eval_to_check, read_checks, read_target, record_check
 from wsa_robot.config import RunConfig
 from wsa_robot.errors import UserError
@@ -532,6 +533,8 @@ def benchmark(spec: BenchSpec, out: Path, train: bool = True) -> dict:
               "machine": {"cpu_count": os.cpu_count(), "threads_per_run": threads_each(spec.cores, n_runs),
                           "runs_side_by_side": n_runs, "freed_cores_go_to_the_runs_left": True},
               "runs": [run_result(spec, f, s) for f in spec.fusions for s in spec.seeds]}
+    finals = {f: iqm_ci([r["final_mean"] for r in result["runs"] if r["fusion"] == f]) for f in spec.fusions}
+    result["final_iqm"] = {f: agg for f, agg in finals.items() if agg is not None}  # 3+ seeds (aggregate.py)
     write_json(out, result)
     plot(result, out.with_suffix(".png"))
     return result

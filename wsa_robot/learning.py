@@ -27,6 +27,7 @@ import yaml
 from wsa_robot.config import RunConfig, load_config
 from wsa_robot.errors import UserError
 from wsa_robot.keys import STATE
+from wsa_robot.aggregate import iqm_ci
 from wsa_robot.run_dir import RunDir, train_child_command
 from wsa_robot.run_files import read_yaml_mapping
 from wsa_robot.stopping import die_with_parent, sigterm_as_ctrl_c
@@ -231,6 +232,14 @@ def summary(rows: list[dict]) -> dict[str, dict]:
         s["seeds"].append(row["seed"])
         s[f"steps_to_{TARGET}"].append(row[f"steps_to_{TARGET}"])
         s["reached"] += row[f"steps_to_{TARGET}"] is not None
+    for label, s in out.items():  # success over seeds at each eval step every seed reached (3+ seeds)
+        curves = [{r["steps"]: r["success"] for r in row["curve"] if r["success"] is not None}
+                  for row in rows if row["label"] == label]
+        shared = sorted(set.intersection(*(set(c) for c in curves))) if curves else []
+        at = [{"steps": step, **agg} for step in shared
+              if (agg := iqm_ci([c[step] for c in curves])) is not None]
+        if at:
+            s["success_iqm"] = at
     return out
 
 
