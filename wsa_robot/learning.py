@@ -101,12 +101,18 @@ def read_plan(path: Path, only: list[str] | None = None) -> Plan:
 
 
 def check_configs(plan: Plan, steps: int, eval_every: int, eval_episodes: int, common: list[str]) -> None:
-    """Every run's config loads (a bad key fails now, not in the fifth run hours from now)."""
+    """Every run's config loads and resolves, its encoders available (availability.py): a bad key or a missing
+    encoder fails now, not in the fifth run hours from now."""
+    from wsa_robot.availability import check_runs
+
+    configs = []
     for run in plan.runs:
         try:
-            load_config(run.config_overrides(steps, eval_every, eval_episodes, common))
+            configs.append((f"run {run.name}", load_config(run.config_overrides(steps, eval_every, eval_episodes,
+                                                                                 common))))
         except UserError as e:
             raise UserError(f"run {run.name}: {e}") from None
+    check_runs(configs)
 
 
 def _learning_settings(cfg: RunConfig) -> dict[str, Any]:

@@ -5,7 +5,7 @@ so running the sweep again finds the same run dirs: finished trials are skipped,
 
 from __future__ import annotations
 
-# Imports inside functions: torch and the encoder registry (check_trials), so a sweep spec parses without them.
+# Imports inside functions: the run layer's checks (check_trials), so a sweep spec parses without torch.
 
 import difflib
 import itertools
@@ -147,52 +147,10 @@ def check_resumable(trials: list[Trial]) -> None:
                             "or give the sweep another name")
 
 
-def _pretrain_hint(name: str, task: str) -> str | None:
-    """The `wsa-robot pretrain` command that registers encoder `name` for `task`, if it is one of ours."""
-    from wsa_robot.encoders.transporter import TRANSPORTER_TOKENS
-    from wsa_robot.pretrain import asset_key
-    from wsa_robot.pretrain.skills import SKILLS
-
-    for skill in SKILLS.values():
-        base = skill.encoder if task == "Lift" else asset_key(skill.encoder, task)
-        if name in [base + suffix for suffix in (TRANSPORTER_TOKENS if skill.name == "keypoints" else [""])]:
-            return f"`wsa-robot pretrain --task {task} --skill {skill.name}`"
-    return None
-
-
 def check_trials(trials: list[Trial]) -> None:
-    """Every trial resolved as `wsa-robot train` would resolve it (spec.resolve: task, cameras, faults, options,
-    encoders, depth, context), without loading a model: a sweep should fail in one line now, not in its 30th
-    trial an hour from now. Encoders that are registered but whose weights are absent, and the project's own
-    skills not pretrained yet, are gathered over all trials into one line that says how to get each. Hugging
-    Face zoo encoders whose weights are absent pass when online (each worker fetches them)."""
-    from wsa_robot.encoders.registry import UnknownEncoderError, registry
-    from wsa_robot.encoders.weights import offline
-    from wsa_robot.encoders.zoo import CATALOGUE, HFSpec
-    from wsa_robot.spec import resolve
+    """Every trial resolved as `wsa-robot train` would resolve it, without loading a model, and the encoders
+    they name available here (availability.py): a sweep should fail in one line now, not in its 30th trial an
+    hour from now."""
+    from wsa_robot.availability import check_runs
 
-    downloadable = {s.name for s in CATALOGUE if isinstance(s, HFSpec)} if not offline() else set()
-    missing: dict[str, str] = {}  # encoder -> how to get it
-    needing = 0  # trials that need one of them
-    registries: dict[tuple, dict] = {}  # (weights_dir, zoo_preprocess) -> registry, made once per folder
-    for t in trials:
-        key = (t.cfg.weights_dir, t.cfg.zoo_preprocess)
-        if key not in registries:
-            registries[key] = registry(weights_dir=key[0], zoo_preprocess=key[1])
-        try:
-            spec = resolve(t.cfg, registries[key])
-        except UnknownEncoderError as e:
-            hints = {name: _pretrain_hint(name, t.cfg.task) for name in e.names}
-            if any(h is None for h in hints.values()):  # a name no pretraining registers: a typo
-                raise UserError(f"trial {t.id}: {e}") from None
-            missing.update((name, f"pretrain it: {hint}") for name, hint in hints.items())
-            needing += 1
-            continue
-        except UserError as e:
-            raise UserError(f"trial {t.id}: {e}") from None
-        absent = [e.name for e in spec.encoders + spec.idle if not e.weights_present and e.name not in downloadable]
-        missing.update((name, "its weights are missing, see `wsa-robot encoders`") for name in absent)
-        needing += bool(absent)
-    if missing:
-        parts = "; ".join(f"{name} ({how})" for name, how in missing.items())
-        raise UserError(f"{needing} of {len(trials)} trials need encoders that are not available: {parts}")
+    check_runs([(f"trial {t.id}", t.cfg) for t in trials], noun="trials")
