@@ -257,3 +257,22 @@ def test_the_mixed_batch_keeps_n_step_discounts():
 
     batch = MixedReplay(filled(50), filled(20), 0.5).sample(32)
     assert batch.discounts.shape == (32, 1) and torch.all(batch.discounts <= 0.5)
+
+
+def test_scripted_demos_are_recorded_once_per_setting_and_copied_into_each_run(tmp_path, monkeypatch, capsys):
+    """demos=scripted: the first run records into the cache (with the task's own horizon, so a short test run
+    gets whole demos) and copies the file into its run dir; a second run with the same settings copies it."""
+    from wsa_robot.cli import main
+
+    monkeypatch.setenv("WSA_DEMOS_DIR", str(tmp_path / "cache"))
+    common = ["demos=scripted", "demos_n=1", "encoders=state", "horizon=20", "total_steps=30", "eval_every=0",
+              "sac.learning_starts=10", "sac.batch_size=8", "fusion_dim=32", "sac.net_arch=32,32", "--no-progress"]
+    assert main(["train", *common, f"run_dir={tmp_path / 'a'}"]) == 0
+    first = capsys.readouterr().out
+    assert "recorded by Lift's scripted PRIVILEGED controller" in first
+    assert main(["train", *common, f"run_dir={tmp_path / 'b'}"]) == 0
+    assert "recorded before for these settings" in capsys.readouterr().out
+    a, b = (tmp_path / "a" / "demos.hdf5").read_bytes(), (tmp_path / "b" / "demos.hdf5").read_bytes()
+    assert a == b and len(list((tmp_path / "cache").iterdir())) == 1
+    with h5py.File(tmp_path / "a" / "demos.hdf5", "r") as f:
+        assert f["data/demo_0"].attrs["num_samples"] > 20  # longer than the run's horizon of 20

@@ -44,16 +44,26 @@ def _nonfinite_parameters(model) -> NonFiniteError | None:
 
 
 def record_scripted_demos(cfg: RunConfig, pipe: Pipeline, run: RunDir) -> None:
-    """`demos: scripted`: the task's controller records them into the run dir, once (a resume reads that file)."""
+    """`demos: scripted`: the task's controller records them into the run dir, once (a resume reads that file);
+    a recording made before for the same settings and seed is copied from the cache (demos/source.py)."""
+    import shutil
+
+    from wsa_robot.atomic import atomic_path
     from wsa_robot.demos.record import record
-    from wsa_robot.demos.source import demo_file, recorded_count, scripted
+    from wsa_robot.demos.source import cached_file, demo_file, recorded_count, scripted
 
     path = demo_file(cfg, run.path)
     if not scripted(cfg) or path.exists():
         return
-    done = record(cfg, pipe.task, recorded_count(cfg), path, seed=cfg.seed)
-    say(f"demos: {len(done.episodes)} recorded by {pipe.task.name}'s scripted PRIVILEGED controller "
-        f"({done.attempts} tries, {done.seconds:.0f} s) into {path}")
+    cache = cached_file(cfg)
+    if cache.exists():
+        say(f"demos: {recorded_count(cfg)} recorded before for these settings, from {cache}")
+    else:
+        done = record(cfg, pipe.task, recorded_count(cfg), cache, seed=cfg.seed)
+        say(f"demos: {len(done.episodes)} recorded by {pipe.task.name}'s scripted PRIVILEGED controller "
+            f"({done.attempts} tries, {done.seconds:.0f} s), kept in {cache}")
+    with atomic_path(path) as tmp:
+        shutil.copyfile(cache, tmp)
 
 
 def give_demos(cfg: RunConfig, pipe: Pipeline, run: RunDir, model) -> None:

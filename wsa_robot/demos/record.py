@@ -54,7 +54,8 @@ def record(cfg: RunConfig, task: TaskSpec, n: int, out: Path, seed: int = 0,
         raise UserError(f"task {task.name} has no scripted controller to record demos with (envs/experts.py has "
                         "Lift, Stack, Door and PickPlaceCan); give demos recorded elsewhere in robomimic's format")
     cameras = run_cameras(cfg)
-    env = make_env(task, cameras, cfg.image_size, seed=demo_seed(seed), horizon=cfg.horizon,
+    # the task's own horizon, whatever the run's: a demo is a whole solution (a short test run still gets one)
+    env = make_env(task, cameras, cfg.image_size, seed=demo_seed(seed), horizon=task.horizon,
                    reward_shaping=cfg.reward_shaping, controller=cfg.controller, control_freq=cfg.control_freq,
                    gripper=cfg.gripper, state=True)  # the object state too, for the PRIVILEGED oracle
     started = time.time()
@@ -76,7 +77,7 @@ def record(cfg: RunConfig, task: TaskSpec, n: int, out: Path, seed: int = 0,
             "privileged": PRIVILEGED, "source": "scripted", "task": task.name, "seed": seed,
             "cameras": list(cameras), "proprio_keys": list(task.proprio_keys),
             **{key: _attr(getattr(cfg, key)) for key in RUN_KEYS},
-            "horizon": cfg.horizon or task.horizon, "attempts": attempt,
+            "horizon": task.horizon, "attempts": attempt,
             "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     finally:
         env.close()

@@ -3,6 +3,9 @@ before any folder is made, train.py reads the file this module names."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from pathlib import Path
 
 from wsa_robot.config import RunConfig
@@ -46,3 +49,26 @@ def check_demos(cfg: RunConfig, task, cameras: list[str], state: bool, off_polic
     from wsa_robot.demos.robomimic_file import check_file
 
     check_file(demo_file(cfg, Path(".")), cameras, task.proprio_keys, cfg.demos_n, state)
+
+
+def cache_dir() -> Path:
+    """Where `demos: scripted` keeps what it recorded: $WSA_DEMOS_DIR, else ~/.cache/wsa-robot/demos."""
+    if os.environ.get("WSA_DEMOS_DIR"):
+        return Path(os.environ["WSA_DEMOS_DIR"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "wsa-robot" / "demos"
+
+
+def cached_file(cfg: RunConfig) -> Path:
+    """The cache file of the recording `demos: scripted` makes for this run: named by everything that decides
+    it (task, cameras, image size, controller, gripper, control rate, reward, count, seed) and by the source of
+    the controllers and the recorder, so a changed controller records afresh."""
+    from wsa_robot.tokens import run_cameras
+
+    cameras = run_cameras(cfg)  # what the recorder renders (demos/record.py)
+    here = Path(__file__).resolve().parent
+    code = hashlib.sha256(b"".join(p.read_bytes() for p in (here / "record.py", here.parent / "envs" / "experts.py")))
+    what = {"task": cfg.task, "cameras": list(cameras), "image_size": cfg.image_size, "controller": cfg.controller,
+            "gripper": cfg.gripper, "control_freq": cfg.control_freq, "reward_shaping": cfg.reward_shaping,
+            "n": recorded_count(cfg), "seed": cfg.seed, "code": code.hexdigest()}
+    key = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
+    return cache_dir() / f"{cfg.task.replace('/', '_')}-{recorded_count(cfg)}-seed{cfg.seed}-{key}.hdf5"
