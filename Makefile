@@ -16,6 +16,9 @@ TORCH := torch==2.13.0
 TORCH_INDEX :=
 endif
 
+# ROBOMIMIC: its own dataset code reads our demo files in a test; its other requirements (torchvision, which
+# would pull another torch, and egl_probe, built with cmake) serve its training code, which no test runs.
+
 .PHONY: setup train test eval clean
 
 $(STAMP): pyproject.toml Makefile
@@ -25,9 +28,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q $(TORCH) 2>/dev/null \
 		|| $(BIN)/pip install -q $(TORCH) $(TORCH_INDEX)   # the CPU build, before anything can pull a CUDA one
 	$(BIN)/pip install -q -e ".[test]"
-	# robomimic's own dataset code reads our demo files in a test; its other requirements (torchvision, which
-	# would pull another torch, and egl_probe, built with cmake) are for its training code, which no test runs
-	$(BIN)/pip install -q --no-deps robomimic==0.3.0
+	$(BIN)/pip install -q --no-deps robomimic==0.3.0   # ROBOMIMIC, above
 	touch $(STAMP)
 
 setup: $(STAMP)

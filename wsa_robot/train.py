@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Imports inside functions: the demos' recorder and buffer (h5py, a second env), only for a run with demos.
+
 import signal
 import time
 

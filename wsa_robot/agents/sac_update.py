@@ -19,6 +19,8 @@ one call for all tensors), and every pass that needs no gradient runs under infe
 
 from __future__ import annotations
 
+# Imports inside functions: the demos' sampler (demos/replay.py), only for a run with demos.
+
 from typing import Callable, Literal
 
 import numpy as np

@@ -10,6 +10,8 @@ training or eval env uses: the same command writes the same demos.
 
 from __future__ import annotations
 
+# Imports inside functions: the env stack (robosuite, mujoco), loaded when a recording starts.
+
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone

@@ -11,6 +11,8 @@ value is bootstrapped, as for any episode cut by the horizon.
 
 from __future__ import annotations
 
+# Imports inside functions: cv2, only when demo frames need resizing.
+
 import time
 from pathlib import Path
 from typing import Any, NamedTuple

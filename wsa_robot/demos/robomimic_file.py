@@ -13,6 +13,8 @@ project writes and its agents see) or "opengl" (the default for a file that does
 
 from __future__ import annotations
 
+# Imports inside functions: h5py, the atomic writer and the keys, when a file is read or written.
+
 import json
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -3,6 +3,8 @@ before any folder is made, train.py reads the file this module names."""
 
 from __future__ import annotations
 
+# Imports inside functions: the file reader (h5py) and the camera resolution, when a check or the cache needs them.
+
 import hashlib
 import json
 import os
