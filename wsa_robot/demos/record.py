@@ -31,7 +31,8 @@ PRIVILEGED = ("PRIVILEGED: the actions come from a scripted controller that read
 HELD = 10  # an episode ends once the task has been solved this many steps in a row (the solved state shown)
 TRIES = 3  # attempts per demo asked for before a recording gives up
 
-# what a demo file must agree on with the run that learns from it (config key -> the file's attribute)
+# the run settings a recording was made with, written as the file's attributes for its readers; a run checks
+# only the action size against them (demos/replay.py fill_buffer), not these keys one by one
 RUN_KEYS = ("controller", "gripper", "control_freq", "reward_shaping", "image_size")
 
 
