@@ -94,3 +94,50 @@ def test_fusion_passes_per_update():
 def test_unknown_actor_features_is_refused():
     with pytest.raises(ValueError, match="actor_features"):
         agent("stale")
+
+
+def test_cloning_keeps_only_the_demo_rows_the_critic_prefers(monkeypatch):
+    """The Q-filter: a demo row is cloned only where Q(s, demo action) > Q(s, actor's action); the online rows
+    (the batch's first rows) never are. The critic is replaced by Q = -|a - best|."""
+    from wsa_robot.agents import sac_update
+
+    best = torch.tensor([0.5, -0.5])
+    monkeypatch.setattr(sac_update, "critic_heads", lambda critic, f, a: [-(a - best).abs().sum(1, keepdim=True)] * 2)
+    model = agent()
+    model.demo_bc = 2.0
+    actions = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.5, -0.5], [-1.0, 1.0]])  # rows 2-3 are the demos'
+    actions_pi = torch.full((4, 2), 0.2, requires_grad=True)  # Q = -1.0 there; the demo rows: -0.0 and -3.0
+    min_q_pi = -(actions_pi - best).abs().sum(1, keepdim=True).detach()
+    logs = {"bc_loss": [], "bc_kept": []}
+    loss = model._cloning_loss(torch.zeros(4, 3), actions, actions_pi, min_q_pi, 2, logs)
+    loss.backward()
+    assert logs["bc_kept"] == [0.5]  # row 2 (the best action) kept, row 3 (worse than the actor's) not
+    moved = actions_pi.grad.abs().sum(1)
+    assert moved[2] > 0 and moved[0] == moved[1] == moved[3] == 0
+    squared = ((actions_pi[2] - actions[2]) ** 2).sum().item()
+    assert loss.item() == pytest.approx(2.0 * 1.0 * squared / 2)  # weight x mean |Q| x mean over the demo rows
+
+
+def test_cloning_pulls_the_actor_to_the_demos_actions():
+    """With demos at half of each batch and sac.demo_bc, the actor's action on the demos' states moves to the
+    demos' action; without it, it does not."""
+    from stable_baselines3.common.buffers import DictReplayBuffer
+
+    def demo_buffer():
+        space, g = TokenEnv.observation_space, np.random.default_rng(2)
+        buffer = DictReplayBuffer(50, space, TokenEnv.action_space, n_envs=1)
+        for _ in range(50):
+            obs = {k: g.uniform(-1, 1, (1, *s.shape)).astype(np.float32) for k, s in space.spaces.items()}
+            buffer.add(obs, obs, np.array([[0.9, -0.9]], np.float32), np.ones(1), np.array([False]), [{}])
+        return buffer
+
+    gaps = {}
+    for weight in (0.0, 5.0):
+        model, demos = agent(), demo_buffer()
+        model.demo_replay, model.demo_fraction, model.demo_bc = demos, 0.5, weight
+        train(model, OnePassSAC.train, steps=200)
+        obs = {k: torch.as_tensor(v[:, 0]) for k, v in demos.observations.items()}
+        with torch.no_grad():
+            acted = model.policy._predict(obs, deterministic=True)
+        gaps[weight] = (acted - torch.tensor([0.9, -0.9])).abs().mean().item()
+    assert gaps[5.0] < gaps[0.0] - 0.25, gaps  # 0.56 against 0.91 here

@@ -63,6 +63,9 @@ class SACConfig(_Strict):
     # | reused (DrQ-v2: those the actor chose them from); agents/sac_update.py
     actor_features: Literal["fresh", "reused"] = "fresh"
     demo_fraction: Fraction = 0.5  # of every batch drawn from the demonstrations (`demos`; RLPD: half)
+    # weight of the Q-filtered behaviour-cloning term on the batch's demo samples (Nair et al. 2018), in units of
+    # the batch's mean |Q| (TD3+BC's scale); 0: off (agents/sac_update.py)
+    demo_bc: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
 
 
 class PPOConfig(_Strict):

@@ -76,9 +76,10 @@ def give_demos(cfg: RunConfig, pipe: Pipeline, run: RunDir, model) -> None:
     path = demo_file(cfg, run.path)
     report = attach_demos(model, model.get_env(), path, 0 if scripted(cfg) else cfg.demos_n, pipe.cameras,
                           pipe.task.proprio_keys, cfg.image_size, cfg.reward_scale, pipe.state)
-    model.demo_fraction = cfg.sac.demo_fraction
+    model.demo_fraction, model.demo_bc = cfg.sac.demo_fraction, cfg.sac.demo_bc
+    cloning = f", cloned where the critic prefers them (weight {cfg.sac.demo_bc:g})" if cfg.sac.demo_bc else ""
     say(f"demos: {report.demos} from {path} ({report.transitions} steps, embedded in {report.seconds:.1f} s), "
-        f"{cfg.sac.demo_fraction:g} of every batch")
+        f"{cfg.sac.demo_fraction:g} of every batch{cloning}")
 
 
 def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = True,

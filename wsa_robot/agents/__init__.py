@@ -56,6 +56,7 @@ def algo_hyperparameters(cfg: RunConfig) -> dict:
     hp.pop("overlap", None)  # how train() schedules updates, not an SB3 argument
     hp.pop("critic_layer_norm", None)  # the policy's (policy_kwargs)
     hp.pop("demo_fraction", None)  # given with the demos at every start and resume (train.give_demos)
+    hp.pop("demo_bc", None)  # likewise
     if off_policy(cfg.algo):  # SAC's n-step returns come from the replay buffer (replay_kwargs); PPO's n_steps is its rollout
         hp.pop("n_steps")
     if hp.pop("linear_decay", False):

@@ -63,9 +63,10 @@ class OnePassSAC(SAC):
     # start and resume from its config and file; never saved with the model
     demo_replay = None
     demo_fraction = 0.5
+    demo_bc = 0.0  # the Q-filtered cloning term's weight (`_cloning_loss`)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "timer", "demo_replay", "demo_fraction"]
+        return [*super()._excluded_save_params(), "timer", "demo_replay", "demo_fraction", "demo_bc"]
 
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
         """With demos, every batch of this update (SB3's or ours) is drawn from both buffers (MixedReplay)."""
@@ -85,19 +86,22 @@ class OnePassSAC(SAC):
 
     def _train(self, gradient_steps: int, batch_size: int) -> None:
         if not self._one_module():
+            if self.demo_bc:
+                raise ValueError("sac.demo_bc needs the actor to read the critic's fusion module (no gSDE)")
             return super().train(gradient_steps, batch_size)
         self.policy.set_training_mode(True)
         optimizers = [self.actor.optimizer, self.critic.optimizer]
         if self.ent_coef_optimizer is not None:
             optimizers += [self.ent_coef_optimizer]
         self._update_learning_rate(optimizers)
-        logs: dict[str, list[float]] = {"ent_coef": [], "actor_loss": [], "critic_loss": [], "ent_coef_loss": []}
+        logs: dict[str, list[float]] = {"ent_coef": [], "actor_loss": [], "critic_loss": [], "ent_coef_loss": [],
+                                        "bc_loss": [], "bc_kept": []}
         for gradient_step in range(gradient_steps):
             self._gradient_step(gradient_step, batch_size, logs)
         self.timer("end")
         self._n_updates += gradient_steps
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        for key in ("ent_coef", "actor_loss", "critic_loss", "ent_coef_loss"):
+        for key in ("ent_coef", "actor_loss", "critic_loss", "ent_coef_loss", "bc_loss", "bc_kept"):
             if logs[key]:
                 self.logger.record(f"train/{key}", np.mean(logs[key]))
 
@@ -158,6 +162,9 @@ class OnePassSAC(SAC):
         q_pi = torch.cat(actions_only_heads(critic, scored, actions_pi), dim=1)
         min_q_pi, _ = torch.min(q_pi, dim=1, keepdim=True)
         actor_loss = (ent_coef * log_prob - min_q_pi).mean()
+        demo_rows = getattr(self.replay_buffer, "last_demo_rows", 0)
+        if self.demo_bc and demo_rows:
+            actor_loss = actor_loss + self._cloning_loss(scored, data.actions, actions_pi, min_q_pi, demo_rows, logs)
         logs["actor_loss"].append(actor_loss.item())
         timer("actor.backward")
         actor.optimizer.zero_grad()
@@ -168,6 +175,23 @@ class OnePassSAC(SAC):
         timer("target.update")
         if gradient_step % self.target_update_interval == 0:
             self._polyak()
+
+    def _cloning_loss(self, scored: torch.Tensor, actions: torch.Tensor, actions_pi: torch.Tensor,
+                      min_q_pi: torch.Tensor, demo_rows: int, logs: dict[str, list[float]]) -> torch.Tensor:
+        """Behaviour cloning on the batch's demo samples (its last `demo_rows` rows), kept only where the critic
+        values the demo's action above the actor's (Nair et al. 2018's Q-filter), so cloning fades where the
+        agent has learned better. Weighted by `demo_bc` times the batch's mean |Q| (TD3+BC's scale), so one
+        weight serves any reward scale."""
+        demo = slice(actions.shape[0] - demo_rows, None)
+        with torch.no_grad():
+            q_demo = torch.cat(critic_heads(self.critic, scored[demo], actions[demo]), dim=1)
+            kept = (q_demo.min(dim=1, keepdim=True).values > min_q_pi[demo]).float()
+            scale = min_q_pi.abs().mean()
+        squared = ((actions_pi[demo] - actions[demo]) ** 2).sum(dim=1, keepdim=True)
+        loss = (kept * squared).mean()
+        logs["bc_loss"].append(loss.item())
+        logs["bc_kept"].append(kept.mean().item())
+        return self.demo_bc * scale * loss
 
     def _polyak(self) -> None:
         """SB3's polyak_update (target = (1 - tau) target + tau online, then the batch-norm statistics copied),

@@ -107,13 +107,16 @@ def _joined(a: Any, b: Any) -> Any:
 
 
 class MixedReplay:
-    """Samples `fraction` of each batch from the demos and the rest from the agent's own buffer."""
+    """Samples `fraction` of each batch from the demos and the rest from the agent's own buffer; the demo
+    samples are the batch's last `last_demo_rows` rows (the update's cloning term reads them there)."""
 
     def __init__(self, online: DictReplayBuffer, demos: DictReplayBuffer, fraction: float) -> None:
         self.online, self.demos, self.fraction = online, demos, fraction
+        self.last_demo_rows = 0
 
     def sample(self, batch_size: int, env: Any = None):
         from_demos = batch_size if self.online.size() == 0 else int(round(batch_size * self.fraction))
+        self.last_demo_rows = from_demos
         if from_demos == 0:
             return self.online.sample(batch_size, env=env)
         if from_demos == batch_size:

@@ -38,6 +38,9 @@ def check_demos(cfg: RunConfig, task, cameras: list[str], state: bool, off_polic
     if cfg.demos is None:
         if cfg.demos_n:
             raise UserError(f"demos_n={cfg.demos_n} without demos; add demos=FILE or demos=scripted")
+        if off_policy and cfg.sac.demo_bc:
+            raise UserError(f"sac.demo_bc={cfg.sac.demo_bc:g} clones demonstrations, and this run has none; "
+                            "add demos=FILE or demos=scripted, or drop sac.demo_bc")
         return
     if not off_policy:
         raise UserError(f"demos need an off-policy learner (a replay buffer); algo={cfg.algo} has none: use algo=sac")
