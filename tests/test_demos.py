@@ -16,6 +16,7 @@ import torch
 from wsa_robot.config import load_config
 from wsa_robot.demos.record import record
 from wsa_robot.demos.robomimic_file import read_transitions
+from wsa_robot.errors import UserError
 from wsa_robot.tasks import load_task
 
 from helpers import one_line_error
@@ -223,9 +224,38 @@ def test_a_file_without_the_runs_camera_or_demos_is_one_line(capsys, tmp_path, m
     assert not (tmp_path / "runs").exists()
 
 
+def test_demos_of_another_gripper_mode_or_reward_are_one_line(capsys, tmp_path, monkeypatch):
+    """The same action size, other settings: the recorded attributes are compared with the run's."""
+    monkeypatch.chdir(tmp_path)
+    write_robomimic_style(tmp_path / "theirs.hdf5", [5])
+    with h5py.File(tmp_path / "theirs.hdf5", "a") as f:
+        f["data"].attrs["gripper"] = "binary"
+    one_line_error(capsys, ["train", "demos=theirs.hdf5"], "recorded with gripper=binary, this run has gripper=incremental")
+    with h5py.File(tmp_path / "theirs.hdf5", "a") as f:
+        f["data"].attrs["gripper"] = "incremental"
+        f["data"].attrs["reward_shaping"] = np.bool_(False)
+    one_line_error(capsys, ["train", "demos=theirs.hdf5"], "reward_shaping=false, this run has reward_shaping=true")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_setting_left_to_the_task_matches_the_tasks_value():
+    from wsa_robot.demos.source import check_settings
+
+    cfg, task = load_config(["task=Lift", "control_freq=20"]), load_task("Lift")
+    check_settings({"control_freq": "task", "controller": b"osc_position", "reward_shaping": np.bool_(True)},
+                   cfg, task, Path("d.hdf5"))
+    with pytest.raises(UserError, match="control_freq=10"):
+        check_settings({"control_freq": np.int64(10)}, cfg, task, Path("d.hdf5"))
+
+
 def test_demos_of_another_controller_are_one_line_and_leave_no_run(capsys, lift_demos, tmp_path, monkeypatch):
+    """Our file says its controller (checked before the run starts); robomimic's does not, and its action size
+    is checked once the env exists."""
     monkeypatch.chdir(tmp_path)
     one_line_error(capsys, ["train", f"demos={lift_demos}", "controller=osc_pose", "total_steps=10",
+                            "run_dir=run", "--no-progress"], "recorded with controller=osc_position")
+    write_robomimic_style(tmp_path / "theirs.hdf5", [5])  # 4-d actions, no settings written
+    one_line_error(capsys, ["train", "demos=theirs.hdf5", "controller=osc_pose", "total_steps=10",
                             "run_dir=run", "--no-progress"], "record them with the run's controller")
     assert not (tmp_path / "run").exists()
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from wsa_robot.config import RunConfig
 from wsa_robot.demos.robomimic_file import IMAGE_SUFFIX, OBJECT, ROBOSUITE_ENV_TYPE, Episode, write_demos
+from wsa_robot.demos.source import MATCHED, TASKS_OWN
 from wsa_robot.errors import UserError
 from wsa_robot.seeds import demo_seed
 from wsa_robot.task_spec import TaskSpec
@@ -31,9 +32,9 @@ PRIVILEGED = ("PRIVILEGED: the actions come from a scripted controller that read
 HELD = 10  # an episode ends once the task has been solved this many steps in a row (the solved state shown)
 TRIES = 3  # attempts per demo asked for before a recording gives up
 
-# the run settings a recording was made with, written as the file's attributes for its readers; a run checks
-# only the action size against them (demos/replay.py fill_buffer), not these keys one by one
-RUN_KEYS = ("controller", "gripper", "control_freq", "reward_shaping", "image_size")
+# the run settings a recording was made with, written as the file's attributes: a run must have the same ones
+# (demos/source.py MATCHED, checked before it starts), except the image size (its frames are resized)
+RUN_KEYS = (*MATCHED, "image_size")
 
 
 @dataclass
@@ -89,7 +90,7 @@ def record(cfg: RunConfig, task: TaskSpec, n: int, out: Path, seed: int = 0,
 
 def _attr(value):
     """h5py stores no None: the config's "the task's own" is written as the string "task"."""
-    return "task" if value is None else value
+    return TASKS_OWN if value is None else value
 
 
 def play(env, cameras: list[str], proprio_keys: list[str], seed: int) -> Episode:

@@ -16,6 +16,11 @@ from wsa_robot.errors import UserError
 SCRIPTED = "scripted"  # `demos: scripted`: the task's controller records them into the run dir when it starts
 SCRIPTED_N = 5  # demos recorded for `demos: scripted` with demos_n 0
 RUN_FILE = "demos.hdf5"  # their file in the run dir
+# the run settings a demo's actions and rewards depend on: a recording writes them as the file's attributes
+# (demos/record.py) and a run must have the same ones. The image size is recorded too but need not match: the
+# frames are resized to the run's (demos/replay.py). Files without them (robomimic's own) are not checked.
+MATCHED = ("controller", "gripper", "control_freq", "reward_shaping")
+TASKS_OWN = "task"  # a recorded setting left to the task (h5py stores no None)
 
 
 def scripted(cfg: RunConfig) -> bool:
@@ -51,9 +56,40 @@ def check_demos(cfg: RunConfig, task, cameras: list[str], state: bool, off_polic
             raise UserError(f"demos=scripted: task {task.name} has no scripted controller (envs/experts.py); "
                             "give a robomimic-format file: demos=FILE")
         return
-    from wsa_robot.demos.robomimic_file import check_file
+    from wsa_robot.demos.robomimic_file import check_file, file_info
 
-    check_file(demo_file(cfg, Path(".")), cameras, task.proprio_keys, cfg.demos_n, state)
+    path = demo_file(cfg, Path("."))
+    check_file(path, cameras, task.proprio_keys, cfg.demos_n, state)
+    check_settings(file_info(path)["attrs"], cfg, task, path)
+
+
+def check_settings(recorded: dict, cfg: RunConfig, task, path: Path) -> None:
+    """One line if the file was recorded with another controller, gripper mode, control rate or reward than
+    the run's (a setting left to the task counts as the task's value on both sides)."""
+    theirs, ours = _settings(recorded, task), _settings({k: getattr(cfg, k) for k in MATCHED}, task)
+    for key in MATCHED:
+        if key in recorded and theirs[key] != ours[key]:
+            raise UserError(f"{path} was recorded with {key}={theirs[key]}, this run has {key}={ours[key]}: set "
+                            f"{key}={theirs[key]}, or record demos with the run's settings "
+                            f"(wsa-robot demos record --task {task.name} {key}={ours[key]})")
+
+
+def _settings(values: dict, task) -> dict[str, str]:
+    own = {"control_freq": task.control_freq, "reward_shaping": task.reward_shaping}
+    return {key: _spelled(own.get(key) if values.get(key) in (None, TASKS_OWN) else values[key]) for key in MATCHED}
+
+
+def _spelled(value) -> str:
+    """A setting as the config spells it, whether it came from YAML or from h5py (bytes, numpy scalars)."""
+    if isinstance(value, bytes):
+        value = value.decode()
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return f"{value:g}"
+    return str(value)
 
 
 def cache_dir() -> Path:
