@@ -17,11 +17,11 @@ from torch import nn
 
 from wsa_robot.agents import algo_hyperparameters, build_agent
 from wsa_robot.config import RunConfig, load_config
-from wsa_robot.keys import token_key
+from wsa_robot.core.keys import token_key
 from wsa_robot.encoders.registry import build_encoder
 from wsa_robot.fusion.attention import WSAExtractor
-from wsa_robot.pipeline import make_vec_env, plan
-from wsa_robot.spec import context_only_encoder
+from wsa_robot.run.pipeline import make_vec_env, plan
+from wsa_robot.run.spec import context_only_encoder
 
 GAME = "atari/Pong"
 

@@ -29,7 +29,7 @@ def summarize(runs: list[float], unit: str = "steps/s") -> dict:
 
 
 def machine_info() -> dict:
-    """The settings of this benchmark process that the shared provenance block (wsa_robot.provenance: date,
+    """The settings of this benchmark process that the shared provenance block (wsa_robot.core.provenance: date,
     commit, command, CPU, GPU, load, package versions) does not hold: torch threads, the GL backend."""
     import torch
 

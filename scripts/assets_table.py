@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 
-from wsa_robot.assets import read_manifest
-from wsa_robot.atomic import write_text
-from wsa_robot.resources import data_dir
+from wsa_robot.core.assets import read_manifest
+from wsa_robot.core.atomic import write_text
+from wsa_robot.core.resources import data_dir
 
 BEGIN, END = "<!-- table:begin -->", "<!-- table:end -->"
 OWN_BEGIN, OWN_END = "<!-- own:begin -->", "<!-- own:end -->"

@@ -30,17 +30,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from wsa_robot.assets import read_manifest
-from wsa_robot.atomic import write_json
-from wsa_robot.provenance import cpu_model, provenance
-from wsa_robot.device import resolve_device
+from wsa_robot.core.assets import read_manifest
+from wsa_robot.core.atomic import write_json
+from wsa_robot.core.provenance import cpu_model, provenance
+from wsa_robot.core.device import resolve_device
 from wsa_robot.encoders.bank import EncoderBank, check_precision, resolve_precision
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.registry import EncoderEntry, registry
 from wsa_robot.encoders.zoo import CATALOGUE, HFSpec, R3MSpec
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 from wsa_robot.encoders.checkpoint import SKILL_NAMES
-from wsa_robot.resources import data_dir
+from wsa_robot.core.resources import data_dir
 
 CAMERAS = ["agentview", "robot0_eye_in_hand"]
 IMAGE_SIZE = 84

@@ -24,13 +24,13 @@ import numpy as np
 import torch
 
 from _bench_util import machine_info
-from wsa_robot.atomic import write_json
+from wsa_robot.core.atomic import write_json
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.ort_runtime import OnnxEncode
 from wsa_robot.encoders.registry import build_encoder
 from wsa_robot.envs import make_env
-from wsa_robot.provenance import provenance
-from wsa_robot.tasks import load_task
+from wsa_robot.core.provenance import provenance
+from wsa_robot.envs.tasks import load_task
 
 SKILLS = ["stdim_atari_pong", "kp_atari_pong_features", "kp_atari_pong_maps", "vos_atari_pong", "ae_atari_pong"]
 

@@ -71,13 +71,13 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 
-from wsa_robot.atomic import write_json  # noqa: E402
-from wsa_robot.provenance import provenance  # noqa: E402
+from wsa_robot.core.atomic import write_json  # noqa: E402
+from wsa_robot.core.provenance import provenance  # noqa: E402
 from wsa_robot.config import RunConfig, load_config  # noqa: E402
 from wsa_robot.agents.threads import torch_threads_for  # noqa: E402
-from wsa_robot.pipeline import Pipeline, env_subprocesses, make_vec_env, plan  # noqa: E402
-from wsa_robot.task_spec import TaskSpec  # noqa: E402
-from wsa_robot.tasks import check_cameras, load_task  # noqa: E402
+from wsa_robot.run.pipeline import Pipeline, env_subprocesses, make_vec_env, plan  # noqa: E402
+from wsa_robot.core.task_spec import TaskSpec  # noqa: E402
+from wsa_robot.envs.tasks import check_cameras, load_task  # noqa: E402
 
 console = Console()
 
@@ -244,7 +244,8 @@ def _bench_train(s: Settings, seed: int, overlap: bool, *overrides: str, sb3_upd
     """The env, agent and torch threads as train() builds them (make_training_env, attach_learner), for the
     default config with `overrides` (fusion=e2e for the E2E row)."""
     from wsa_robot.agents import build_agent
-    from wsa_robot.agents.overlap import attach_learner, learner_threads, make_training_env
+    from wsa_robot.agents.overlap import attach_learner
+    from wsa_robot.run.training_env import learner_threads, make_training_env
 
     cfg, pipe = _plan(s, seed, *overrides)
     cfg = cfg.model_copy(update={"sac": cfg.sac.model_copy(update={"overlap": overlap})})
@@ -294,7 +295,7 @@ def bench_train_sb3_pixels(s: Settings, seed: int) -> float:
     from robosuite.wrappers import GymWrapper
     from stable_baselines3 import SAC
 
-    from wsa_robot.device import resolve_device
+    from wsa_robot.core.device import resolve_device
 
     cfg, task, cameras = _task(s, seed)
     warnings.filterwarnings("ignore", message=".*precision lowered by casting")  # GymWrapper's float64 bounds

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from wsa_robot.atomic import write_json
-from wsa_robot.provenance import provenance
+from wsa_robot.core.atomic import write_json
+from wsa_robot.core.provenance import provenance
 
 DEFAULT_SETS = ["ae", "ae,seg", "ae,depth_rgb", "ae,tcn", "ae,kp", "ae,seg,depth_rgb,tcn,kp"]
 OUT_DIR = Path("results/encoder_sets")

@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from wsa_robot.agents import load_agent
-from wsa_robot.atomic import write_json
-from wsa_robot.eval.evaluate import run_episode
+from wsa_robot.core.atomic import write_json
+from wsa_robot.agents.evaluate import run_episode
 from wsa_robot.fusion import has_weights, reads_scorer
-from wsa_robot.pipeline import make_vec_env, plan
-from wsa_robot.provenance import provenance
-from wsa_robot.run_dir import RunDir
-from wsa_robot.seeds import eval_seed
+from wsa_robot.run.pipeline import make_vec_env, plan
+from wsa_robot.core.provenance import provenance
+from wsa_robot.run.run_dir import RunDir
+from wsa_robot.core.seeds import eval_seed
 
 
 def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:

@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from wsa_robot.atomic import write_json
-from wsa_robot.provenance import provenance
+from wsa_robot.core.atomic import write_json
+from wsa_robot.core.provenance import provenance
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,7 +93,7 @@ def main() -> None:
 
 
 def _horizon(run: Path) -> int | None:
-    from wsa_robot.run_dir import RunDir
+    from wsa_robot.run.run_dir import RunDir
 
     return RunDir(run).read_config().horizon
 

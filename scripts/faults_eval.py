@@ -19,11 +19,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from wsa_robot.atomic import write_json
-from wsa_robot.provenance import provenance
+from wsa_robot.core.atomic import write_json
+from wsa_robot.core.provenance import provenance
 from wsa_robot.eval.conditions import Evaluator, conditions_table
-from wsa_robot.run_dir import existing_run_dir
-from wsa_robot.seeds import eval_seed
+from wsa_robot.run.run_dir import existing_run_dir
+from wsa_robot.core.seeds import eval_seed
 
 FAULTS = ["camera_dropout:agentview:p=0.5", "freeze:robot0_eye_in_hand:p=0.5", "noise:all:sigma=25"]
 VARIATIONS = ["table_color", "lighting_dim", "camera_shift"]

@@ -16,8 +16,8 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from wsa_robot.atomic import write_json
-from wsa_robot.provenance import provenance
+from wsa_robot.core.atomic import write_json
+from wsa_robot.core.provenance import provenance
 
 ENVS = ("FetchPush-v4", "FetchPickAndPlace-v4")
 

@@ -29,11 +29,11 @@ import json
 import time
 from pathlib import Path
 
-from wsa_robot.atomic import write_json
-from wsa_robot.provenance import provenance
+from wsa_robot.core.atomic import write_json
+from wsa_robot.core.provenance import provenance
 from wsa_robot.config import load_config
-from wsa_robot.run_dir import RunDir
-from wsa_robot.train import train
+from wsa_robot.run.run_dir import RunDir
+from wsa_robot.run.train import train
 
 
 def main() -> None:

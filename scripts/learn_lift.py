@@ -23,9 +23,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from wsa_robot.errors import UserError
-from wsa_robot.learning import Stopped, check_configs, read_plan, report, train_plan
-from wsa_robot.provenance import provenance
+from wsa_robot.core.errors import UserError
+from wsa_robot.studies.learning import Stopped, check_configs, read_plan, report, train_plan
+from wsa_robot.core.provenance import provenance
 
 
 def main() -> int:

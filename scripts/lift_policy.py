@@ -16,14 +16,14 @@ import numpy as np
 
 from wsa_robot.agents import load_agent
 from wsa_robot.agents.acting import act
-from wsa_robot.atomic import write_json
+from wsa_robot.core.atomic import write_json
 from wsa_robot.envs.gl import choose_gl_backend
-from wsa_robot.errors import UserError
-from wsa_robot.pipeline import make_vec_env, plan
-from wsa_robot.provenance import provenance
-from wsa_robot.run_dir import existing_run_dir
-from wsa_robot.seeds import eval_seed
-from wsa_robot.spec import resolve
+from wsa_robot.core.errors import UserError
+from wsa_robot.run.pipeline import make_vec_env, plan
+from wsa_robot.core.provenance import provenance
+from wsa_robot.run.run_dir import existing_run_dir
+from wsa_robot.core.seeds import eval_seed
+from wsa_robot.run.spec import resolve
 
 LIFT_HEIGHT = 0.04  # robosuite Lift's success: the cube's bottom more than 4 cm above the table
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from wsa_robot.benchmark import plot  # noqa: E402
-from wsa_robot.errors import UserError  # noqa: E402
+from wsa_robot.studies.benchmark import plot  # noqa: E402
+from wsa_robot.core.errors import UserError  # noqa: E402
 
 
 def merged(paths: list[Path]) -> dict:

@@ -35,7 +35,7 @@ FRAMES_DIR = ROOT / "data" / "atari_frames"
 def collect(games: list[str], frames: int, out: Path, seed: int) -> None:
     from wsa_robot.pretrain.collect import collect_frames
     from wsa_robot.pretrain.frames import save_frames
-    from wsa_robot.tasks import load_task
+    from wsa_robot.envs.tasks import load_task
 
     for game in games:
         start = time.time()
@@ -80,7 +80,7 @@ def train(games: list[str], skills: list[str], frames_dir: Path, out: Path, step
 
 
 def install(src: Path, assets: Path) -> None:
-    from wsa_robot.assets import add_to_manifest, read_manifest
+    from wsa_robot.core.assets import add_to_manifest, read_manifest
 
     for folder in sorted(p for p in src.iterdir() if p.is_dir()):
         for key, entry in read_manifest(folder).items():

@@ -16,14 +16,14 @@ import time
 import numpy as np
 import torch
 
-from wsa_robot.assets import add_to_manifest
+from wsa_robot.core.assets import add_to_manifest
 from wsa_robot.encoders.checkpoint import save_model
 from wsa_robot.pretrain.collect import collect_frames
 from wsa_robot.pretrain.frames import Frames, split_by_episode
 from wsa_robot.pretrain.skills import SKILLS, skill_output_shape
 from wsa_robot.pretrain.trainer import train_skill
-from wsa_robot.resources import data_dir
-from wsa_robot.tasks import check_cameras, load_task
+from wsa_robot.core.resources import data_dir
+from wsa_robot.envs.tasks import check_cameras, load_task
 
 
 def union(tasks: list[str], frames_per_camera: int, seed: int) -> tuple[Frames, list[str], dict[str, np.ndarray],

@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wsa_robot.atomic import write_json
-from wsa_robot.provenance import provenance
+from wsa_robot.core.atomic import write_json
+from wsa_robot.core.provenance import provenance
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.registry import build_encoder
-from wsa_robot.keys import PROPRIO
-from wsa_robot.tasks import load_task
+from wsa_robot.core.keys import PROPRIO
+from wsa_robot.envs.tasks import load_task
 
 DEFAULT_SETS = ["ae", "depth_rgb", "seg", "tcn", "kp", "sim_depth", "ae,seg", "ae,depth_rgb", "ae,tcn", "ae,kp",
                 "ae,seg,depth_rgb", "ae,seg,depth_rgb,tcn,kp"]

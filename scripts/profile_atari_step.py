@@ -37,10 +37,10 @@ import torch
 from _bench_atari import _config
 from _bench_util import machine_info
 from wsa_robot.agents import build_agent
-from wsa_robot.atomic import write_json
+from wsa_robot.core.atomic import write_json
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
-from wsa_robot.pipeline import make_vec_env, plan
-from wsa_robot.provenance import provenance
+from wsa_robot.run.pipeline import make_vec_env, plan
+from wsa_robot.core.provenance import provenance
 
 
 class Clock:

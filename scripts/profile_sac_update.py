@@ -34,9 +34,9 @@ ensure_headless_gl()  # MUJOCO_GL must be set before anything imports mujoco
 from stable_baselines3 import SAC  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from wsa_robot.atomic import write_json  # noqa: E402
+from wsa_robot.core.atomic import write_json  # noqa: E402
 from wsa_robot.config import load_config  # noqa: E402
-from wsa_robot.provenance import provenance  # noqa: E402
+from wsa_robot.core.provenance import provenance  # noqa: E402
 
 VARIANTS = ("sb3", "one_pass_fresh", "one_pass_reused")
 
@@ -44,7 +44,7 @@ VARIANTS = ("sb3", "one_pass_fresh", "one_pass_reused")
 def build(overrides: list[str], fill: int, seed: int):
     """The default Lift agent as train() builds it, its buffer holding `fill` real transitions."""
     from wsa_robot.agents import build_agent
-    from wsa_robot.pipeline import make_vec_env, plan
+    from wsa_robot.run.pipeline import make_vec_env, plan
 
     cfg = load_config(["task=Lift", f"seed={seed}", "vec_env=dummy", f"sac.learning_starts={fill}",
                        "eval_every=0", *overrides])

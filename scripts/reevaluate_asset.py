@@ -12,13 +12,13 @@ import sys
 
 import torch
 
-from wsa_robot.assets import manifest_path, read_manifest, verified_file
-from wsa_robot.atomic import write_json
+from wsa_robot.core.assets import manifest_path, read_manifest, verified_file
+from wsa_robot.core.atomic import write_json
 from wsa_robot.encoders.checkpoint import load_model
 from wsa_robot.pretrain.collect import collect_frames
 from wsa_robot.pretrain.frames import split_by_episode
 from wsa_robot.pretrain.skills import SKILLS
-from wsa_robot.tasks import load_task
+from wsa_robot.envs.tasks import load_task
 
 
 def main(key: str) -> None:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from wsa_robot.atomic import write_json
+from wsa_robot.core.atomic import write_json
 from wsa_robot.config import load_config
 from wsa_robot.demos.record import record
-from wsa_robot.provenance import provenance
-from wsa_robot.tasks import load_task
+from wsa_robot.core.provenance import provenance
+from wsa_robot.envs.tasks import load_task
 
 TASKS = ("Lift", "Stack", "Door", "PickPlaceCan")
 

@@ -26,7 +26,7 @@ class MeanColour(FrozenEncoder):
 
 def one_line_error(capsys, argv: list[str], match: str) -> str:
     """Run the CLI; assert exit code 2 and one stderr line (no traceback) containing `match`; return it."""
-    from wsa_robot.cli import main
+    from wsa_robot.cli.commands import main
 
     code = main(argv)
     err = capsys.readouterr().err.strip()
@@ -39,7 +39,7 @@ def one_line_error(capsys, argv: list[str], match: str) -> str:
 def train_tiny_lift(run, horizon: int) -> None:
     """A Lift run of 30 steps with a small net, trained in-process into `run` (a path), for tests that need a
     checkpoint rather than a learned agent."""
-    from wsa_robot.cli import main
+    from wsa_robot.cli.commands import main
 
     args = ["train", "total_steps=30", f"horizon={horizon}", "eval_every=0", "sac.learning_starts=20",
             "sac.batch_size=8", "fusion_dim=32", "sac.net_arch=32,32", f"run_dir={run}", "--no-progress"]

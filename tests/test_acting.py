@@ -10,7 +10,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from wsa_robot.agents.acting import WeightsPPOPolicy, act, policy_extractor
-from wsa_robot.agents.callbacks import WeightsCallback
+from wsa_robot.run.callbacks import WeightsCallback
 from wsa_robot.agents.overlap import OverlapSAC, UpdateDuringStep
 from wsa_robot.agents.sac_policy import CriticFusionSACPolicy
 from wsa_robot.fusion import extractor_kwargs

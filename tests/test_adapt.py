@@ -14,15 +14,15 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from wsa_robot.agents.grow import grow_replay_buffer, mask_tokens, transplant
 from wsa_robot.agents.guard import FiniteGuard, check_losses, check_parameters
 from wsa_robot.agents.sac_policy import CriticFusionSACPolicy
-from wsa_robot.cli import main
+from wsa_robot.cli.commands import main
 from wsa_robot.config import dump_config, load_config, read_run_config
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
-from wsa_robot.keys import MASK_KEY
-from wsa_robot.errors import NonFiniteError
+from wsa_robot.core.keys import MASK_KEY
+from wsa_robot.core.errors import NonFiniteError
 from wsa_robot.fusion import extractor_kwargs
-from wsa_robot.replay_file import load_replay
+from wsa_robot.run.replay_file import load_replay
 
 from helpers import one_line_error
 

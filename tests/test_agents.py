@@ -6,7 +6,7 @@ import torch
 
 from wsa_robot.agents import build_agent, policy_extractor, rollout_weights
 from wsa_robot.config import load_config
-from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.run.pipeline import make_vec_env, plan
 
 SMALL = ["horizon=20", "fusion_dim=32"]
 
@@ -63,7 +63,7 @@ def test_every_algorithm_has_its_facts():
     import typing
 
     from wsa_robot.agents import ALGOS, POLICIES
-    from wsa_robot.algos import ALGO_FACTS, off_policy
+    from wsa_robot.agents.algos import ALGO_FACTS, off_policy
     from wsa_robot.config import RunConfig
 
     accepted = set(typing.get_args(RunConfig.model_fields["algo"].annotation))

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from wsa_robot.cli import main
+from wsa_robot.cli.commands import main
 from wsa_robot.config import load_config
 from wsa_robot.envs import make_env
-from wsa_robot.errors import UserError
-from wsa_robot.tasks import load_task
+from wsa_robot.core.errors import UserError
+from wsa_robot.envs.tasks import load_task
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,7 +129,7 @@ def test_any_ale_game_by_id_and_an_unknown_game_is_one_line(capsys):
 
 def test_ppo_e2e_learns_through_the_pipeline():
     from wsa_robot.agents import build_agent
-    from wsa_robot.pipeline import make_vec_env, plan
+    from wsa_robot.run.pipeline import make_vec_env, plan
 
     cfg = load_config(["task=atari/Pong", "fusion=e2e", "n_envs=2", "device=cpu", "total_steps=256"])
     pipe = plan(cfg)
@@ -149,9 +149,9 @@ def test_a_run_stopped_during_its_last_eval_runs_that_eval_when_resumed(tmp_path
     """SIGTERM during the eval at the step budget: the checkpoint at the budget is saved, the eval row is not.
     A resume has no steps left to train, yet must run the eval, or the run's curve lacks its end (the bench
     resumes such a run for that)."""
-    from wsa_robot.atomic import write_json
-    from wsa_robot.run_dir import RunDir
-    from wsa_robot.train import train
+    from wsa_robot.core.atomic import write_json
+    from wsa_robot.run.run_dir import RunDir
+    from wsa_robot.run.train import train
 
     cfg = load_config(["task=atari/Pong", "fusion=e2e", "n_envs=2", "device=cpu", "total_steps=128",
                        "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "eval_every=64",
@@ -169,8 +169,8 @@ def test_a_ppo_run_stopped_mid_rollout_counts_the_steps_it_learned_from_and_ends
     periodic checkpoint. PPO never learns from a rollout cut short, and a resume collects a new one: the
     checkpoint says 128, and the resume ends at the budget of 256. Before, it said 160, and the resume ran a
     whole rollout from there to 288: a run overshot its budget, and its step count grew with each stop."""
-    from wsa_robot.run_dir import RunDir
-    from wsa_robot.train import train
+    from wsa_robot.run.run_dir import RunDir
+    from wsa_robot.run.train import train
 
     cfg = load_config(["task=atari/Pong", "fusion=e2e", "n_envs=2", "device=cpu", "total_steps=256",
                        "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "eval_every=0",
@@ -196,7 +196,7 @@ def test_a_ppo_run_stopped_mid_rollout_counts_the_steps_it_learned_from_and_ends
 
 
 def test_an_rgb_encoder_on_the_screen_stack_is_a_user_error():
-    from wsa_robot.pipeline import make_vec_env, plan
+    from wsa_robot.run.pipeline import make_vec_env, plan
 
     cfg = load_config(["task=atari/Pong", "fusion=wsa", "encoders=ae", "context=ae@screen", "n_envs=1"])
     with pytest.raises(UserError, match="takes 3-channel images but camera screen gives 4"):
@@ -215,8 +215,8 @@ def test_pretrained_atari_autoencoder_drives_a_wsa_run(tmp_home):
     from wsa_robot.encoders.registry import build_encoder
     from wsa_robot.eval.command import eval_run
     from wsa_robot.pretrain import pretrain
-    from wsa_robot.run_dir import RunDir
-    from wsa_robot.train import train
+    from wsa_robot.run.run_dir import RunDir
+    from wsa_robot.run.train import train
 
     entry = pretrain("atari/Pong", "autoencoder", frames_per_camera=64, steps=3, batch_size=8, episode_length=16,
                      out_dir=tmp_home / "assets", cache=tmp_home / "frames")
@@ -301,7 +301,7 @@ def test_the_eval_table_and_summary_say_which_games_stalled():
 
     from rich.console import Console
 
-    from wsa_robot.eval.table import episode_table, summary
+    from wsa_robot.run.eval_table import episode_table, summary
 
     rows = [{"episode": 0, "return": 3.0, "success": None, "length": 2411, "stalled": True, "weights": {}},
             {"episode": 1, "return": 12.0, "success": None, "length": 5000, "stalled": False, "weights": {}}]

@@ -33,7 +33,7 @@ def test_stdim_reads_the_newest_frame_untransposed_and_scores_every_position():
 def test_stdim_on_pong_trains_and_its_frozen_encoder_drives_a_run(tmp_home):
     from wsa_robot.config import load_config
     from wsa_robot.encoders.registry import build_encoder
-    from wsa_robot.pipeline import make_vec_env, plan
+    from wsa_robot.run.pipeline import make_vec_env, plan
     from wsa_robot.pretrain import pretrain
 
     entry = pretrain("atari/Pong", "stdim", frames_per_camera=96, steps=3, batch_size=16, episode_length=24,
@@ -94,7 +94,7 @@ def test_vos_on_pong_trains_and_registers_its_masks(tmp_home):
 
 @pytest.mark.parametrize("game", ["pong", "breakout", "mspacman"])
 def test_shipped_atari_skills_load_verified_and_give_their_manifest_shapes(game):
-    from wsa_robot.assets import read_manifest
+    from wsa_robot.core.assets import read_manifest
     from wsa_robot.encoders.registry import build_encoder, registry
 
     entries, manifest = registry(), read_manifest()
@@ -112,7 +112,7 @@ def test_shipped_atari_skills_load_verified_and_give_their_manifest_shapes(game)
 
 def test_atari_default_is_wsa_over_four_skills_with_the_autoencoder_as_context_only():
     from wsa_robot.config import load_config
-    from wsa_robot.pipeline import make_vec_env, plan
+    from wsa_robot.run.pipeline import make_vec_env, plan
 
     cfg = load_config(["task=atari/Pong", "n_envs=2", "device=cpu"])
     assert cfg.fusion == "wsa" and cfg.algo == "ppo" and cfg.context == "ae_atari_pong@screen"
@@ -135,9 +135,9 @@ def test_frames_can_mix_in_episodes_played_by_a_trained_run(tmp_home):
     from wsa_robot.config import load_config
     from wsa_robot.pretrain import pretrain
     from wsa_robot.pretrain.collect import collect_frames
-    from wsa_robot.run_dir import RunDir
-    from wsa_robot.tasks import load_task
-    from wsa_robot.train import train
+    from wsa_robot.run.run_dir import RunDir
+    from wsa_robot.envs.tasks import load_task
+    from wsa_robot.run.train import train
 
     cfg = load_config(["task=atari/Pong", "fusion=e2e", "n_envs=2", "device=cpu", "total_steps=128",
                        "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "eval_every=0"])

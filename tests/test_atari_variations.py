@@ -8,8 +8,8 @@ from wsa_robot.envs import make_env
 from wsa_robot.envs.atari_variations import CURATED, modifications
 from wsa_robot.envs.task_variations import expand, variations_for
 from wsa_robot.envs.variations import INTACT
-from wsa_robot.errors import UserError
-from wsa_robot.tasks import load_task
+from wsa_robot.core.errors import UserError
+from wsa_robot.envs.tasks import load_task
 
 BREAKOUT = load_task("atari/Breakout")
 BALL_X, BALL_Y = 99, 101  # Breakout's RAM: the ball (hackatari/games/breakout.py)
@@ -77,7 +77,7 @@ def test_all_is_intact_then_the_curated_list():
 def test_eval_of_an_atari_run_under_variations(tmp_path, capsys):
     import json
 
-    from wsa_robot.cli import main
+    from wsa_robot.cli.commands import main
 
     run = tmp_path / "run"
     assert main(["train", "task=atari/Breakout", "n_envs=1", "device=cpu", "total_steps=64", "ppo.n_steps=64",

@@ -58,7 +58,7 @@ def test_to_numpy_rounds_to_float16_as_numpy_does():
 def pong_frames(n: int) -> np.ndarray:
     """n real atari/Pong screen stacks [n, 84, 84, 4], from one episode of random play (ball and paddles moving)."""
     from wsa_robot.envs import make_env
-    from wsa_robot.tasks import load_task
+    from wsa_robot.envs.tasks import load_task
 
     env = make_env(load_task("atari/Pong"), ["screen"], 84, seed=0, training=False)
     rng = np.random.default_rng(0)

@@ -6,7 +6,7 @@ import yaml
 from wsa_robot.config import dump_config, load_config, read_run_config
 from wsa_robot.encoders.autoencoder import AutoencoderEncoder, ConvAutoencoder
 from wsa_robot.encoders.bank import EncoderBank
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 CAMERAS = ["agentview", "hand"]
 
@@ -106,7 +106,7 @@ def test_encoder_runtime_onnx_without_its_packages_is_one_user_error(monkeypatch
 
 
 def test_train_with_a_bad_encoder_runtime_exits_2_with_one_line(capsys):
-    from wsa_robot.cli import main
+    from wsa_robot.cli.commands import main
 
     assert main(["train", "--task", "Lift", "encoder_runtime=tvm"]) == 2
     err = capsys.readouterr().err.strip()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from wsa_robot import benchmark
-from wsa_robot.bench_target import CHECKS_FILE, read_checks, read_target
+from wsa_robot.studies import benchmark
+from wsa_robot.studies.bench_target import CHECKS_FILE, read_checks, read_target
 
 FAKE_CHECKPOINT = "fake_checkpoint.json"  # the step a fake process "checkpointed"
 
@@ -184,8 +184,8 @@ def test_a_run_stopped_in_its_last_eval_as_the_bench_hands_it_more_cores_is_resu
 BENCH_WITH_FAKE_RUNS = """
 import json, sys
 from pathlib import Path
-from wsa_robot import benchmark
-from wsa_robot.cli import main
+from wsa_robot.studies import benchmark
+from wsa_robot.cli.commands import main
 
 RUN = '''
 import json, os, pathlib, signal, sys, time

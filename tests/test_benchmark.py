@@ -11,7 +11,7 @@ from helpers import one_line_error
 
 
 def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, capsys):
-    from wsa_robot.cli import main
+    from wsa_robot.cli.commands import main
 
     out = tmp_path / "results" / "atari_pong.json"
     argv = ["bench", "--task", "atari/Pong", "--steps", "1024", "--eval-every", "1024", "--eval-episodes", "1",
@@ -27,7 +27,7 @@ def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, 
     assert all(len(line) <= 80 for line in said.splitlines() if line.startswith("pong-")), said
     result = json.loads(out.read_text())
     assert result["game"] == "Pong" and [r["fusion"] for r in result["runs"]] == ["wsa", "e2e"]
-    from wsa_robot.provenance import valid
+    from wsa_robot.core.provenance import valid
 
     assert valid(result["provenance"]) == []  # the command is this process's (pytest) here
     for row in result["runs"]:
@@ -74,8 +74,8 @@ def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path, 
     results say where, and a second call leaves it alone although it is short of the step budget. Its final
     score is played on fresh games (seed stream `final`), never the check's (issue 37: a final conditioned on
     having passed the check is biased), and kept: a second report does not play them again."""
-    from wsa_robot import benchmark
-    from wsa_robot.cli import main
+    from wsa_robot.studies import benchmark
+    from wsa_robot.cli.commands import main
 
     out = tmp_path / "pong.json"
     argv = ["bench", "--task", "atari/Pong", "--steps", "4096", "--eval-every", "1024", "--eval-episodes", "1",
@@ -100,9 +100,9 @@ def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path, 
 def test_a_run_killed_before_its_first_checkpoint_resumes_rather_than_restarting_into_its_own_dir(tmp_path):
     """A run dir holding config.yaml but no checkpoint yet (killed by SIGKILL early) is resumed, as
     `wsa-robot train --resume` starts it from step 0; a new run there would be refused ("already holds a run")."""
-    from wsa_robot.benchmark import _train_command, bench_spec, run_path
+    from wsa_robot.studies.benchmark import _train_command, bench_spec, run_path
     from wsa_robot.config import load_config
-    from wsa_robot.run_dir import RunDir
+    from wsa_robot.run.run_dir import RunDir
 
     spec = bench_spec("atari/Pong", 1024, "1", "e2e", 1024, 1, 1, None, tmp_path, [])
     path = run_path(spec, "e2e", 1)
@@ -119,8 +119,8 @@ class FakeTraining:
     commands: list[list[str]] = []
 
     def __init__(self, cmd, **_):
-        from wsa_robot.atomic import write_json
-        from wsa_robot.bench_target import TARGET_FILE
+        from wsa_robot.core.atomic import write_json
+        from wsa_robot.studies.bench_target import TARGET_FILE
 
         self.cmd, self.returncode, self.polls = cmd, None, 0
         FakeTraining.commands.append(cmd)
@@ -147,7 +147,7 @@ class FakeTraining:
 def test_the_cores_of_a_finished_run_go_to_the_runs_still_training(tmp_path, monkeypatch, capsys):
     """Two runs on 2 cores train on one thread each; when E2E stops at the target, WSA is checkpointed and
     resumed on both threads, and both runs report their seconds in this call."""
-    from wsa_robot import benchmark
+    from wsa_robot.studies import benchmark
 
     monkeypatch.setattr(benchmark.subprocess, "Popen", FakeTraining)
     monkeypatch.setattr(benchmark.time, "sleep", lambda _s: None)
@@ -166,9 +166,9 @@ def test_the_cores_of_a_finished_run_go_to_the_runs_still_training(tmp_path, mon
 
 def test_a_bench_resumed_with_one_run_left_gives_it_every_core(tmp_path, monkeypatch, capsys):
     """The same hand-over across calls: E2E already stopped at the target, so WSA starts on both threads."""
-    from wsa_robot import benchmark
-    from wsa_robot.atomic import write_json
-    from wsa_robot.bench_target import TARGET_FILE
+    from wsa_robot.studies import benchmark
+    from wsa_robot.core.atomic import write_json
+    from wsa_robot.studies.bench_target import TARGET_FILE
 
     monkeypatch.setattr(benchmark.subprocess, "Popen", FakeTraining)
     monkeypatch.setattr(benchmark.time, "sleep", lambda _s: None)
@@ -186,7 +186,7 @@ def test_runs_of_several_bench_files_plot_together_labelled_by_scorer(tmp_path, 
     """scripts/plot_bench.py: WSA scorers trained by separate bench calls, in one plot beside E2E."""
     import importlib.util
 
-    from wsa_robot.benchmark import run_label
+    from wsa_robot.studies.benchmark import run_label
 
     spec = importlib.util.spec_from_file_location("plot_bench", Path(__file__).parents[1] / "scripts" / "plot_bench.py")
     script = importlib.util.module_from_spec(spec)
@@ -214,7 +214,7 @@ def test_the_published_band_is_drawn_unless_it_would_squeeze_the_curves(monkeypa
                                                                         band_drawn):
     """Breakout's published 10M-step scores (398-415) above a 1M-step curve at 30: named in the legend, off the
     axes, so the curves keep the plot's height; Pong's (20.4-21.0) sit on the scale and are drawn."""
-    from wsa_robot import benchmark
+    from wsa_robot.studies import benchmark
     from wsa_robot.eval import plots
 
     drawn = {}
@@ -233,7 +233,7 @@ def test_the_published_band_is_drawn_unless_it_would_squeeze_the_curves(monkeypa
 def test_the_plot_shows_the_whole_game_checks_of_evals_at_the_target(monkeypatch, tmp_path):
     """A 5-game eval at the target with a 30-game check under it: the check is drawn where it was scored, with
     its spread, so the plot shows why the run trained on."""
-    from wsa_robot import benchmark
+    from wsa_robot.studies import benchmark
     from wsa_robot.eval import plots
 
     drawn = {}
@@ -252,7 +252,7 @@ def test_the_plot_gives_each_method_one_colour_and_each_seed_its_own_line_style(
     """Two seeds of WSA and E2E on one plot (a bench with --seeds 1,2, or plot_bench.py over several files):
     a reader tells the methods apart by colour and the seeds by line. Before, each run had a colour of its
     own, so four runs read as four methods."""
-    from wsa_robot import benchmark
+    from wsa_robot.studies import benchmark
     from wsa_robot.eval import plots
 
     drawn = {}
@@ -276,7 +276,7 @@ def test_each_env_plays_a_fixed_share_of_the_games_to_their_end():
     not the 6 that end first (5 short ones and 1 long: mean 0.83)."""
     import numpy as np
 
-    from wsa_robot.benchmark import games_by_share, shares
+    from wsa_robot.studies.benchmark import games_by_share, shares
 
     assert shares(30, 8) == [4, 4, 4, 4, 4, 4, 3, 3] and sum(shares(7, 3)) == 7
 

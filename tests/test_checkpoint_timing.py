@@ -4,7 +4,7 @@ sized for WSA's 30 steps/s left an hour unsaved."""
 
 from types import SimpleNamespace
 
-from wsa_robot.agents.callbacks import CheckpointCallback
+from wsa_robot.run.callbacks import CheckpointCallback
 from wsa_robot.config import load_config
 
 

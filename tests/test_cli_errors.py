@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from wsa_robot.cli import main
+from wsa_robot.cli.commands import main
 
 from helpers import one_line_error
 

@@ -8,7 +8,7 @@ import pytest
 from wsa_robot.agents import build_agent, load_agent
 from wsa_robot.agents.colored_noise import ColoredNoise, powerlaw_noise
 from wsa_robot.config import load_config
-from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.run.pipeline import make_vec_env, plan
 
 
 def lag1(x: np.ndarray) -> float:

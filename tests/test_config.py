@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from wsa_robot.config import dump_config, load_config, read_run_config
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 
 def test_defaults_load_and_overrides_apply():

@@ -16,8 +16,8 @@ import torch
 from wsa_robot.config import load_config
 from wsa_robot.demos.record import record
 from wsa_robot.demos.robomimic_file import read_transitions
-from wsa_robot.errors import UserError
-from wsa_robot.tasks import load_task
+from wsa_robot.core.errors import UserError
+from wsa_robot.envs.tasks import load_task
 
 from helpers import one_line_error
 
@@ -30,7 +30,7 @@ def scrubbed_env(home: Path) -> dict:
 
 
 def wsa(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "wsa_robot.cli", *args], cwd=cwd, env=scrubbed_env(cwd),
+    return subprocess.run([sys.executable, "-m", "wsa_robot.cli.commands", *args], cwd=cwd, env=scrubbed_env(cwd),
                           capture_output=True, text=True, timeout=600)
 
 
@@ -293,7 +293,7 @@ def test_the_mixed_batch_keeps_n_step_discounts():
 def test_scripted_demos_are_recorded_once_per_setting_and_copied_into_each_run(tmp_path, monkeypatch, capsys):
     """demos=scripted: the first run records into the cache (with the task's own horizon, so a short test run
     gets whole demos) and copies the file into its run dir; a second run with the same settings copies it."""
-    from wsa_robot.cli import main
+    from wsa_robot.cli.commands import main
 
     monkeypatch.setenv("WSA_DEMOS_DIR", str(tmp_path / "cache"))
     common = ["demos=scripted", "demos_n=1", "encoders=state", "horizon=20", "total_steps=30", "eval_every=0",

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from wsa_robot.assets import add_to_manifest, read_manifest
+from wsa_robot.core.assets import add_to_manifest, read_manifest
 from wsa_robot.encoders.autoencoder import ConvAutoencoder
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.registry import build_encoder, registry
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 from wsa_robot.encoders.checkpoint import save_model
 
 

@@ -5,10 +5,10 @@ import pytest
 
 from wsa_robot.agents import load_agent
 from wsa_robot.eval.conditions import Evaluator
-from wsa_robot.eval.evaluate import run_episodes
-from wsa_robot.pipeline import make_vec_env, plan
-from wsa_robot.run_dir import RunDir
-from wsa_robot.seeds import eval_seed
+from wsa_robot.agents.evaluate import run_episodes
+from wsa_robot.run.pipeline import make_vec_env, plan
+from wsa_robot.run.run_dir import RunDir
+from wsa_robot.core.seeds import eval_seed
 
 from helpers import train_tiny_lift
 

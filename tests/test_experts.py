@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from wsa_robot.envs.robosuite_env import RobosuiteEnv
-from wsa_robot.replay_file import load_replay
-from wsa_robot.tasks import load_task
+from wsa_robot.run.replay_file import load_replay
+from wsa_robot.envs.tasks import load_task
 
 from helpers import one_line_error
 
@@ -31,7 +31,7 @@ def test_the_controller_solves_its_task(task, controller, gripper, within):
 def test_training_warms_up_on_the_controllers_lifts_then_acts_itself(tmp_path):
     """Through the CLI's own env stack (an env subprocess, the overlapped update): the first 120 transitions
     are the controller's, with its lift reward; after them the policy's Gaussian actions."""
-    from wsa_robot.cli import main
+    from wsa_robot.cli.commands import main
 
     run = tmp_path / "run"
     assert main(["train", "encoders=state", "controller=osc_position", "horizon=60", "total_steps=160",

@@ -11,18 +11,18 @@ import yaml
 from gymnasium import spaces
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from wsa_robot.cli import main
+from wsa_robot.cli.commands import main
 from wsa_robot.config import dump_config, load_config, read_run_config
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
-from wsa_robot.keys import MASK_KEY
+from wsa_robot.core.keys import MASK_KEY
 from wsa_robot.envs.faults import Fault, FaultWrapper, parse_fault, parse_faults
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 from wsa_robot.fusion.attention import WSAExtractor
 from wsa_robot.eval.conditions import evaluate_run
-from wsa_robot.pipeline import make_vec_env, plan
-from wsa_robot.replay_file import load_replay
-from wsa_robot.run_dir import RunDir
+from wsa_robot.run.pipeline import make_vec_env, plan
+from wsa_robot.run.replay_file import load_replay
+from wsa_robot.run.run_dir import RunDir
 
 from helpers import MeanColour
 

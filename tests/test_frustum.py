@@ -75,7 +75,7 @@ def renderer_data_views(env):
                                            ("fetch/PickAndPlace", ["external_camera_0", "gripper"])])
 def test_culling_changes_no_pixel_and_leaves_out_geoms(task, cameras):
     from wsa_robot.envs import make_env
-    from wsa_robot.tasks import load_task
+    from wsa_robot.envs.tasks import load_task
 
     env = make_env(load_task(task), cameras, 84, depth=True, seed=0)
     try:

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wsa_robot.config import RunConfig, _keys, load_config
-from wsa_robot.errors import UserError
-from wsa_robot.run_dir import existing_run_dir
-from wsa_robot.runs_table import collect_runs, runs_json
-from wsa_robot.spec import resolve
+from wsa_robot.core.errors import UserError
+from wsa_robot.run.run_dir import existing_run_dir
+from wsa_robot.cli.runs_table import collect_runs, runs_json
+from wsa_robot.run.spec import resolve
 
 FUZZ = settings(derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

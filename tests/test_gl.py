@@ -6,7 +6,7 @@ import os
 import pytest
 
 from wsa_robot.envs import gl
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 
 @pytest.fixture

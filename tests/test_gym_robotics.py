@@ -11,7 +11,7 @@ import pytest
 from wsa_robot.config import load_config
 from wsa_robot.envs import make_env, supports_depth
 from wsa_robot.envs.gl import gl_context
-from wsa_robot.tasks import load_task
+from wsa_robot.envs.tasks import load_task
 
 from helpers import one_line_error
 
@@ -143,7 +143,7 @@ def test_kitchen_cameras_proprio_and_its_success_signal():
 
 
 def test_fetch_tasks_default_to_the_shipped_encoder_with_her_settings():
-    from wsa_robot.pipeline import plan
+    from wsa_robot.run.pipeline import plan
 
     cfg = load_config(["task=fetch/PickAndPlace", "device=cpu"])
     assert cfg.encoders == ["ae_fetch_pickandplace"] and cfg.context == "ae_fetch_pickandplace@external_camera_0"
@@ -162,8 +162,8 @@ def her_run(tmp_path_factory):
     """A HER + WSA SAC run of fetch/Reach on an autoencoder pretrained here (tiny budgets), through the same
     train() as `wsa-robot train`, with a temporary assets folder."""
     from wsa_robot.pretrain import pretrain
-    from wsa_robot.run_dir import RunDir
-    from wsa_robot.train import train
+    from wsa_robot.run.run_dir import RunDir
+    from wsa_robot.run.train import train
 
     home = tmp_path_factory.mktemp("home")
     for name in ("tasks", "configs"):
@@ -195,11 +195,11 @@ def in_her_home(her_run, monkeypatch):
 
 def test_her_wsa_sac_learns_through_the_pipeline(in_her_home):
     from stable_baselines3 import HerReplayBuffer
-    from wsa_robot.replay_file import load_replay
+    from wsa_robot.run.replay_file import load_replay
 
     from wsa_robot.agents import load_agent
     from wsa_robot.envs.gym_robotics import fetch_reward
-    from wsa_robot.pipeline import plan
+    from wsa_robot.run.pipeline import plan
 
     cfg, run = in_her_home
     evals = run.read_evals()
@@ -244,9 +244,9 @@ def test_eval_render_writes_a_video_of_a_fetch_run(in_her_home):
 
 def test_a_her_run_resumes_with_its_replay_buffer(in_her_home):
     from stable_baselines3 import HerReplayBuffer
-    from wsa_robot.replay_file import load_replay
+    from wsa_robot.run.replay_file import load_replay
 
-    from wsa_robot.train import train
+    from wsa_robot.run.train import train
 
     cfg, run = in_her_home
     train(cfg.model_copy(update={"total_steps": 180, "eval_every": 0}), run, resume=True, progress=False)

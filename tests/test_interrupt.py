@@ -16,8 +16,8 @@ from pathlib import Path
 
 from stable_baselines3.common.vec_env import SubprocVecEnv
 
-from wsa_robot.pipeline import close_envs
-from wsa_robot.run_dir import RunDir
+from wsa_robot.run.pipeline import close_envs
+from wsa_robot.run.run_dir import RunDir
 
 SMALL = ["total_steps=100000", "checkpoint_every=20", "eval_every=0", "horizon=25", "cameras=agentview",
          "sac.learning_starts=30", "sac.batch_size=16", "fusion_dim=32", "sac.net_arch=32,32"]
@@ -92,8 +92,8 @@ def test_closing_envs_whose_worker_is_gone_does_not_fail():
 
 SIGTERM_DURING_SAVE = """
 import os, signal, sys
-from wsa_robot.cli import main
-from wsa_robot.run_dir import RunDir
+from wsa_robot.cli.commands import main
+from wsa_robot.run.run_dir import RunDir
 save = RunDir.save_checkpoint
 def save_under_sigterm(self, *args, **kwargs):
     os.kill(os.getpid(), signal.SIGTERM)

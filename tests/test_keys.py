@@ -1,4 +1,4 @@
-from wsa_robot.keys import DESIRED_GOAL, PROPRIO, STATE, is_camera_token, split_token, token_key
+from wsa_robot.core.keys import DESIRED_GOAL, PROPRIO, STATE, is_camera_token, split_token, token_key
 
 
 def test_a_camera_token_splits_back_into_encoder_and_camera():

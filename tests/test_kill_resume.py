@@ -11,8 +11,8 @@ from pathlib import Path
 
 from wsa_robot.agents import load_agent
 from wsa_robot.config import read_run_config
-from wsa_robot.replay_file import load_replay
-from wsa_robot.run_dir import RunDir
+from wsa_robot.run.replay_file import load_replay
+from wsa_robot.run.run_dir import RunDir
 
 from helpers import wait_for
 

@@ -15,6 +15,11 @@ FORBIDDEN = {
 }
 
 
+# the floor plan, bottom to top (README.md, Repository map): a layer imports only itself and the ones before it
+LAYERS = ("core", "envs", "encoders", "fusion", "config", "demos", "agents", "run", "pretrain", "eval", "studies",
+          "sweep", "cli")
+
+
 def imports(path: Path) -> set[str]:
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -36,3 +41,25 @@ def test_no_layer_imports_one_above_it_or_beside_it():
                 if any(name == b or name.startswith(b + ".") for b in banned):
                     crossings.append(f"{f.relative_to(PACKAGE)} imports {name}")
     assert not crossings, "\n".join(crossings)
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "wsa_robot" and len(parts) > 1 else None
+
+
+def test_every_layer_imports_only_the_ones_below_it():
+    """Every module of the package sits in a layer of LAYERS, and imports none above its own."""
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    upward = []
+    for f in sorted(PACKAGE.rglob("*.py")):
+        where = f.relative_to(PACKAGE).parts
+        if len(where) == 1 and where[0] == "__init__.py":
+            continue
+        own = where[0].removesuffix(".py")
+        assert own in rank, f"{f.relative_to(PACKAGE)} is in no layer of LAYERS; place it or add its layer"
+        for name in imports(f):
+            layer = _layer(name)
+            if layer is not None and rank.get(layer, -1) > rank[own]:
+                upward.append(f"{f.relative_to(PACKAGE)} ({own}) imports {name} ({layer})")
+    assert not upward, "\n".join(upward)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from wsa_robot.config import load_config
-from wsa_robot.errors import UserError
-from wsa_robot.learning import LearnRun, is_default, read_plan, report, steps_to, train_command
+from wsa_robot.core.errors import UserError
+from wsa_robot.studies.learning import LearnRun, is_default, read_plan, report, steps_to, train_command
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["horizon=20", "sac.learning_starts=20", "sac.batch_size=8", "sac.net_arch=16,16", "fusion_dim=16",
@@ -52,7 +52,7 @@ def test_two_tiny_configs_train_resume_and_report(tmp_path):
         assert all(p["episodes"] == 2 and 0 <= p["success"] <= 1 and p["wall_s"] >= 0 for p in row["curve"])
         assert "steps_to_0.8" in row and row["config"]["total_steps"] == 60
     assert result["runs"][1]["config"]["sac"]["n_steps"] == 2
-    from wsa_robot.provenance import valid
+    from wsa_robot.core.provenance import valid
 
     assert valid(result["provenance"]) == [] and set(result["summary"]) == {"oracle", "oracle-fix-n2"}
     assert (tmp_path / "learn.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -62,7 +62,7 @@ def test_two_tiny_configs_train_resume_and_report(tmp_path):
 
 def test_a_run_whose_dir_is_gone_keeps_its_measured_row_and_a_run_dir_here_wins(tmp_path):
     """A new machine has only what was committed: the results file's rows must not vanish with the run dirs."""
-    from wsa_robot.run_dir import RunDir
+    from wsa_robot.run.run_dir import RunDir
 
     (tmp_path / "plan.yaml").write_text("task: Lift\nruns:\n  - label: default\n    seeds: [0, 1]\n"
                                         "  - label: other\n    seeds: [0]\n")
@@ -92,7 +92,7 @@ def test_an_edited_plan_entry_never_continues_a_run_under_other_settings(tmp_pat
     run = LearnRun("oracle", 0, "Lift", encoders=("state",))
     path = tmp_path / "oracle-seed0"
     path.mkdir()
-    from wsa_robot.run_dir import RunDir
+    from wsa_robot.run.run_dir import RunDir
 
     RunDir(path).write_config(load_config(run.config_overrides(60, 30, 2, TINY)))
     assert "--resume" in train_command(run, path, 90, 30, 2, TINY)  # a larger budget is the same run
@@ -143,7 +143,7 @@ def test_plan_mistakes_are_user_errors(tmp_path):
 
 
 def test_the_interquartile_mean_trims_a_quarter_off_each_end_and_its_interval_holds_it():
-    from wsa_robot.aggregate import iqm, iqm_ci
+    from wsa_robot.studies.aggregate import iqm, iqm_ci
 
     assert iqm([0, 1, 2, 3, 4, 5, 6, 100]) == 3.5  # 8 runs: the middle four, 2..5; the outlier is gone
     assert iqm_ci([0.9, 1.0]) is None  # two seeds: no aggregate, the runs are listed as they are

@@ -94,10 +94,10 @@ FAST = ["encoders=state", "horizon=50", "sac.learning_starts=40", "sac.batch_siz
 def test_sac_trains_overlapped_with_nstep_returns_and_resumes_with_them(in_tmp):
     """The default overlapped SAC (updates inside the env subprocess's step) samples n-step targets, and a
     resumed run keeps its n-step buffer and transitions."""
-    from wsa_robot.replay_file import load_replay
+    from wsa_robot.run.replay_file import load_replay
 
-    from wsa_robot.cli import main
-    from wsa_robot.run_dir import RunDir
+    from wsa_robot.cli.commands import main
+    from wsa_robot.run.run_dir import RunDir
 
     assert main(["train", "--no-progress", "total_steps=100", "sac.n_steps=3", "run_dir=run", *FAST]) == 0
     run = RunDir(in_tmp / "run")

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from wsa_robot.assets import read_manifest
+from wsa_robot.core.assets import read_manifest
 from wsa_robot.pretrain import SKILL_NAMES, pretrain
 from wsa_robot.pretrain.collect import collect_frames
 from wsa_robot.pretrain.frames import split_by_episode
 from wsa_robot.pretrain.skills import SKILLS, positives
-from wsa_robot.tasks import load_task
+from wsa_robot.envs.tasks import load_task
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_each_skill_trains_saves_and_loads_as_a_frozen_encoder(skill, frames, tm
 
 
 def test_video_object_segmentation_needs_a_frame_stack(frames, tmp_path):
-    from wsa_robot.errors import UserError
+    from wsa_robot.core.errors import UserError
 
     _, cache = frames
     with pytest.raises(UserError, match="skill vos learns from a frame stack .* task Lift"):

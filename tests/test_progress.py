@@ -11,7 +11,7 @@ from rich.console import Console
 from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.env_util import make_vec_env
 
-from wsa_robot.agents.callbacks import EvalCallback, ProgressCallback, WeightsCallback, fit_parts, progress_parts
+from wsa_robot.run.callbacks import EvalCallback, ProgressCallback, WeightsCallback, fit_parts, progress_parts
 
 
 class Reach(gym.Env):

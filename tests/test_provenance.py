@@ -1,4 +1,4 @@
-"""Every results file says where its numbers came from (wsa_robot/provenance.py), and the one helper that
+"""Every results file says where its numbers came from (wsa_robot/core/provenance.py), and the one helper that
 writes that block records what it claims to."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from wsa_robot.provenance import REQUIRED, provenance, valid
+from wsa_robot.core.provenance import REQUIRED, provenance, valid
 
 ROOT = Path(__file__).resolve().parent.parent
 # every measured file under results/; a kept agent's run dir (results/agents/...: config.yaml, evals.json and its
@@ -25,7 +25,7 @@ RESULTS = sorted(p for p in (ROOT / "results").rglob("*.json")
 
 def test_the_command_is_the_processs_whole_command_line():
     """What a reader needs to rerun it: the interpreter, its options and every argument, quoted as a shell would."""
-    code = "import sys; from wsa_robot.provenance import provenance; print(provenance()['command'])"
+    code = "import sys; from wsa_robot.core.provenance import provenance; print(provenance()['command'])"
     argv = [sys.executable, "-u", "-c", code, "--steps", "5", "name=a b"]
     out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=ROOT).stdout
     assert out.strip() == shlex.join(argv)
@@ -49,7 +49,7 @@ def test_the_block_holds_date_commit_command_machine_load_and_versions():
 @pytest.mark.parametrize("path", RESULTS, ids=[str(p.relative_to(ROOT)) for p in RESULTS])
 def test_every_results_file_carries_provenance(path):
     data = json.loads(path.read_text())
-    assert "provenance" in data, f"{path.name} has no provenance block (wsa_robot.provenance.provenance())"
+    assert "provenance" in data, f"{path.name} has no provenance block (wsa_robot.core.provenance.provenance())"
     assert valid(data["provenance"]) == []
 
 

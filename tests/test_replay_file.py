@@ -9,8 +9,8 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import DictReplayBuffer
 
 from wsa_robot.agents.nstep import DictNStepReplayBuffer
-from wsa_robot.replay_file import load_replay, save_replay
-from wsa_robot.run_dir import RunDir
+from wsa_robot.run.replay_file import load_replay, save_replay
+from wsa_robot.run.run_dir import RunDir
 
 SPACE = spaces.Dict({"cam": spaces.Box(0, 255, (3, 32, 32), np.uint8), "proprio": spaces.Box(-1, 1, (4,))})
 ACTIONS = spaces.Box(-1, 1, (2,))

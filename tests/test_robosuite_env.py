@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from wsa_robot.envs import make_env
-from wsa_robot.tasks import load_task
+from wsa_robot.envs.tasks import load_task
 
 CAMERAS = ["agentview", "robot0_eye_in_hand"]
 

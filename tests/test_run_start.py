@@ -12,7 +12,7 @@ import pytest
 import yaml
 from helpers import one_line_error, train_tiny_lift, wait_for
 
-from wsa_robot.run_dir import RunDir
+from wsa_robot.run.run_dir import RunDir
 
 QUICK = ["total_steps=10", "--no-progress"]
 
@@ -44,8 +44,8 @@ def test_a_bad_folder_or_value_is_one_line_before_any_work(capsys, in_tmp, args,
 
 def test_a_start_that_fails_after_the_folder_is_made_leaves_none(capsys, in_tmp, monkeypatch):
     """A failure once the folder exists (here the encoders' load) removes it: the same command starts again."""
-    from wsa_robot import pipeline
-    from wsa_robot.errors import UserError
+    from wsa_robot.run import pipeline
+    from wsa_robot.core.errors import UserError
 
     def fail(*a, **k):
         raise UserError("the encoders could not load")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from helpers import train_tiny_lift, wait_for
 
-from wsa_robot.run_dir import RunDir
-from wsa_robot.run_lock import LOCK_NAME, hold_writer_lock, release_writer_lock
+from wsa_robot.run.run_dir import RunDir
+from wsa_robot.run.run_lock import LOCK_NAME, hold_writer_lock, release_writer_lock
 
 SMALL = ["checkpoint_every=20", "eval_every=20", "eval_episodes=1", "cameras=agentview", "sac.learning_starts=20",
          "sac.batch_size=8", "fusion_dim=32", "sac.net_arch=32,32", "--no-progress"]
@@ -52,7 +52,7 @@ def test_a_killed_writer_leaves_no_stale_lock(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time\n"
-                               "from wsa_robot.run_lock import hold_writer_lock\n"
+                               "from wsa_robot.run.run_lock import hold_writer_lock\n"
                                f"hold_writer_lock({str(run)!r}); print('held', flush=True); time.sleep(300)"],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
@@ -79,7 +79,7 @@ def test_a_resume_leaves_the_files_of_runs_inside_its_folder_alone(in_tmp):
     inner.write_text("another run's write in progress")
     own = Path("run/checkpoints/.model.zip.456.tmp")
     own.write_text("left by a kill")
-    from wsa_robot.cli import main
+    from wsa_robot.cli.commands import main
 
     assert main(["train", "--resume", "run", "total_steps=40", "--no-progress"]) == 0
     assert inner.exists()  # not this run's file: a resume never deletes it

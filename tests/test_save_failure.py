@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from wsa_robot import run_dir as run_dir_module
-from wsa_robot.cli import main
-from wsa_robot.run_dir import RunDir
+from wsa_robot.run import run_dir as run_dir_module
+from wsa_robot.cli.commands import main
+from wsa_robot.run.run_dir import RunDir
 
 TINY = ["horizon=20", "eval_every=0", "sac.learning_starts=10", "sac.batch_size=8", "fusion_dim=32",
         "sac.net_arch=32,32", "checkpoint_every=10", "cameras=agentview", "--no-progress"]

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from wsa_robot.agents import load_agent, policy_extractor
-from wsa_robot.cli import main
-from wsa_robot.run_dir import RunDir
+from wsa_robot.cli.commands import main
+from wsa_robot.run.run_dir import RunDir
 
 TINY = ["sac.learning_starts=20", "sac.batch_size=16", "horizon=20", "fusion_dim=16", "sac.net_arch=16",
         "eval_every=0", "checkpoint_every=20", "sac.buffer_size=500", "vec_env=dummy", "sac.overlap=false",

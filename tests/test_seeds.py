@@ -1,4 +1,4 @@
-from wsa_robot.seeds import bench_seed, demo_seed, eval_seed, final_seed, periodic_eval_seed, training_seed
+from wsa_robot.core.seeds import bench_seed, demo_seed, eval_seed, final_seed, periodic_eval_seed, training_seed
 
 STREAMS = (training_seed, periodic_eval_seed, eval_seed, bench_seed, demo_seed, final_seed)
 

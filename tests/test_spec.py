@@ -1,4 +1,4 @@
-"""What a run is, decided once (wsa_robot/spec.py): `resolve(cfg)` builds no model and makes no env, every
+"""What a run is, decided once (wsa_robot/run/spec.py): `resolve(cfg)` builds no model and makes no env, every
 entry point (train, the sweep's check) accepts and refuses the same configs with the same one-line errors,
 and a backend registered in one line makes its tasks loadable, trainable and checkable."""
 
@@ -13,9 +13,9 @@ import pytest
 
 from wsa_robot.config import load_config
 from wsa_robot.envs.backends import BACKENDS
-from wsa_robot.errors import UserError
-from wsa_robot.seeds import bench_seed, eval_seed, periodic_eval_seed
-from wsa_robot.spec import CAMERA, PIXELS, VECTOR, resolve
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.seeds import bench_seed, eval_seed, periodic_eval_seed
+from wsa_robot.run.spec import CAMERA, PIXELS, VECTOR, resolve
 
 from helpers import one_line_error
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def nothing_built(monkeypatch):
     """Every encoder's builder and every backend's make_env raise: resolve must not call them."""
-    import wsa_robot.spec as spec_module
+    import wsa_robot.run.spec as spec_module
     from wsa_robot.encoders.registry import registry
 
     def boom(*args, **kwargs):
@@ -69,8 +69,8 @@ def test_resolve_builds_nothing_and_holds_the_whole_run(nothing_built):
 
 def test_a_new_run_builds_its_encoders_once(monkeypatch, in_tmp):
     """`train` plans before making the run dir and hands the pipeline on: the encoders load once."""
-    import wsa_robot.pipeline as pipeline
-    from wsa_robot.cli import main
+    import wsa_robot.run.pipeline as pipeline
+    from wsa_robot.cli.commands import main
 
     builds = []
     real = pipeline.EncoderBank
@@ -93,7 +93,7 @@ def _sweep(tmp: Path, base: str) -> list[str]:
 def test_a_goal_context_passes_as_a_sweep_as_it_does_for_train(in_tmp, capsys):
     """The sweep's check used its own copy of plan(), which knew proprio and camera tokens as contexts but not
     the goal: `context=desired_goal` trained and failed as a sweep."""
-    from wsa_robot.cli import main
+    from wsa_robot.cli.commands import main
 
     assert resolve(load_config(["task=fetch/Reach", "context=desired_goal"])).context == "desired_goal"
     assert main(_sweep(in_tmp, "task: fetch/Reach, context: desired_goal")) == 0, capsys.readouterr().err
@@ -138,8 +138,8 @@ def _readme_backend() -> dict:
 
 def test_a_backend_registered_in_one_line_makes_its_tasks_loadable(monkeypatch, in_tmp):
     from wsa_robot.envs import make_env
-    from wsa_robot.pipeline import make_vec_env, plan
-    from wsa_robot.tasks import load_task
+    from wsa_robot.run.pipeline import make_vec_env, plan
+    from wsa_robot.envs.tasks import load_task
 
     toy = _readme_backend()["ToyBackend"]
     with pytest.raises(UserError, match="unknown task 'toy/Blink'"):

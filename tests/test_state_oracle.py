@@ -9,7 +9,7 @@ from rich.console import Console
 
 from wsa_robot.agents import build_agent
 from wsa_robot.config import load_config
-from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.run.pipeline import make_vec_env, plan
 
 from helpers import one_line_error
 
@@ -22,7 +22,7 @@ def robosuite_env(venv):
 
 def test_registered_and_listed_as_privileged():
     from wsa_robot.encoders.registry import registry
-    from wsa_robot.listing import encoders_table
+    from wsa_robot.cli.listing import encoders_table
 
     assert registry()["state"].family == "privileged"
     console = Console(width=300, record=True)
@@ -64,7 +64,7 @@ def test_robosuite_state_is_the_object_state_and_no_renderer_exists():
 
 def test_fetch_state_is_the_object_part_of_the_observation():
     from wsa_robot.envs.gym_robotics import GymRoboticsEnv
-    from wsa_robot.tasks import load_task
+    from wsa_robot.envs.tasks import load_task
 
     env = GymRoboticsEnv(load_task("fetch/Push"), [], state=True)
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from wsa_robot.cli import main
+from wsa_robot.cli.commands import main
 
 from helpers import one_line_error, wait_for
 
@@ -154,7 +154,7 @@ metric: mean_return
     fake_trial(root, "fusion=wsa,seed=1", [(100, 4.0, 0.0), (200, 99.0, 1.0), (200, 20.0, 0.0)], 200)
     fake_trial(root, "fusion=fix,seed=0", [(100, 1.0, 0.0), (200, 3.0, 0.0)], 200)
     fake_trial(root, "fusion=fix,seed=1", [(100, 50.0, 1.0)], 100)  # unfinished: left out of the cell
-    code = ("import sys; from wsa_robot.cli import main; rc = main(['sweep', 'fake.yaml', '--report-only']); "
+    code = ("import sys; from wsa_robot.cli.commands import main; rc = main(['sweep', 'fake.yaml', '--report-only']); "
             "assert 'ray' not in sys.modules, 'the report imported ray'; sys.exit(rc)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr

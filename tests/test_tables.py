@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from wsa_robot.tables import Col, fitted_table
+from wsa_robot.core.tables import Col, fitted_table
 
 from test_run_files import make_run
 
@@ -59,7 +59,7 @@ def test_the_check_catches_a_split_word():
 
 
 def test_encoders_at_80_columns():
-    from wsa_robot.listing import encoders_table
+    from wsa_robot.cli.listing import encoders_table
 
     table = encoders_table(width=WIDTH)
     out = assert_readable(table)
@@ -69,21 +69,21 @@ def test_encoders_at_80_columns():
 
 
 def test_encoders_wide_has_every_column():
-    from wsa_robot.listing import encoders_table
+    from wsa_robot.cli.listing import encoders_table
 
     out = render(encoders_table(width=None), 400)
     assert "facebook/dinov2-small, patch grid" in out and "left out" not in out
 
 
 def test_weights_list_at_80_columns(tmp_path):
-    from wsa_robot.listing import weights_table
+    from wsa_robot.cli.listing import weights_table
 
     out = assert_readable(weights_table(tmp_path, width=WIDTH))
     assert "r3m18" in out and "dinov2_s" in out and "missing" in out
 
 
 def test_tasks_at_80_columns():
-    from wsa_robot.listing import tasks_table
+    from wsa_robot.cli.listing import tasks_table
 
     out = assert_readable(tasks_table(width=WIDTH))
     assert "NutAssemblyRound" in out and "robot0_eye_in_hand" in out
@@ -94,7 +94,7 @@ def test_tasks_at_80_columns():
     [f"{e}@{c}" for e in ("ae", "seg", "depth_rgb") for c in ("agentview", "robot0_eye_in_hand")] + ["proprio"],
 ])
 def test_eval_tables_at_80_columns(tokens):
-    from wsa_robot.eval.table import episode_table, summary, weights_fit, weights_table
+    from wsa_robot.run.eval_table import episode_table, summary, weights_fit, weights_table
 
     rows = [{"episode": i, "return": 123.456 * i, "success": i % 2 == 0, "length": 200,
              "weights": {k: 1 / len(tokens) for k in tokens}} for i in range(3)]
@@ -144,7 +144,7 @@ grid: {encoders: [[ae], [ae, seg, depth_rgb, tcn, kp]], fusion: [wsa, fix], seed
 
 
 def test_runs_table_at_80_columns(in_tmp):
-    from wsa_robot.runs_table import collect_runs, runs_table
+    from wsa_robot.cli.runs_table import collect_runs, runs_table
 
     make_run(Path("runs/Lift/20250101-120000"))
     make_run(Path("runs/sweeps/lift_encoders/encoders=ae+seg+depth_rgb+tcn+kp,seed=2"))
@@ -167,7 +167,7 @@ def test_runs_command_json_and_order(in_tmp, capsys):
     import os
     import time
 
-    from wsa_robot.cli import main
+    from wsa_robot.cli.commands import main
 
     old, new = make_run(Path("runs/Lift/old")), make_run(Path("runs/Lift/new"))
     os.utime(old / "evals.json", (time.time() - 100, time.time() - 100))

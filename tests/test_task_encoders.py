@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from wsa_robot.assets import read_manifest
+from wsa_robot.core.assets import read_manifest
 from wsa_robot.config import load_config
 from wsa_robot.encoders.registry import build_encoder
-from wsa_robot.tasks import load_task, task_files
+from wsa_robot.envs.tasks import load_task, task_files
 
 ROBOSUITE = sorted(name for name in task_files() if load_task(name).backend == "robosuite")
 KITCHEN = ["kitchen/microwave", "kitchen/all", "kitchen/light_switch+kettle"]  # the YAML and generated subsets

@@ -1,7 +1,7 @@
 import pytest
 
-from wsa_robot.errors import UserError
-from wsa_robot.tasks import check_cameras, load_task, task_files
+from wsa_robot.core.errors import UserError
+from wsa_robot.envs.tasks import check_cameras, load_task, task_files
 
 
 def test_every_robosuite_task_loads():
@@ -33,7 +33,7 @@ def test_config_from_starts_a_task_config_from_another_task_and_its_own_keys_win
                                      "  sac: {learning_rate: 0.0003}\n")
     (tmp_path / "C.yaml").write_text(TASK.format(name="C") + "config_from: D\n")
     (tmp_path / "D.yaml").write_text(TASK.format(name="D") + "config_from: C\n")
-    monkeypatch.setattr("wsa_robot.tasks.data_dir", lambda name: tmp_path)
+    monkeypatch.setattr("wsa_robot.envs.tasks.data_dir", lambda name: tmp_path)
     assert load_task("B").config == {"controller": "osc_position", "encoders": ["ae"],
                                      "sac": {"n_steps": 3, "learning_rate": 0.0003}}
     with pytest.raises(UserError, match="config_from loops"):

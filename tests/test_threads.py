@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from wsa_robot.agents import threads
-from wsa_robot.agents.overlap import training_env_subprocesses
+from wsa_robot.run.training_env import training_env_subprocesses
 from wsa_robot.config import load_config
 
 

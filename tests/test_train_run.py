@@ -11,9 +11,9 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
 from wsa_robot.agents import build_agent
-from wsa_robot.cli import main
+from wsa_robot.cli.commands import main
 from wsa_robot.config import load_config
-from wsa_robot.pipeline import make_vec_env, plan
+from wsa_robot.run.pipeline import make_vec_env, plan
 
 from helpers import wait_for
 

@@ -94,19 +94,19 @@ PROBE = textwrap.dedent("""
 
     if __name__ == "__main__":
         # what a process imports before its entry function runs: the CLI, an env subprocess, a Ray worker
-        import wsa_robot.cli, wsa_robot.pipeline, wsa_robot.envs, wsa_robot.sweep.runner, wsa_robot.train
-        import wsa_robot.eval.command, wsa_robot.pretrain, wsa_robot.benchmark
+        import wsa_robot.cli.commands, wsa_robot.run.pipeline, wsa_robot.envs, wsa_robot.sweep.runner, wsa_robot.run.train
+        import wsa_robot.eval.command, wsa_robot.pretrain, wsa_robot.studies.benchmark
         assert "mujoco" not in sys.modules, "importing the entry modules imported mujoco"
         assert "MUJOCO_GL" not in os.environ, "importing the entry modules set MUJOCO_GL"
         if sys.argv[1] == "library":  # an env built through the library, no CLI: make_env chooses
             from wsa_robot.config import load_config
-            from wsa_robot.pipeline import make_vec_env, plan
+            from wsa_robot.run.pipeline import make_vec_env, plan
             cfg = load_config(["task=Lift", "vec_env=dummy"])
             venv = make_vec_env(cfg, plan(cfg), 1, 0)
             venv.reset()
             venv.close()
             sys.exit(0)
-        sys.exit(wsa_robot.cli.main(sys.argv[1:]))
+        sys.exit(wsa_robot.cli.commands.main(sys.argv[1:]))
 """)
 
 

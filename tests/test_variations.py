@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wsa_robot.cli import main
+from wsa_robot.cli.commands import main
 from wsa_robot.envs import make_env
 from wsa_robot.envs.robosuite_env import SEGMENT_CLASSES, RobosuiteEnv
 from wsa_robot.envs.task_variations import variations_for
 from wsa_robot.envs.variations import INTACT
-from wsa_robot.errors import UserError
-from wsa_robot.tasks import load_task
+from wsa_robot.core.errors import UserError
+from wsa_robot.envs.tasks import load_task
 
 from helpers import train_tiny_lift
 

@@ -7,7 +7,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
-from wsa_robot.keys import MASK_KEY
+from wsa_robot.core.keys import MASK_KEY
 
 from helpers import MeanColour
 

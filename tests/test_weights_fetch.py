@@ -16,12 +16,12 @@ import pytest
 import torch
 
 import wsa_robot.encoders.weights as weights_mod
-from wsa_robot.cli import main
+from wsa_robot.cli.commands import main
 from wsa_robot.encoders import sources
 from wsa_robot.encoders.fetch import fetch
 from wsa_robot.encoders.registry import build_encoder
 from wsa_robot.encoders.resnet import ResNet
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 

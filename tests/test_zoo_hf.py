@@ -18,7 +18,7 @@ import torch
 import wsa_robot.encoders.weights as weights_mod
 from wsa_robot.encoders.normalize import IMAGENET_MEAN, IMAGENET_STD
 from wsa_robot.encoders.registry import build_encoder, registry
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 transformers = pytest.importorskip("transformers")
 transformers.logging.set_verbosity_error()
@@ -220,7 +220,7 @@ def test_broken_folders_are_user_errors(weights, tmp_path):
 
 
 def test_listing_is_cheap_and_names_every_zoo_encoder():
-    code = ("import sys\nfrom wsa_robot.listing import encoders_table\nfrom rich.console import Console\n"
+    code = ("import sys\nfrom wsa_robot.cli.listing import encoders_table\nfrom rich.console import Console\n"
             "c = Console(width=200, record=True)\nc.print(encoders_table())\n"
             "assert 'transformers' not in sys.modules, 'listing imported transformers'\nprint('OK')")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from wsa_robot.encoders.normalize import IMAGENET_MEAN, IMAGENET_STD
 from wsa_robot.encoders.registry import build_encoder, registry
 from wsa_robot.encoders.resnet import ResNet, resnet_num_parameters
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +133,7 @@ def test_missing_weights_name_the_file_and_where_to_put_it(tmp_path):
 
 def test_run_config_weights_dir_reaches_the_encoder_bank(weights):
     from wsa_robot.config import load_config
-    from wsa_robot.pipeline import plan
+    from wsa_robot.run.pipeline import plan
 
     assert load_config().weights_dir is None
     cfg = load_config(["encoders=r3m18", f"weights_dir={weights}", "context=r3m18@agentview"])

@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from wsa_robot.errors import UserError
-from wsa_robot.merging import merged
-from wsa_robot.resources import data_dir
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.merging import merged
+from wsa_robot.core.resources import data_dir
 
 
 # Every number a library takes is bounded here, so a bad one is one line before any work starts, not a crash in
@@ -204,7 +204,7 @@ def _defaults() -> dict[str, Any]:
 def load_config(overrides: list[str] | None = None, base: Path | None = None) -> RunConfig:
     """Defaults, then the task's own defaults (its YAML's `config:`, e.g. PPO with 8 envs for Atari),
     then the user's `key=value` overrides, which always win."""
-    from wsa_robot.tasks import load_task
+    from wsa_robot.envs.tasks import load_task
 
     data = yaml.safe_load(base.read_text()) if base else _defaults()
     task = apply_overrides(copy.deepcopy(data), overrides or [])["task"]
@@ -231,7 +231,7 @@ def read_run_config(path: Path) -> RunConfig:
     """A run's saved config. A key added to the schema since the run started takes the value the run was
     trained with (TRAINED_BEFORE_THE_KEY), else its default, so old runs load, evaluate and resume as trained.
     A file that is no YAML mapping or holds a bad value is a UserError naming the file."""
-    from wsa_robot.run_files import broken, read_yaml_mapping
+    from wsa_robot.core.run_files import broken, read_yaml_mapping
 
     data = read_yaml_mapping(path)
     before = {**TRAINED_BEFORE_THE_KEY["*"], **TRAINED_BEFORE_THE_KEY.get(data.get("fusion"), {})}

@@ -20,9 +20,9 @@ from wsa_robot.agents.acting import WeightsPPOPolicy, act, policy_extractor, rol
 from wsa_robot.agents.nstep import DictNStepReplayBuffer
 from wsa_robot.agents.overlap import OverlapSAC
 from wsa_robot.agents.sac_policy import CriticFusionSACPolicy
-from wsa_robot.algos import algo_settings, check_replay, off_policy
+from wsa_robot.agents.algos import algo_settings, check_replay, off_policy
 from wsa_robot.config import RunConfig
-from wsa_robot.device import resolve_device
+from wsa_robot.core.device import resolve_device
 from wsa_robot.envs.goal import is_goal_space
 from wsa_robot.fusion import extractor_kwargs
 

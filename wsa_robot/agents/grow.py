@@ -18,7 +18,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import DictReplayBuffer
 from stable_baselines3.common.save_util import json_to_data
 
-from wsa_robot.keys import MASK_KEY
+from wsa_robot.core.keys import MASK_KEY
 
 
 def saved_observation_keys(path: Path) -> set[str]:

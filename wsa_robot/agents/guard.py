@@ -14,7 +14,7 @@ import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
-from wsa_robot.errors import NonFiniteError
+from wsa_robot.core.errors import NonFiniteError
 
 
 def _check_obs(obs: Any, what: str, step: int) -> None:

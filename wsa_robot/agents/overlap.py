@@ -23,7 +23,7 @@ policy from before update t (one update, out of tens of thousands, stale). Witho
 (`sac.overlap=false`, a loaded model, `vec_env: dummy`) OverlapSAC trains at once, exactly as SAC.
 
 The update can only run beside the step when the env steps in another process: with overlap, `vec_env: auto`
-means a subprocess even for one env (`training_env_config`). It pays only when the learner leaves the renderer
+means a subprocess even for one env (`training_env_config`, run/training_env.py). It pays only when the learner leaves the renderer
 its core: torch gets the cores the env subprocesses do not use while training (`learner_threads`, counted by
 agents/threads.py from `training_env_subprocesses`). On 2 cores, Lift with 2 cameras: 27.4 steps/s overlapped
 against 20.4 in SB3's order (results/throughput.json); before the render got cheaper, overlapping with torch's
@@ -32,15 +32,10 @@ default 2 threads was slower than not overlapping (13.6 vs 15.4).
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from wsa_robot.agents.acting import WeightsSAC
-from wsa_robot.agents.threads import torch_threads_for
-from wsa_robot.algos import off_policy
-from wsa_robot.pipeline import env_subprocesses, make_vec_env
-from wsa_robot.seeds import training_seed
+from wsa_robot.agents.algos import off_policy
 
 
 class UpdateDuringStep(VecEnvWrapper):
@@ -97,39 +92,11 @@ class OverlapSAC(WeightsSAC):
         return super()._excluded_save_params() + ["_deferred", "overlapped"]
 
 
-# ---- building it: the envs, the learner joined to them, the learner's threads -------------------------------
+# ---- the learner joined to the env run/training_env.py built -------------------------------
 
 def overlaps(cfg) -> bool:
     """Whether a run's SAC updates overlap its env steps (`sac.overlap`, SAC only)."""
     return off_policy(cfg.algo) and cfg.sac.overlap
-
-
-def training_env_config(cfg):
-    """The config the training envs are built from: with overlapping updates `vec_env: auto` means a
-    subprocess even for one env, since the update can only run while a subprocess steps."""
-    if overlaps(cfg) and cfg.vec_env == "auto":
-        return cfg.model_copy(update={"vec_env": "subproc"})
-    return cfg
-
-
-def training_env_subprocesses(cfg) -> int:
-    """How many env subprocesses `make_training_env` starts (0: the envs step in this process)."""
-    cfg = training_env_config(cfg)
-    return env_subprocesses(cfg.vec_env, cfg.n_envs)
-
-
-def learner_threads(cfg) -> AbstractContextManager[None]:
-    """torch's thread count while training, for the training env's subprocesses (agents/threads.py)."""
-    return torch_threads_for(cfg, training_env_subprocesses(cfg))
-
-
-def make_training_env(cfg, pipe, **kwargs) -> VecEnv:
-    """The envs an agent learns from: as `make_vec_env(training=True)`, plus, when updates overlap env steps,
-    a subprocess even for one env (`vec_env: auto`) and the UpdateDuringStep wrapper; `attach_learner` then
-    hands it the model."""
-    cfg = training_env_config(cfg)
-    venv = make_vec_env(cfg, pipe, cfg.n_envs, training_seed(cfg.seed), training=True, **kwargs)
-    return UpdateDuringStep(venv) if overlaps(cfg) else venv
 
 
 def attach_learner(venv: VecEnv, model) -> None:

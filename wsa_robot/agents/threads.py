@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 import torch
 
-from wsa_robot.algos import off_policy
+from wsa_robot.agents.algos import off_policy
 from wsa_robot.config import RunConfig
 from wsa_robot.fusion import pixel_based
 

@@ -23,9 +23,9 @@ import numpy as np
 from wsa_robot.config import RunConfig
 from wsa_robot.demos.robomimic_file import IMAGE_SUFFIX, OBJECT, ROBOSUITE_ENV_TYPE, Episode, write_demos
 from wsa_robot.demos.source import MATCHED, TASKS_OWN
-from wsa_robot.errors import UserError
-from wsa_robot.seeds import demo_seed
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.seeds import demo_seed
+from wsa_robot.core.task_spec import TaskSpec
 
 PRIVILEGED = ("PRIVILEGED: the actions come from a scripted controller that reads object positions from the "
               "simulator (wsa_robot/envs/experts.py); the observations are what the run's cameras and proprio show")
@@ -50,7 +50,7 @@ def record(cfg: RunConfig, task: TaskSpec, n: int, out: Path, seed: int = 0,
     """Play the task's controller until `n` episodes succeed (at most TRIES * n attempts) and write them."""
     from wsa_robot.envs import make_env
     from wsa_robot.envs.backends import backend_for
-    from wsa_robot.tokens import run_cameras
+    from wsa_robot.envs.tasks import run_cameras
 
     if n < 1:
         raise UserError(f"-n {n}: record at least one demo")

@@ -24,7 +24,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecTranspose
 
 from wsa_robot.demos.robomimic_file import Transitions, read_transitions
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 CHUNK = 128  # frames embedded per call of the frozen encoders
 

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 IMAGE_SUFFIX = "_image"  # robomimic's name of a camera's RGB key: agentview -> agentview_image
 UPRIGHT, UPSIDE_DOWN = "opencv", "opengl"  # robosuite's macros.IMAGE_CONVENTION values
@@ -52,7 +52,7 @@ def write_demos(path: Path, episodes: Sequence[Episode], env_args: dict[str, Any
     gzip-compressed per frame. Written to a temp file and renamed: a stopped recording leaves no half file."""
     import h5py
 
-    from wsa_robot.atomic import atomic_path
+    from wsa_robot.core.atomic import atomic_path
 
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         data = f.create_group("data")
@@ -150,7 +150,7 @@ def read_transitions(path: Path, cameras: Sequence[str], proprio_keys: Sequence[
     upright, `proprio` the proprio keys concatenated, and with `state` the file's PRIVILEGED object state
     (robomimic's `object` key) as `state`. A demo without next_obs loses its last step (its next observation
     is not in the file)."""
-    from wsa_robot.keys import PROPRIO
+    from wsa_robot.core.keys import PROPRIO
 
     with _open(path) as f:
         data = f["data"]

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from wsa_robot.config import RunConfig
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 SCRIPTED = "scripted"  # `demos: scripted`: the task's controller records them into the run dir when it starts
 SCRIPTED_N = 5  # demos recorded for `demos: scripted` with demos_n 0
@@ -103,7 +103,7 @@ def cached_file(cfg: RunConfig) -> Path:
     """The cache file of the recording `demos: scripted` makes for this run: named by everything that decides
     it (task, cameras, image size, controller, gripper, control rate, reward, count, seed) and by the source of
     the controllers and the recorder, so a changed controller records afresh."""
-    from wsa_robot.tokens import run_cameras
+    from wsa_robot.envs.tasks import run_cameras
 
     cameras = run_cameras(cfg)  # what the recorder renders (demos/record.py)
     here = Path(__file__).resolve().parent

@@ -10,8 +10,8 @@ import torch
 
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.ort_runtime import OnnxEncode, check_runtime
-from wsa_robot.errors import UserError
-from wsa_robot.keys import token_key
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.keys import token_key
 
 # autocast dtype per precision name; fp32 runs without autocast
 PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from wsa_robot.atomic import atomic_path
+from wsa_robot.core.atomic import atomic_path
 from wsa_robot.encoders.autoencoder import ConvAutoencoder
 from wsa_robot.encoders.stdim import STDIM
 from wsa_robot.encoders.transporter import Transporter

@@ -22,11 +22,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-from wsa_robot.atomic import write_json
+from wsa_robot.core.atomic import write_json
 from wsa_robot.encoders.sources import HUB_CONFIG_FILES, HUB_WEIGHT_FILES, SOURCES, HubSource, Source, UrlSource
 from wsa_robot.encoders.weights import (MANIFEST, hf_complete, offline as env_offline, read_manifest, sha256_file,
                                         target_dir)
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 CHUNK = 1 << 20
 TIMEOUT_S = 60

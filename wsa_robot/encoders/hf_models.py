@@ -19,7 +19,7 @@ from torch import nn
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.normalize import Normalize
 from wsa_robot.encoders.weights import HF_WEIGHT_FILES, hf_complete, read_json
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 Mode = Literal["cls", "mean", "grid"]
 Kind = Literal["vit", "dinov2", "depth"]

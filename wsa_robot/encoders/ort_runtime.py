@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from wsa_robot.encoders.base import FrozenEncoder
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 RUNTIMES = ("torch", "onnx")
 

@@ -15,7 +15,7 @@ import torch
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.normalize import Normalize
 from wsa_robot.encoders.resnet import ResNet
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 PREFIX = "module.convnet."
 INPUT_SIZE = 224  # the only size R3M's authors trained and tested

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from wsa_robot.assets import read_manifest, verified_file
+from wsa_robot.core.assets import read_manifest, verified_file
 from wsa_robot.encoders.autoencoder import AutoencoderEncoder, feature_grid
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.checkpoint import SKILL_NAMES, load_model
@@ -18,9 +18,9 @@ from wsa_robot.encoders.stdim import STDIM, STDIMEncoder
 from wsa_robot.encoders.transporter import TRANSPORTER_TOKENS, Transporter
 from wsa_robot.encoders.vos import VOS, VOSEncoder
 from wsa_robot.encoders.zoo import CATALOGUE, zoo_entries
-from wsa_robot.errors import UserError
-from wsa_robot.keys import STATE
-from wsa_robot.resources import data_dir
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.keys import STATE
+from wsa_robot.core.resources import data_dir
 
 __all__ = ["EncoderEntry", "UnknownEncoderError", "build_encoder", "registry"]
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from wsa_robot.encoders.base import FrozenEncoder
 from wsa_robot.encoders.entry import EncoderEntry
-from wsa_robot.errors import UserError
-from wsa_robot.keys import STATE
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.keys import STATE
 
 STATE_ENCODERS = (STATE,)
 

@@ -10,7 +10,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.envs.faults import VALID_SUFFIX  # `<camera>_valid` [N, 1]: 1 = a fresh frame
-from wsa_robot.keys import MASK_KEY, PROPRIO, split_token
+from wsa_robot.core.keys import MASK_KEY, PROPRIO, split_token
 
 
 def camera_valid_mask(obs: dict[str, np.ndarray], token_keys: list[str], n: int) -> np.ndarray:

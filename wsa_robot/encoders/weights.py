@@ -16,7 +16,7 @@ import os
 import struct
 from pathlib import Path
 
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 ENV_VAR = "WSA_WEIGHTS_DIR"
 MANIFEST = "manifest.json"  # in a weights folder: {"r3m_18/model.pt": {"sha256": ..., "size": ..., "url": ...}}

@@ -19,7 +19,7 @@ from wsa_robot.encoders.weights import (check_recorded, check_recorded_folder, f
                                         hf_cache_dir, hf_cache_snapshot, hf_complete, hf_folder_name,
                                         hf_num_parameters, offline, r3m_candidates, read_json, searched_text,
                                         target_dir)
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 HALF = (0.5, 0.5, 0.5)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wsa_robot.envs.backends import BACKENDS, EnvOptions, RunOptions, backend_for
-from wsa_robot.errors import UserError
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.task_spec import TaskSpec
 
 if TYPE_CHECKING:
     import gymnasium as gym

@@ -23,7 +23,7 @@ from stable_baselines3.common.atari_wrappers import ClipRewardEnv, EpisodicLifeE
 from stable_baselines3.common.monitor import Monitor
 
 from wsa_robot.envs.stall import STALL_STEPS, StallLimit
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.task_spec import TaskSpec
 
 # Imports inside functions: envs/variations.py loads mujoco and atari_variations.py HackAtari, which an intact
 # Atari game never needs.

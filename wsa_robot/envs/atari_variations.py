@@ -31,7 +31,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 # Imports inside functions: envs/variations.py loads mujoco and hackatari loads its emulator core; listing a
 # game's variations needs neither.

@@ -15,7 +15,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 ALL = "all"
 VALID_SUFFIX = "_valid"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ctypes.util
 import os
 
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 # Imports inside functions: mujoco's GL contexts; importing mujoco before the backend is chosen is the bug this
 # module exists to prevent.

@@ -27,9 +27,9 @@ from gymnasium import spaces
 
 from wsa_robot.envs.renderer import CameraRenderer, free_camera
 from wsa_robot.envs.spaces import camera_spaces
-from wsa_robot.errors import UserError
-from wsa_robot.keys import PROPRIO
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.keys import PROPRIO
+from wsa_robot.core.task_spec import TaskSpec
 
 # Imports inside functions: gymnasium_robotics registers its envs on import, only when an env is made.
 

@@ -16,9 +16,9 @@ from wsa_robot.envs.gripper import set_gripper_mode
 from wsa_robot.envs.renderer import CameraRenderer
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
 from wsa_robot.envs.variations import INTACT, ROBOT_VARIATIONS, ModelVariations, filed_name, pick, robosuite_scene
-from wsa_robot.errors import UserError
-from wsa_robot.keys import PROPRIO
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.keys import PROPRIO
+from wsa_robot.core.task_spec import TaskSpec
 
 # Imports inside functions: robosuite, after the GL backend is chosen (see robosuite()).
 

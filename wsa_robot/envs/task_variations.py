@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from wsa_robot.envs.backends import BACKENDS, backend_for
 from wsa_robot.envs.variations import INTACT, Variation, filed_name, pick
-from wsa_robot.errors import UserError
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.task_spec import TaskSpec
 
 
 def variations_for(task: TaskSpec) -> dict[str, Variation]:

@@ -27,7 +27,7 @@ from typing import Callable
 import mujoco
 import numpy as np
 
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 INTACT = "intact"
 _RGB_ROLE = int(mujoco.mjtTextureRole.mjTEXROLE_RGB)

@@ -9,14 +9,14 @@ import contextlib
 from rich.progress import Progress
 
 from wsa_robot.agents import load_agent
-from wsa_robot.atomic import write_json
-from wsa_robot.console import console
+from wsa_robot.core.atomic import write_json
+from wsa_robot.core.console import console
 from wsa_robot.envs.faults import parse_faults
-from wsa_robot.eval.evaluate import run_episodes
-from wsa_robot.pipeline import make_vec_env, plan
-from wsa_robot.run_dir import RunDir
-from wsa_robot.seeds import eval_seed
-from wsa_robot.spec import resolve
+from wsa_robot.agents.evaluate import run_episodes
+from wsa_robot.run.pipeline import make_vec_env, plan
+from wsa_robot.run.run_dir import RunDir
+from wsa_robot.core.seeds import eval_seed
+from wsa_robot.run.spec import resolve
 
 VIDEO_SIZE = 252  # pixels per camera in videos; divisible by 84 and by the 2 that H.264 wants
 
@@ -68,7 +68,7 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
                                  title=f"{cfg.task} episode {ep}: WSA weight per token")
 
         rows = run_episodes(model, venv, episodes, pipe.token_keys, on_start, on_end)
-    from wsa_robot.eval.table import episode_table, summary, weights_fit, weights_table
+    from wsa_robot.run.eval_table import episode_table, summary, weights_fit, weights_table
 
     result = {"episodes": rows, "summary": summary(rows), "faults": faults, "variation": variation}
     title = "evaluation (deterministic policy)"

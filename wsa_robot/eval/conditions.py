@@ -14,13 +14,13 @@ from stable_baselines3.common.vec_env import VecEnv
 from wsa_robot.agents import load_agent
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
 from wsa_robot.envs.faults import parse_faults
-from wsa_robot.eval.evaluate import run_episodes
-from wsa_robot.eval.table import summary
-from wsa_robot.pipeline import Pipeline, make_vec_env, plan
-from wsa_robot.run_dir import RunDir
-from wsa_robot.seeds import eval_seed
-from wsa_robot.spec import resolve
-from wsa_robot.tables import Col, fitted_table
+from wsa_robot.agents.evaluate import run_episodes
+from wsa_robot.run.eval_table import summary
+from wsa_robot.run.pipeline import Pipeline, make_vec_env, plan
+from wsa_robot.run.run_dir import RunDir
+from wsa_robot.core.seeds import eval_seed
+from wsa_robot.run.spec import resolve
+from wsa_robot.core.tables import Col, fitted_table
 
 REWIND = "rewind"  # the env method that makes an env draw again as if just made (robosuite: RobosuiteEnv.rewind)
 

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from wsa_robot.atomic import atomic_path
+from wsa_robot.core.atomic import atomic_path
 
 # Imports inside functions: matplotlib, with its backend chosen once, only when a plot is drawn.
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from rich.progress import Progress
 
-from wsa_robot.atomic import write_json
-from wsa_robot.console import console
+from wsa_robot.core.atomic import write_json
+from wsa_robot.core.console import console
 from wsa_robot.envs.task_variations import expand, variations_for
 from wsa_robot.envs.variations import INTACT, parse_spec
 from wsa_robot.eval.conditions import Evaluator, conditions_table
-from wsa_robot.run_dir import RunDir
-from wsa_robot.seeds import eval_seed
-from wsa_robot.tasks import load_task
+from wsa_robot.run.run_dir import RunDir
+from wsa_robot.core.seeds import eval_seed
+from wsa_robot.envs.tasks import load_task
 
 
 def eval_variations(run: RunDir, episodes: int, spec: str) -> dict[str, dict]:

@@ -10,7 +10,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from wsa_robot.keys import MASK_KEY, SEPARATOR
+from wsa_robot.core.keys import MASK_KEY, SEPARATOR
 
 
 def module_key(token: str) -> str:

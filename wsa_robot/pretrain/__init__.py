@@ -7,16 +7,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from wsa_robot.assets import add_to_manifest
+from wsa_robot.core.assets import add_to_manifest
 from wsa_robot.encoders.checkpoint import SKILL_NAMES, save_model
 from wsa_robot.encoders.registry import built_in_names
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 from wsa_robot.pretrain.collect import collect_frames, labels
 from wsa_robot.pretrain.frames import split_by_episode
 from wsa_robot.pretrain.skills import SKILLS, skill_output_shape
 from wsa_robot.pretrain.trainer import train_skill
-from wsa_robot.resources import data_dir
-from wsa_robot.tasks import check_cameras, load_task
+from wsa_robot.core.resources import data_dir
+from wsa_robot.envs.tasks import check_cameras, load_task
 
 
 def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, steps: int = 3000,

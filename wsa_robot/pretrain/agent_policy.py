@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 Policy = Callable[[dict[str, np.ndarray]], Any]
 
@@ -21,9 +21,9 @@ class RunPolicy:
     def __init__(self, path: Path | str, task_name: str, seed: int = 0) -> None:
         from wsa_robot.agents import load_agent
         from wsa_robot.encoders.vec_env import EmbeddingVecEnv
-        from wsa_robot.pipeline import make_vec_env, plan
-        from wsa_robot.run_dir import existing_run_dir
-        from wsa_robot.spec import resolve
+        from wsa_robot.run.pipeline import make_vec_env, plan
+        from wsa_robot.run.run_dir import existing_run_dir
+        from wsa_robot.run.spec import resolve
 
         run = existing_run_dir(path)
         cfg = run.read_config()

@@ -22,7 +22,7 @@ from wsa_robot.envs import make_env
 from wsa_robot.envs.backends import backend_for
 from wsa_robot.pretrain.agent_policy import Policy, RunPolicy
 from wsa_robot.pretrain.frames import Frames, load_frames, save_frames
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.task_spec import TaskSpec
 
 CACHE = Path("data/frames")
 
@@ -79,7 +79,7 @@ def _rollout(task: TaskSpec, cameras: list[str], frames_per_camera: int, image_s
 
 def _agent_tag(agent_run: Path) -> str:
     """Names the run and its checkpoint step, so a cache made with an older checkpoint is not reused."""
-    from wsa_robot.run_dir import existing_run_dir
+    from wsa_robot.run.run_dir import existing_run_dir
 
     run = existing_run_dir(agent_run)
     where = hashlib.sha1(str(run.path.resolve()).encode()).hexdigest()[:8]

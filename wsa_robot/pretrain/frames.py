@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wsa_robot.atomic import atomic_path
+from wsa_robot.core.atomic import atomic_path
 
 
 @dataclass

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from wsa_robot.atomic import write_text
-from wsa_robot.errors import UserError
+from wsa_robot.core.atomic import write_text
+from wsa_robot.core.errors import UserError
 from wsa_robot.sweep.grid import check_trials, check_resumable, expand, sweep_dir
 from wsa_robot.sweep.report import report
 from wsa_robot.sweep.spec import load_sweep
-from wsa_robot.tables import Col, fitted_table
+from wsa_robot.core.tables import Col, fitted_table
 
 
 def sweep_command(file: str, cpus: int | None = None, gpus: int | None = None, address: str | None = None,

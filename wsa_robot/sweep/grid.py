@@ -18,8 +18,8 @@ from typing import Any
 import yaml
 
 from wsa_robot.config import RunConfig, _keys, load_config, read_run_config
-from wsa_robot.errors import UserError
-from wsa_robot.run_dir import RunDir
+from wsa_robot.core.errors import UserError
+from wsa_robot.run.run_dir import RunDir
 from wsa_robot.sweep.spec import SweepSpec
 
 SWEEPS_ROOT = Path("runs/sweeps")
@@ -151,6 +151,6 @@ def check_trials(trials: list[Trial]) -> None:
     """Every trial resolved as `wsa-robot train` would resolve it, without loading a model, and the encoders
     they name available here (availability.py): a sweep should fail in one line now, not in its 30th trial an
     hour from now."""
-    from wsa_robot.availability import check_runs
+    from wsa_robot.studies.availability import check_runs
 
     check_runs([(f"trial {t.id}", t.cfg) for t in trials], noun="trials")

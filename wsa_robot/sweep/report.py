@@ -18,9 +18,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from wsa_robot.atomic import write_text
+from wsa_robot.core.atomic import write_text
 from wsa_robot.sweep.grid import Trial, label
-from wsa_robot.tables import Col, fitted_table
+from wsa_robot.core.tables import Col, fitted_table
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 
 from rich.console import Console
 
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 from wsa_robot.sweep.grid import Trial
 from wsa_robot.sweep.spec import Resources
 
@@ -33,8 +33,8 @@ def run_trial(overrides: list[str]) -> dict[str, Any]:
 
     choose_gl_backend()  # a Ray worker is a new process: before train() imports mujoco
     from wsa_robot.config import load_config
-    from wsa_robot.run_dir import RunDir
-    from wsa_robot.train import train
+    from wsa_robot.run.run_dir import RunDir
+    from wsa_robot.run.train import train
 
     cfg = load_config(overrides)
     run = RunDir(Path(cfg.run_dir or "."))

@@ -10,8 +10,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from wsa_robot.errors import UserError
-from wsa_robot.resources import data_dir
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.resources import data_dir
 
 
 class _Strict(BaseModel):

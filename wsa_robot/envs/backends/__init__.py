@@ -9,8 +9,8 @@ from wsa_robot.envs.backends.atari import AtariBackend
 from wsa_robot.envs.backends.base import Backend, EnvOptions, RunOptions
 from wsa_robot.envs.backends.gym_robotics import GymRoboticsBackend
 from wsa_robot.envs.backends.robosuite import RobosuiteBackend
-from wsa_robot.errors import UserError
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.task_spec import TaskSpec
 
 __all__ = ["BACKENDS", "Backend", "EnvOptions", "RunOptions", "backend_for", "generated_task"]
 

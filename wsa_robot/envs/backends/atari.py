@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import yaml
 
 from wsa_robot.envs.backends.base import Backend, EnvOptions, RunOptions
-from wsa_robot.errors import UserError
-from wsa_robot.keys import token_key
-from wsa_robot.resources import data_dir
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.keys import token_key
+from wsa_robot.core.resources import data_dir
+from wsa_robot.core.task_spec import TaskSpec
 
 # Imports inside functions: ale_py, gymnasium and the env modules load when an env is made or the games are
 # listed, so the registry stays cheap to import.

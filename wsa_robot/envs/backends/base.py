@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from wsa_robot.errors import UserError
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.task_spec import TaskSpec
 
 if TYPE_CHECKING:  # annotations only: importing them would load gymnasium and mujoco
     import gymnasium as gym

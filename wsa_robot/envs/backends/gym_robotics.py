@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import yaml
 
 from wsa_robot.envs.backends.base import Backend, EnvOptions, RunOptions
-from wsa_robot.errors import UserError
-from wsa_robot.resources import data_dir
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.resources import data_dir
+from wsa_robot.core.task_spec import TaskSpec
 
 # Imports inside functions: gymnasium and the env module (mujoco, gymnasium-robotics) load when an env is made.
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from wsa_robot.envs.backends.base import Backend, EnvOptions
 from wsa_robot.envs.experts import has_expert
 from wsa_robot.envs.gripper import GRIPPER_MODES
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.task_spec import TaskSpec
 
 # Imports inside functions: the env module (robosuite, mujoco) and the variations (mujoco) load when used.
 

@@ -29,13 +29,13 @@ from typing import Callable
 
 import numpy as np
 
-from wsa_robot.atomic import write_json
-from wsa_robot.aggregate import iqm_ci
-from wsa_robot.bench_target import eval_to_check, read_checks, read_target, record_check
+from wsa_robot.core.atomic import write_json
+from wsa_robot.studies.aggregate import iqm_ci
+from wsa_robot.studies.bench_target import eval_to_check, read_checks, read_target, record_check
 from wsa_robot.config import RunConfig
-from wsa_robot.errors import UserError
-from wsa_robot.run_dir import RunDir, train_child_command
-from wsa_robot.stopping import die_with_parent, sigterm_as_ctrl_c
+from wsa_robot.core.errors import UserError
+from wsa_robot.run.run_dir import RunDir, train_child_command
+from wsa_robot.run.stopping import die_with_parent, sigterm_as_ctrl_c
 
 
 @dataclass
@@ -64,8 +64,8 @@ def bench_spec(task: str, steps: int, seeds: str, fusions: str, eval_every: int,
     """The spec of `wsa-robot bench`, after checking every argument (a UserError names the fix)."""
     from wsa_robot.config import load_config
     from wsa_robot.fusion import FUSIONS
-    from wsa_robot.spec import resolve
-    from wsa_robot.tasks import load_task
+    from wsa_robot.run.spec import resolve
+    from wsa_robot.envs.tasks import load_task
 
     spec_task = load_task(task)
     if spec_task.backend != "atari":
@@ -349,8 +349,8 @@ def play_games(path: Path, episodes: int, stream: str, n_envs: int = 8) -> tuple
     once, each its fixed share of the games (`shares`), every game it starts played to its end; `stream`
     names the run's seed stream (spec.Seeds) the envs are seeded from."""
     from wsa_robot.agents import load_agent
-    from wsa_robot.pipeline import make_vec_env, plan
-    from wsa_robot.spec import resolve
+    from wsa_robot.run.pipeline import make_vec_env, plan
+    from wsa_robot.run.spec import resolve
 
     run = RunDir(path)
     spec = resolve(run.read_config())
@@ -520,7 +520,7 @@ def plot(result: dict, path: Path) -> Path:
 
 def benchmark(spec: BenchSpec, out: Path, train: bool = True) -> dict:
     """Train (unless `train` is False: report the runs as they are), score, write `out` and its PNG."""
-    from wsa_robot.provenance import provenance
+    from wsa_robot.core.provenance import provenance
 
     prov = provenance()
     if train:

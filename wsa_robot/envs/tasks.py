@@ -9,10 +9,10 @@ from pathlib import Path
 import yaml
 
 from wsa_robot.envs.backends import backend_for, generated_task
-from wsa_robot.errors import UserError
-from wsa_robot.merging import merged
-from wsa_robot.resources import data_dir
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.merging import merged
+from wsa_robot.core.resources import data_dir
+from wsa_robot.core.task_spec import TaskSpec
 
 
 def task_files() -> dict[str, Path]:
@@ -48,3 +48,9 @@ def check_cameras(task: TaskSpec, cameras: list[str]) -> list[str]:
         if cam not in available:
             raise UserError(f"unknown camera {cam!r} for task {task.name}; available: {', '.join(available)}")
     return cameras
+
+
+def run_cameras(cfg) -> list[str]:
+    """The cameras a run renders: its `cameras`, else its task's, checked against what the task has."""
+    task = load_task(cfg.task)
+    return check_cameras(task, cfg.cameras or task.cameras)

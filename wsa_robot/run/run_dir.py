@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wsa_robot.atomic import atomic_paths, write_json, write_text
+from wsa_robot.core.atomic import atomic_paths, write_json, write_text
 from wsa_robot.config import RunConfig, dump_config, read_run_config
-from wsa_robot.errors import SaveError, UserError
-from wsa_robot.replay_file import save_replay
-from wsa_robot.run_files import broken, read_rows, read_state
+from wsa_robot.core.errors import SaveError, UserError
+from wsa_robot.run.replay_file import save_replay
+from wsa_robot.core.run_files import broken, read_rows, read_state
 
 RUNS_ROOT = Path("runs")
 
@@ -96,7 +96,7 @@ class RunDir:
 
     def _check_algo(self, algo: str, data: dict) -> None:
         """config.yaml and the checkpoint name the same kind of learner (a hand edit can part them)."""
-        from wsa_robot.algos import off_policy
+        from wsa_robot.agents.algos import off_policy
 
         saved_off_policy = "replay_buffer_class" in data  # SB3 saves it for off-policy learners only
         if saved_off_policy != off_policy(algo):
@@ -216,7 +216,7 @@ class RunDir:
         """Remove a new run's folder that holds nothing of a run yet (a start that failed or was stopped before
         config.yaml): the same command then starts cleanly, and no empty folder is left in runs/."""
         from wsa_robot.demos.source import RUN_FILE
-        from wsa_robot.run_lock import LOCK_NAME, release_writer_lock
+        from wsa_robot.run.run_lock import LOCK_NAME, release_writer_lock
 
         if not self.path.is_dir() or self.config_file.exists():
             return False
@@ -242,7 +242,7 @@ def train_child_command(path: Path, total_steps: int, new_run: list[str],
     (its own config, the budget `total_steps`; one killed before its first checkpoint restarts from step 0),
     else a new run in `path` with the `new_run` arguments (its budget among them). `torch_threads`, when
     given, applies to both (a resume may run on more or fewer cores than the run began with)."""
-    base = [sys.executable, "-m", "wsa_robot.cli", "train", "--no-progress"]
+    base = [sys.executable, "-m", "wsa_robot.cli.commands", "train", "--no-progress"]
     threads = [] if torch_threads is None else [f"torch_threads={torch_threads}"]
     if RunDir(path).config_file.exists():
         return base + ["--resume", str(path), f"total_steps={total_steps}", *threads]
@@ -253,7 +253,7 @@ def new_run_dir(cfg: RunConfig) -> RunDir:
     """The folder a new run writes, checked and made before any work starts, with its writer lock held
     (run_lock.py): not a file, not a folder that holds a run or other runs, creatable and writable (tried).
     Nothing a run needs is written yet, so a start that fails later leaves a folder the same command accepts."""
-    from wsa_robot.run_lock import hold_writer_lock
+    from wsa_robot.run.run_lock import hold_writer_lock
 
     if cfg.run_dir:
         path = Path(cfg.run_dir)

@@ -11,7 +11,7 @@ import typer
 from typer.exceptions import TyperException
 from rich.console import Console
 
-from wsa_robot.errors import NonFiniteError, SaveError, UserError
+from wsa_robot.core.errors import NonFiniteError, SaveError, UserError
 
 # Imports inside functions: each command loads only what it uses (torch, simulators, SB3), so `wsa-robot --help`,
 # `tasks` and a user's mistake answer at once.
@@ -42,19 +42,19 @@ def train(
     if (add_encoder or remove_encoder) and resume is None:
         raise UserError("--add-encoder/--remove-encoder change a run while it trains: add --resume RUN "
                         "(a new run takes encoders=... and removed_tokens=...)")
-    from wsa_robot.run_lock import release_writer_locks
-    from wsa_robot.stopping import defer_interrupts, honour_deferred_interrupts
+    from wsa_robot.run.run_lock import release_writer_locks
+    from wsa_robot.run.stopping import defer_interrupts, honour_deferred_interrupts
 
     run = None
     defer_interrupts()  # Ctrl-C during set-up stops the run once it can stop cleanly (train.py honours it)
     try:
         from wsa_robot.config import load_config
-        from wsa_robot.run_dir import existing_run_dir, new_run_dir
-        from wsa_robot.train import train as run_training
+        from wsa_robot.run.run_dir import existing_run_dir, new_run_dir
+        from wsa_robot.run.train import train as run_training
 
         if resume is not None:
-            from wsa_robot.resume import resume_config
-            from wsa_robot.run_lock import hold_writer_lock
+            from wsa_robot.run.resume import resume_config
+            from wsa_robot.run.run_lock import hold_writer_lock
 
             if task:
                 raise UserError("--resume continues a run with its own task; drop --task or start a new run")
@@ -62,8 +62,8 @@ def train(
             hold_writer_lock(run.path)  # before anything is written: one writer per run (run_lock.py)
             cfg, events, pipe = resume_config(run, overrides, add_encoder or [], remove_encoder or [])
         else:
-            from wsa_robot.pipeline import plan
-            from wsa_robot.spec import resolve
+            from wsa_robot.run.pipeline import plan
+            from wsa_robot.run.spec import resolve
 
             cfg = load_config(([f"task={task}"] if task else []) + overrides)
             cfg = absolute_demos(cfg)  # a resume from another folder reads the same file
@@ -96,7 +96,7 @@ def absolute_demos(cfg):
 
 def _stopped_at_start(run) -> int:
     """Ctrl-C while a run was being set up: the one stop line, and 130."""
-    from wsa_robot.resume import say
+    from wsa_robot.run.resume import say
 
     if run is None:
         say("stopped before training started; nothing was written")
@@ -128,7 +128,7 @@ def evaluate(
 ) -> None:
     """Run deterministic episodes of a trained agent and print return, success, length and weights."""
     from wsa_robot.eval.command import eval_run
-    from wsa_robot.run_dir import existing_run_dir
+    from wsa_robot.run.run_dir import existing_run_dir
 
     if variations is not None:
         if variation is not None or render or fault:
@@ -174,7 +174,7 @@ WIDE = typer.Option(False, "--wide", help="every column, however wide (for grep)
 
 def _print_table(table_for, wide: bool) -> None:
     """`table_for(width)`: a listing fitted to the terminal (80 columns when piped), or every column."""
-    from wsa_robot.tables import print_wide
+    from wsa_robot.core.tables import print_wide
 
     print_wide(console, table_for(None)) if wide else console.print(table_for(console.width))
 
@@ -182,7 +182,7 @@ def _print_table(table_for, wide: bool) -> None:
 @app.command()
 def tasks(wide: bool = WIDE) -> None:
     """List every task: backend, cameras, horizon, success signal."""
-    from wsa_robot.listing import tasks_table
+    from wsa_robot.cli.listing import tasks_table
 
     _print_table(tasks_table, wide)
 
@@ -190,7 +190,7 @@ def tasks(wide: bool = WIDE) -> None:
 @app.command()
 def encoders(wide: bool = WIDE) -> None:
     """List every registered encoder: output shape, input, source, parameters, weights present."""
-    from wsa_robot.listing import encoders_table
+    from wsa_robot.cli.listing import encoders_table
 
     _print_table(lambda width: encoders_table(width=width), wide)
 
@@ -205,8 +205,8 @@ def runs(
     steps done of total, last eval return and success, wall time, finished or not."""
     import json
 
-    from wsa_robot.run_dir import RUNS_ROOT
-    from wsa_robot.runs_table import collect_runs, runs_json, runs_table
+    from wsa_robot.run.run_dir import RUNS_ROOT
+    from wsa_robot.cli.runs_table import collect_runs, runs_json, runs_table
 
     rows = collect_runs(root or RUNS_ROOT) if root or RUNS_ROOT.is_dir() else []  # no runs/ yet: no runs
     root = root or RUNS_ROOT
@@ -262,7 +262,7 @@ def bench(
 ) -> None:
     """Train WSA and E2E (or any fusions) side by side on one Atari game, then write the learning curves, the
     final score over whole games, wall time and agent-steps/s to results/atari_<game>.json and a PNG."""
-    from wsa_robot.benchmark import bench_spec, benchmark
+    from wsa_robot.studies.benchmark import bench_spec, benchmark
 
     spec = bench_spec(task, steps, seeds, fusions, eval_every, eval_episodes, final_episodes, deadline_min,
                       runs_root, list(overrides or []), target)
@@ -283,7 +283,7 @@ def weights_list(
     wide: bool = WIDE,
 ) -> None:
     """Every zoo encoder's weights: official source, where they go, whether they are here and checksummed."""
-    from wsa_robot.listing import weights_table
+    from wsa_robot.cli.listing import weights_table
 
     _print_table(lambda width: weights_table(weights_dir, width=width), wide)
 
@@ -324,7 +324,7 @@ def demos_record(
     from wsa_robot.demos.record import record
 
     cfg = load_config([f"task={task}", *(overrides or [])])
-    from wsa_robot.spec import resolve
+    from wsa_robot.run.spec import resolve
 
     spec = resolve(cfg.model_copy(update={"demos": None, "demos_n": 0}))  # every check of the config, first
     out = out or Path("demos") / f"{spec.task.name}_{n}.hdf5"

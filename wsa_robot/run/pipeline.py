@@ -12,15 +12,15 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from wsa_robot.config import RunConfig
-from wsa_robot.device import resolve_device
+from wsa_robot.core.device import resolve_device
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
 from wsa_robot.envs import make_env
 from wsa_robot.envs.faults import Fault, FaultWrapper, parse_faults
 from wsa_robot.envs.goal import GoalRewardVecEnv
 from wsa_robot.envs.reward import ScaledReward
-from wsa_robot.spec import RunSpec, resolve
-from wsa_robot.task_spec import TaskSpec
+from wsa_robot.run.spec import RunSpec, resolve
+from wsa_robot.core.task_spec import TaskSpec
 
 
 @dataclass

@@ -10,7 +10,7 @@ import sys
 
 def main() -> int:
     try:
-        from wsa_robot.cli import main as cli_main
+        from wsa_robot.cli.commands import main as cli_main
     except KeyboardInterrupt:
         print("stopped before the command started; nothing was written", file=sys.stderr)
         return 130

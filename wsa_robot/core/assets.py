@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from wsa_robot.atomic import write_json
-from wsa_robot.errors import UserError
-from wsa_robot.resources import data_dir
+from wsa_robot.core.atomic import write_json
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.resources import data_dir
 
 
 def sha256(path: Path) -> str:

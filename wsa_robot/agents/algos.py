@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wsa_robot.config import PPOConfig, RunConfig, SACConfig
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import re
 
 import torch
 
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 
 def resolve_device(name: str) -> str:

@@ -25,12 +25,12 @@ from typing import Any
 import yaml
 
 from wsa_robot.config import RunConfig, load_config
-from wsa_robot.errors import UserError
-from wsa_robot.keys import STATE
-from wsa_robot.aggregate import iqm_ci
-from wsa_robot.run_dir import RunDir, train_child_command
-from wsa_robot.run_files import read_yaml_mapping
-from wsa_robot.stopping import die_with_parent, sigterm_as_ctrl_c
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.keys import STATE
+from wsa_robot.studies.aggregate import iqm_ci
+from wsa_robot.run.run_dir import RunDir, train_child_command
+from wsa_robot.core.run_files import read_yaml_mapping
+from wsa_robot.run.stopping import die_with_parent, sigterm_as_ctrl_c
 
 TARGET = 0.8  # the success rate whose first crossing is reported (steps_to_0.8)
 HIGH_TARGET = 0.9  # and this one's (steps_to_0.9): Lift's target with demos (issue 35)
@@ -103,7 +103,7 @@ def read_plan(path: Path, only: list[str] | None = None) -> Plan:
 def check_configs(plan: Plan, steps: int, eval_every: int, eval_episodes: int, common: list[str]) -> None:
     """Every run's config loads and resolves, its encoders available (availability.py): a bad key or a missing
     encoder fails now, not in the fifth run hours from now."""
-    from wsa_robot.availability import check_runs
+    from wsa_robot.studies.availability import check_runs
 
     configs = []
     for run in plan.runs:
@@ -276,7 +276,7 @@ def report(plan: Plan, runs_root: Path, out: Path, provenance: dict) -> dict:
     """Write `out` (JSON) and its PNG from the run dirs as they are; no training. A plan run whose dir is not
     here keeps its row from the earlier `out`, marked with when it was measured, so results survive a new
     machine; a run dir that is here always wins."""
-    from wsa_robot.atomic import write_json
+    from wsa_robot.core.atomic import write_json
 
     earlier = earlier_rows(out)
     rows = []

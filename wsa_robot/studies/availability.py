@@ -8,7 +8,7 @@ from __future__ import annotations
 # Imports inside functions: torch and the encoder registry, when a check runs.
 
 from wsa_robot.config import RunConfig
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 
 def pretrain_hint(name: str, task: str) -> str | None:
@@ -32,7 +32,7 @@ def check_runs(runs: list[tuple[str, RunConfig]], noun: str = "runs") -> None:
     from wsa_robot.encoders.registry import UnknownEncoderError, registry
     from wsa_robot.encoders.weights import offline
     from wsa_robot.encoders.zoo import CATALOGUE, HFSpec
-    from wsa_robot.spec import resolve
+    from wsa_robot.run.spec import resolve
 
     downloadable = {s.name for s in CATALOGUE if isinstance(s, HFSpec)} if not offline() else set()
     missing: dict[str, str] = {}  # encoder -> how to get it

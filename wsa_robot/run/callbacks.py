@@ -16,8 +16,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
 from wsa_robot.agents.acting import rollout_weights
-from wsa_robot.errors import NonFiniteError  # defined there so the CLI catches it without importing torch
-from wsa_robot.run_dir import RunDir, eval_owed
+from wsa_robot.core.errors import NonFiniteError  # defined there so the CLI catches it without importing torch
+from wsa_robot.run.run_dir import RunDir, eval_owed
 
 
 def short(token: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wsa_robot.atomic import write_json
+from wsa_robot.core.atomic import write_json
 
 TARGET_FILE = "bench_target.json"  # the check that held the target: the run stopped there
 CHECKS_FILE = "bench_target_checks.json"  # every check, in order

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from wsa_robot.config import RunConfig
 from wsa_robot.encoders.registry import registry
 from wsa_robot.encoders.state import image_encoders, is_state
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 from wsa_robot.fusion import FUSION_FACTS, can_grow, pixel_based
-from wsa_robot.keys import DESIRED_GOAL, PROPRIO, is_camera_token, token_key
-from wsa_robot.tasks import check_cameras, load_task
+from wsa_robot.core.keys import DESIRED_GOAL, PROPRIO, is_camera_token, token_key
+from wsa_robot.envs.tasks import load_task
 
 
 def encoder_tokens(name: str, cameras: list[str]) -> list[str]:
@@ -35,11 +35,6 @@ def goal_tokens(task_name: str) -> list[str]:
     the fusion weighs it against the cameras. achieved_goal is not one: in Push, PickAndPlace and Slide it is
     the object's true position, which the agent must see through its cameras (HER still reads it)."""
     return [DESIRED_GOAL] if load_task(task_name).goal else []
-
-
-def run_cameras(cfg: RunConfig) -> list[str]:
-    task = load_task(cfg.task)
-    return check_cameras(task, cfg.cameras or task.cameras)
 
 
 def context_key(cfg: RunConfig) -> str:

@@ -12,7 +12,7 @@ def data_root() -> Path:
     env = os.environ.get("WSA_ROBOT_HOME")
     if env:
         return Path(env)
-    checkout = Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parents[2]
     if (checkout / "tasks").is_dir():
         return checkout
     return Path(sys.prefix) / "share" / "wsa-robot"

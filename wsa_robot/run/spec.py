@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wsa_robot.algos import check_replay, off_policy
+from wsa_robot.agents.algos import check_replay, off_policy
 from wsa_robot.config import RunConfig
 from wsa_robot.demos.source import check_demos
 from wsa_robot.encoders.entry import EncoderEntry
@@ -17,13 +17,13 @@ from wsa_robot.encoders.registry import UnknownEncoderError, registry
 from wsa_robot.encoders.state import image_encoders
 from wsa_robot.envs.backends import Backend, RunOptions, backend_for
 from wsa_robot.envs.faults import parse_faults
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 from wsa_robot.fusion import pixel_based
-from wsa_robot.keys import ACHIEVED_GOAL, DESIRED_GOAL, PROPRIO, STATE, split_token, token_key
-from wsa_robot.seeds import bench_seed, eval_seed, final_seed, periodic_eval_seed, training_seed
-from wsa_robot.task_spec import TaskSpec
-from wsa_robot.tasks import check_cameras, load_task
-from wsa_robot.tokens import check_removed, context_key, goal_tokens, run_tokens
+from wsa_robot.core.keys import ACHIEVED_GOAL, DESIRED_GOAL, PROPRIO, STATE, split_token, token_key
+from wsa_robot.core.seeds import bench_seed, eval_seed, final_seed, periodic_eval_seed, training_seed
+from wsa_robot.core.task_spec import TaskSpec
+from wsa_robot.envs.tasks import load_task, run_cameras
+from wsa_robot.run.tokens import check_removed, context_key, goal_tokens, run_tokens
 
 CAMERA, PIXELS, VECTOR = "camera", "pixels", "vector"
 
@@ -124,7 +124,7 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
     (default: made here for the run's weights_dir), for a caller that checks many configs."""
     task = load_task(cfg.task)
     backend = backend_for(task)
-    cameras = check_cameras(task, cfg.cameras or task.cameras)
+    cameras = run_cameras(cfg)
     if not needs_cameras(cfg):
         cameras = []  # the state oracle alone: the envs render nothing (rendering is most of a step's cost)
     parse_faults(cfg.faults, cameras)  # a bad fault spec fails before any encoder loads or env starts

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 LOCK_NAME = ".writer"
 _held: dict[Path, int] = {}  # run dir -> the open lock file's descriptor, for this process's lifetime

@@ -12,21 +12,22 @@ from stable_baselines3.common.callbacks import CallbackList
 
 from wsa_robot.agents import build_agent
 from wsa_robot.agents.guard import FiniteGuard, check_parameters
-from wsa_robot.agents.overlap import attach_learner, learner_threads, make_training_env
-from wsa_robot.agents.callbacks import (CheckpointCallback, EvalCallback, EventsCallback, ProgressCallback,
+from wsa_robot.agents.overlap import attach_learner
+from wsa_robot.run.training_env import learner_threads, make_training_env
+from wsa_robot.run.callbacks import (CheckpointCallback, EvalCallback, EventsCallback, ProgressCallback,
                                         WeightsCallback)
-from wsa_robot.algos import ALGO_FACTS
+from wsa_robot.agents.algos import ALGO_FACTS
 from wsa_robot.config import RunConfig
-from wsa_robot.console import console
-from wsa_robot.errors import NonFiniteError, SaveError
-from wsa_robot.eval.evaluate import run_episodes
-from wsa_robot.eval.table import success_rate
-from wsa_robot.pipeline import Pipeline, close_envs, make_vec_env, plan
-from wsa_robot.resume import resume_agent, say
-from wsa_robot.run_dir import RunDir
-from wsa_robot.run_lock import hold_writer_lock, holds_writer_lock, release_writer_lock
-from wsa_robot.spec import resolve
-from wsa_robot.stopping import honour_deferred_interrupts, sigterm_as_ctrl_c
+from wsa_robot.core.console import console
+from wsa_robot.core.errors import NonFiniteError, SaveError
+from wsa_robot.agents.evaluate import run_episodes
+from wsa_robot.run.eval_table import success_rate
+from wsa_robot.run.pipeline import Pipeline, close_envs, make_vec_env, plan
+from wsa_robot.run.resume import resume_agent, say
+from wsa_robot.run.run_dir import RunDir
+from wsa_robot.run.run_lock import hold_writer_lock, holds_writer_lock, release_writer_lock
+from wsa_robot.run.spec import resolve
+from wsa_robot.run.stopping import honour_deferred_interrupts, sigterm_as_ctrl_c
 
 
 def _fault(error: NonFiniteError, run: RunDir) -> NonFiniteError:
@@ -50,7 +51,7 @@ def record_scripted_demos(cfg: RunConfig, pipe: Pipeline, run: RunDir) -> None:
     a recording made before for the same settings and seed is copied from the cache (demos/source.py)."""
     import shutil
 
-    from wsa_robot.atomic import atomic_path
+    from wsa_robot.core.atomic import atomic_path
     from wsa_robot.demos.record import record
     from wsa_robot.demos.source import cached_file, demo_file, recorded_count, scripted
 
@@ -106,7 +107,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
     try:
         if cfg.demos is not None:
             record_scripted_demos(cfg, pipe, run)
-        venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps (agents/overlap.py)
+        venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps (run/training_env.py)
         eval_env = make_vec_env(cfg, pipe, 1, pipe.spec.seeds.periodic_eval, training=False) \
             if cfg.eval_every else None
         if resume:

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from wsa_robot.errors import UserError
+from wsa_robot.core.errors import UserError
 
 RESTORE = "restore it from a copy"
 

@@ -19,14 +19,15 @@ from stable_baselines3.common.vec_env import VecEnv
 from wsa_robot.agents import build_agent, load_agent, policy_extractor
 from wsa_robot.agents.grow import grow_replay_buffer, mask_tokens, saved_observation_keys, transplant
 from wsa_robot.config import RunConfig, apply_overrides, validate
-from wsa_robot.console import console
-from wsa_robot.errors import UserError
+from wsa_robot.core.console import console
+from wsa_robot.core.errors import UserError
 from wsa_robot.fusion import can_grow
-from wsa_robot.pipeline import Pipeline, plan
-from wsa_robot.replay_file import load_replay
-from wsa_robot.run_dir import RunDir
-from wsa_robot.spec import resolve
-from wsa_robot.tokens import edit_tokens, run_cameras
+from wsa_robot.run.pipeline import Pipeline, plan
+from wsa_robot.run.replay_file import load_replay
+from wsa_robot.run.run_dir import RunDir
+from wsa_robot.run.spec import resolve
+from wsa_robot.envs.tasks import run_cameras
+from wsa_robot.run.tokens import edit_tokens
 
 # the only overrides a resume takes: extend (or shorten) a run, or give it another number of torch threads
 # (how fast it runs, not what it learns: a bench hands the cores of a finished run to those still training)

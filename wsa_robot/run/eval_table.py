@@ -6,8 +6,8 @@ import numpy as np
 from rich.table import Table
 
 from wsa_robot.envs.stall import STALL_STEPS
-from wsa_robot.keys import SEPARATOR
-from wsa_robot.tables import Col, fitted_table
+from wsa_robot.core.keys import SEPARATOR
+from wsa_robot.core.tables import Col, fitted_table
 
 
 def success_rate(rows: list[dict]) -> float | None:

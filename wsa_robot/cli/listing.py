@@ -9,8 +9,8 @@ from pathlib import Path
 from rich.table import Table
 
 from wsa_robot.encoders.registry import EncoderEntry, registry
-from wsa_robot.tables import Col, fitted_table
-from wsa_robot.tasks import load_task, task_files
+from wsa_robot.core.tables import Col, fitted_table
+from wsa_robot.envs.tasks import load_task, task_files
 
 
 def tasks_table(width: int | None = None) -> Table:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from rich.table import Table
 
-from wsa_robot.errors import UserError
-from wsa_robot.run_dir import RunDir
-from wsa_robot.tables import Col, fitted_table
+from wsa_robot.core.errors import UserError
+from wsa_robot.run.run_dir import RunDir
+from wsa_robot.core.tables import Col, fitted_table
 
 
 @dataclass
