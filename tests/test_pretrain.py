@@ -30,6 +30,51 @@ def test_frames_carry_aligned_depth_and_segmentation(frames):
     assert set(f.episode[val]) == {3} and not set(f.episode[train]) & {3}
 
 
+def test_frames_carry_the_privileged_state_of_their_step(frames):
+    """The scene-state skill's target: the object state and proprio, the same for every camera of a step."""
+    f, _ = frames
+    assert f.state is not None and f.state.shape[0] == 80 and f.state.dtype == np.float32
+    assert np.array_equal(f.state[0::2], f.state[1::2])  # agentview and eye-in-hand of one step
+    assert not np.array_equal(f.state[0], f.state[2])  # the robot moved
+
+
+def test_a_visual_mix_changes_the_pixels_and_never_the_states(frames, tmp_path):
+    """Variations are drawn from their own stream: the same seed plays the same actions to the same states."""
+    from wsa_robot.pretrain.collect import VisualMix
+
+    f, _ = frames
+    varied = collect_frames(load_task("Lift"), ["agentview", "robot0_eye_in_hand"], 40, episode_length=10,
+                            cache=tmp_path, visuals=VisualMix(("table_color", "lighting_dim"), unseeded=("lighting_dim",)))
+    assert np.array_equal(varied.state, f.state)
+    changed = {int(e) for e in np.unique(f.episode) if not np.array_equal(varied.images[f.episode == e],
+                                                                            f.images[f.episode == e])}
+    assert changed, "no episode was shown under a variation"
+
+
+def test_the_scripted_controller_plays_its_share_and_lifts(tmp_path):
+    """--expert-fraction 1: every episode is the PRIVILEGED controller's, which lifts the cube (its z rises)."""
+    f = collect_frames(load_task("Lift"), ["agentview"], 60, episode_length=60, cache=tmp_path, expert_fraction=1.0)
+    cube_z = f.state[:, 2]
+    assert cube_z[-1] > cube_z[0] + 0.03
+
+
+def test_a_visual_mix_is_checked_by_name():
+    from wsa_robot.core.errors import UserError
+    from wsa_robot.pretrain import visual_mix
+
+    task = load_task("Lift")
+    mix = visual_mix(task, ["all"], "table_texture")
+    assert "table_texture" not in mix.kinds and "table_color" in mix.kinds and mix.held_out == "table_texture"
+    with pytest.raises(UserError, match="unknown variation 'tabel_color'"):
+        visual_mix(task, ["tabel_color"], None)
+    with pytest.raises(UserError, match="add --vary all"):
+        visual_mix(task, None, "table_texture")
+    draws = [mix.draw(np.random.default_rng(i)) for i in range(50)]
+    seeds = [int(d.split(":")[1]) for d in draws if d and ":" in d]
+    assert "lighting_dim" in draws  # an unseeded kind is named without a seed
+    assert None in draws and all(1000 <= s < 2000 for s in seeds)  # intact sometimes; never an eval's seed 0
+
+
 def test_positives_are_the_same_camera_a_few_steps_away_in_the_same_episode(frames):
     f, _ = frames
     idx = np.arange(len(f))

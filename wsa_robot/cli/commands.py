@@ -145,7 +145,8 @@ def pretrain(
     task: str = typer.Option("Lift", "--task"),
     skill: str = typer.Option("autoencoder", "--skill",
                               help="what to pretrain: autoencoder, depth, segmentation, contrastive, keypoints, "
-                                   "stdim (ST-DIM, Atari), vos (video object segmentation, Atari)"),
+                                   "stdim (ST-DIM, Atari), vos (video object segmentation, Atari), scene_state "
+                                   "(the simulator's object state and proprio regressed from RGB, robosuite)"),
     frames: int = typer.Option(3000, "--frames", min=100, help="frames per camera from a random policy"),
     steps: int = typer.Option(4000, "--steps", min=1, help="gradient steps"),
     out: Optional[Path] = typer.Option(None, "--out", help="assets folder to write (default: the project's)"),
@@ -157,12 +158,21 @@ def pretrain(
     name: Optional[str] = typer.Option(None, "--name", help="the encoder's name, as `encoders=[...]` "
                                        "names it (default: <skill>_<task>; with --agent, <skill>_<task>_agent, "
                                        "so the shipped one stays)"),
+    vary: Optional[str] = typer.Option(None, "--vary", help="show each episode under a visual variation of "
+                                       "these kinds (comma list, or all), seeds no evaluation uses; or intact"),
+    hold_out: Optional[str] = typer.Option(None, "--hold-out", help="with --vary: a kind left out of the "
+                                           "frames, to test generalisation on"),
+    expert_fraction: float = typer.Option(0.0, "--expert-fraction", min=0.0, max=1.0,
+                                          help="the share of episodes the task's scripted PRIVILEGED controller "
+                                          "plays (states with the object grasped and lifted)"),
 ) -> None:
     """Pretrain one of the project's own encoders on frames from the task's cameras (cached in data/frames/)."""
     from wsa_robot.pretrain import pretrain as run_pretrain
 
     entry = run_pretrain(task, skill, frames_per_camera=frames, steps=steps, out_dir=out, seed=seed,
-                         agent_run=agent, agent_fraction=agent_fraction, name=name)
+                         agent_run=agent, agent_fraction=agent_fraction, name=name,
+                         vary=[k.strip() for k in vary.split(",") if k.strip()] if vary else None,
+                         hold_out=hold_out, expert_fraction=expert_fraction)
     console.print(entry)
     tokens = "" if skill != "keypoints" else f" (and {entry['encoder']}_features, {entry['encoder']}_maps)"
     console.print(f"registered as encoder {entry['encoder']}{tokens}: a run reads it with "

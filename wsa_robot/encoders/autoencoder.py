@@ -34,14 +34,18 @@ class ConvAutoencoder(nn.Module):
     """The conv encoder-decoder that every dense skill trains (`wsa-robot pretrain`); its encoder half becomes
     a FrozenEncoder. `out_channels`: 3 reconstructs RGB, 1 predicts depth, C gives segmentation logits, and 0
     drops the decoder (the time-contrastive skill trains the encoder alone). `in_channels`: 3 for RGB, 4 for
-    an Atari frame stack; checkpoints saved before it existed are RGB.
+    an Atari frame stack; checkpoints saved before it existed are RGB. `head_dim`: a linear head on the latent
+    (the scene-state skill regresses the simulator's state with it); 0: none.
     """
 
     def __init__(self, latent_dim: int = 128, channels: int = 64, image_size: int = 84,
-                 out_channels: int = 3, in_channels: int = 3) -> None:
+                 out_channels: int = 3, in_channels: int = 3, head_dim: int = 0) -> None:
         super().__init__()
         self.config = {"latent_dim": latent_dim, "channels": channels, "image_size": image_size,
                        "out_channels": out_channels, "in_channels": in_channels}
+        if head_dim:
+            self.config["head_dim"] = head_dim
+            self.head = nn.Linear(latent_dim, head_dim)
         self.conv = _conv_stack(channels, in_channels)
         self.grid = feature_grid(image_size)
         flat = channels * self.grid * self.grid

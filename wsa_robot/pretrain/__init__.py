@@ -11,7 +11,9 @@ from wsa_robot.core.assets import add_to_manifest
 from wsa_robot.encoders.checkpoint import SKILL_NAMES, save_model
 from wsa_robot.encoders.registry import built_in_names
 from wsa_robot.core.errors import UserError
-from wsa_robot.pretrain.collect import collect_frames, labels
+from wsa_robot.envs.experts import has_expert
+from wsa_robot.envs.task_variations import variations_for
+from wsa_robot.pretrain.collect import VARIATION_SEEDS, VisualMix, collect_frames, labels
 from wsa_robot.pretrain.frames import split_by_episode
 from wsa_robot.pretrain.skills import SKILLS, skill_output_shape
 from wsa_robot.pretrain.trainer import train_skill
@@ -22,11 +24,16 @@ from wsa_robot.envs.tasks import check_cameras, load_task
 def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, steps: int = 3000,
              cameras: list[str] | None = None, out_dir: Path | None = None, seed: int = 0,
              batch_size: int = 32, episode_length: int | None = None, cache: Path | None = None,
-             agent_run: Path | None = None, agent_fraction: float = 0.5, name: str | None = None) -> dict[str, Any]:
+             agent_run: Path | None = None, agent_fraction: float = 0.5, name: str | None = None,
+             vary: list[str] | None = None, hold_out: str | None = None,
+             expert_fraction: float = 0.0) -> dict[str, Any]:
     """Collect frames with a random policy, train the skill, save weights + manifest entry; return the entry.
     `episode_length`: random-policy steps per episode (default: 100 for robosuite, whole games for Atari).
     `agent_run`: a trained run of the task plays `agent_fraction` of the episodes instead.
-    `name`: the encoder's name (its weights' file stem and manifest key); see `encoder_name`."""
+    `name`: the encoder's name (its weights' file stem and manifest key); see `encoder_name`.
+    `vary`: the visual variation kinds the episodes are shown under (["all"]: every one the task has), less
+    `hold_out`, the kind left out so that a test on it is of generalisation (pretrain/collect.py VisualMix).
+    `expert_fraction`: the share of episodes the task's scripted PRIVILEGED controller plays."""
     if skill_name not in SKILL_NAMES:
         raise UserError(f"unknown skill {skill_name!r}; choose one of: {', '.join(SKILL_NAMES)}")
     skill = SKILLS[skill_name]
@@ -39,18 +46,54 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
         what = "a frame stack (two consecutive frames)" if missing[0] == "stack" else f"{missing[0]} labels"
         raise UserError(f"skill {skill.name} learns from {what}, which task {task.name} "
                         f"({task.backend}) does not give; choose one of: {', '.join(usable)}")
+    visuals = visual_mix(task, vary, hold_out)
+    if expert_fraction and not has_expert(task.env_id):
+        raise UserError(f"--expert-fraction: task {task.name} has no scripted controller (envs/experts.py); drop it")
     frames = collect_frames(task, cameras, frames_per_camera, episode_length=episode_length, seed=seed,
-                            cache=cache, agent_run=agent_run, agent_fraction=agent_fraction)
+                            cache=cache, agent_run=agent_run, agent_fraction=agent_fraction, visuals=visuals,
+                            expert_fraction=expert_fraction)
     provenance = "random-policy frames" + (f" mixed with {agent_fraction:.0%} of episodes played by run "
                                             f"{agent_run}" if agent_run else "") + ", `wsa-robot pretrain`"
+    if expert_fraction:
+        provenance += (f"; {expert_fraction:.0%} of episodes played by the task's scripted PRIVILEGED controller "
+                       "(it reads the simulator)")
+    extra = {}
+    if visuals:
+        provenance += (f"; each episode under one of {', '.join(visuals.kinds)} (variation seeds "
+                       f"{VARIATION_SEEDS.start}-{VARIATION_SEEDS.stop - 1}) or intact")
+        extra["visuals"] = {"kinds": list(visuals.kinds), "held_out": visuals.held_out,
+                            "seeds": [VARIATION_SEEDS.start, VARIATION_SEEDS.stop - 1]}
+    if "state" in skill.needs:
+        provenance += "; PRIVILEGED labels: the simulator's object state and the robot's proprio (pretraining only)"
     return train_and_save(skill.name, frames, task.name, cameras, steps, out_dir, seed, batch_size,
-                          provenance=provenance, name=name)
+                          provenance=provenance, name=name, extra=extra)
+
+
+def visual_mix(task, vary: list[str] | None, hold_out: str | None) -> VisualMix | None:
+    """The kinds of `vary` (["all"]: the task's every variation) less `hold_out`, checked by name."""
+    if not vary:
+        if hold_out:
+            raise UserError(f"--hold-out {hold_out} leaves a variation out of --vary, which is not given; "
+                            "add --vary all")
+        return None
+    variations = variations_for(task)
+    known = list(variations)
+    if not known:
+        raise UserError(f"task {task.name} ({task.backend}) has no visual variations to vary; drop --vary")
+    kinds = known if vary == ["all"] else vary
+    for kind in kinds + ([hold_out] if hold_out else []):
+        if kind not in known:
+            raise UserError(f"unknown variation {kind!r} for {task.name}; choose from: {', '.join(known)}")
+    kinds = [k for k in kinds if k != hold_out]
+    if not kinds:
+        raise UserError("--vary leaves no variation once --hold-out is taken out; name more kinds")
+    return VisualMix(tuple(kinds), hold_out, tuple(k for k in kinds if not variations[k].seeded))
 
 
 def train_and_save(skill_name: str, frames: Any, task_name: str, cameras: list[str], steps: int,
                    out_dir: Path | None = None, seed: int = 0, batch_size: int = 32, device: str = "cpu",
                    provenance: str = "random-policy frames, `wsa-robot pretrain`",
-                   name: str | None = None) -> dict[str, Any]:
+                   name: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train a skill on collected Frames, save its weights and manifest entry in `out_dir` (default assets/)
     under `name` (default: `asset_key`). Needs no simulator: scripts/pretrain_atari.py runs it on frames
     collected elsewhere."""
@@ -71,7 +114,7 @@ def train_and_save(skill_name: str, frames: Any, task_name: str, cameras: list[s
         "frames": int(len(frames)), "train_frames": int(len(train_idx)), "val_frames": int(len(val_idx)),
         "steps": steps, "batch_size": batch_size, "lr": skill.lr, "metric": skill.metric,
         **{k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()},
-        "seed": seed, "created": time.strftime("%Y-%m-%d"), "provenance": provenance,
+        "seed": seed, "created": time.strftime("%Y-%m-%d"), "provenance": provenance, **(extra or {}),
     }
     return add_to_manifest(key, weights, entry, out_dir)
 

@@ -4,6 +4,10 @@ the backend renders them (robosuite, gymnasium-robotics; Atari screens have neit
 Frames are stored in time order, all cameras of one step side by side, so the frame of the same camera k
 steps later is `k * len(cameras)` further on (the time-contrastive skill relies on it). A collection is
 cached under data/frames/ so that several skills train on the same frames without rendering them again.
+
+`VisualMix`: each episode is shown under a visual variation drawn from the named kinds (envs/variations.py),
+with variation seeds from VARIATION_SEEDS, which no evaluation uses (they use seed 0 or the ones a user
+names), or intact; one kind can be held out of the mix, so a test on it is of generalisation.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 # Imports inside functions: the run-dir reader, needed only when an agent plays (the backends load their simulators when an env is made).
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
@@ -22,9 +27,32 @@ from wsa_robot.envs import make_env
 from wsa_robot.envs.backends import backend_for
 from wsa_robot.pretrain.agent_policy import Policy, RunPolicy
 from wsa_robot.pretrain.frames import Frames, load_frames, save_frames
+from wsa_robot.core.keys import PROPRIO
 from wsa_robot.core.task_spec import TaskSpec
 
 CACHE = Path("data/frames")
+VARIATION_SEEDS = range(1000, 2000)  # seeds of the variations pretraining shows; evaluations use 0 (or a user's)
+
+
+@dataclass(frozen=True)
+class VisualMix:
+    """Every episode under one of `kinds` (a variation seed from VARIATION_SEEDS) or, one time in
+    len(kinds) + 1, intact."""
+    kinds: tuple[str, ...]
+    held_out: str | None = None  # named for the record: the kind left out of `kinds`
+    unseeded: tuple[str, ...] = ()  # kinds that are the same change whatever the seed (lighting_dim)
+
+    def draw(self, rng: np.random.Generator) -> str | None:
+        pick = int(rng.integers(len(self.kinds) + 1))
+        seed = int(rng.integers(VARIATION_SEEDS.start, VARIATION_SEEDS.stop))
+        if pick == len(self.kinds):
+            return None
+        return self.kinds[pick] if self.kinds[pick] in self.unseeded else f"{self.kinds[pick]}:{seed}"
+
+    @property
+    def tag(self) -> str:
+        """For the cache file's name: the kinds, hashed."""
+        return "vis" + hashlib.sha1(",".join(sorted(self.kinds)).encode()).hexdigest()[:8]
 
 
 def labels(task: TaskSpec) -> tuple[str, ...]:
@@ -43,38 +71,60 @@ def _random_action(space: spaces.Space, rng: np.random.Generator) -> np.ndarray 
     return rng.uniform(space.low, space.high).astype(np.float32)
 
 
+def _state_label(obs: dict) -> np.ndarray | None:
+    """PRIVILEGED: the object state and the proprio of a step, where the env gives the object state."""
+    if "state" not in obs:
+        return None
+    return np.concatenate([obs["state"], obs.get(PROPRIO, np.zeros(0, np.float32))]).astype(np.float32)
+
+
 def _rollout(task: TaskSpec, cameras: list[str], frames_per_camera: int, image_size: int,
-             episode_length: int | None, seed: int, agent: Policy | None = None, agent_fraction: float = 0.0
-             ) -> Frames:
-    """`agent` plays each episode with probability `agent_fraction`; the random policy plays the others."""
+             episode_length: int | None, seed: int, agent: Policy | None = None, agent_fraction: float = 0.0,
+             visuals: VisualMix | None = None, expert_fraction: float = 0.0) -> Frames:
+    """`agent` plays each episode with probability `agent_fraction`; the random policy plays the others.
+    `visuals`: each episode's variation is drawn from it. `expert_fraction`: the share of episodes the task's
+    scripted PRIVILEGED controller plays (it reads the simulator; the frames are what the cameras show)."""
     env = _make_env(task, cameras, image_size, seed, episode_length)
     rng = np.random.default_rng(seed)
+    shown = np.random.default_rng([seed, 1])  # the variations' own stream: the actions stay those without them
     by_agent = agent is not None and rng.random() < agent_fraction
-    images, depth, seg, episodes = [], [], [], []
+    by_expert = not by_agent and rng.random() < expert_fraction
+    images, depth, seg, states, episodes = [], [], [], [], []
+
+    def start(**kwargs) -> dict:
+        if visuals is not None:
+            env.unwrapped.set_variation(visuals.draw(shown))
+        return env.reset(**kwargs)[0]
+
     try:
         with Progress() as bar:
             job = bar.add_task(f"collecting {task.name} frames", total=frames_per_camera)
-            episode, steps, obs = 0, 0, env.reset(seed=seed)[0]
+            episode, steps, obs = 0, 0, start(seed=seed)
             for _ in range(frames_per_camera):
+                label = _state_label(obs)
                 for c in cameras:
                     images.append(obs[c])
                     if f"{c}_depth" in obs:
                         depth.append(obs[f"{c}_depth"])
                     if f"{c}_seg" in obs:
                         seg.append(obs[f"{c}_seg"])
+                    if label is not None:
+                        states.append(label)
                     episodes.append(episode)
-                action = agent(obs) if by_agent else _random_action(env.action_space, rng)
+                action = agent(obs) if by_agent else env.unwrapped.expert_action() if by_expert else \
+                    _random_action(env.action_space, rng)
                 obs, _, terminated, truncated, _ = env.step(action)
                 steps += 1
                 if terminated or truncated or (episode_length and steps >= episode_length):
                     episode, steps = episode + 1, 0
-                    obs = env.reset()[0]
+                    obs = start()
                     by_agent = agent is not None and rng.random() < agent_fraction
+                    by_expert = not by_agent and rng.random() < expert_fraction
                 bar.advance(job)
     finally:
         env.close()
     return Frames(np.stack(images), np.stack(depth) if depth else None, np.stack(seg) if seg else None,
-                  np.asarray(episodes), len(cameras))
+                  np.asarray(episodes), len(cameras), state=np.stack(states) if states else None)
 
 
 def _agent_tag(agent_run: Path) -> str:
@@ -88,12 +138,18 @@ def _agent_tag(agent_run: Path) -> str:
 
 def collect_frames(task: TaskSpec, cameras: list[str], frames_per_camera: int, image_size: int = 84,
                    episode_length: int | None = None, seed: int = 0, cache: Path | None = None,
-                   agent_run: Path | None = None, agent_fraction: float = 0.5) -> Frames:
+                   agent_run: Path | None = None, agent_fraction: float = 0.5,
+                   visuals: VisualMix | None = None, expert_fraction: float = 0.0) -> Frames:
     """Frames of every camera under a random policy, from the cache folder (default data/frames/) when the
     same collection is there. `episode_length`: steps per episode (default: 100 for robosuite, whole games
-    for Atari). `agent_run`: a trained run of this task plays `agent_fraction` of the episodes."""
+    for Atari). `agent_run`: a trained run of this task plays `agent_fraction` of the episodes. `visuals`:
+    the variations the episodes are shown under (VisualMix). `expert_fraction`: the share of episodes the
+    task's scripted PRIVILEGED controller plays (envs/experts.py): states with the object grasped and lifted."""
     episode_length = episode_length or backend_for(task).pretrain_episode  # None: whole episodes
     mix = f"-agent{_agent_tag(agent_run)}x{agent_fraction:g}" if agent_run else ""
+    mix += f"-{visuals.tag}" if visuals else ""
+    mix += f"-expert{expert_fraction:g}" if expert_fraction else ""
+    mix += "-state" if "state" in labels(task) else ""  # collections made before the state label lack it
     name = f"{task.name.replace('/', '_')}-{'+'.join(cameras)}-{frames_per_camera}x{image_size}-" \
            f"ep{episode_length or 'full'}-seed{seed}{mix}.npz"
     path = (cache or CACHE) / name
@@ -101,7 +157,8 @@ def collect_frames(task: TaskSpec, cameras: list[str], frames_per_camera: int, i
         return load_frames(path)
     agent = RunPolicy(agent_run, task.name, seed) if agent_run else None
     try:
-        frames = _rollout(task, cameras, frames_per_camera, image_size, episode_length, seed, agent, agent_fraction)
+        frames = _rollout(task, cameras, frames_per_camera, image_size, episode_length, seed, agent, agent_fraction,
+                          visuals, expert_fraction)
     finally:
         if agent is not None:
             agent.close()

@@ -26,6 +26,7 @@ N_CLASSES = 5            # wsa_robot.envs.spaces.SEGMENT_CLASSES
 POSITIVE_WITHIN = 3      # time-contrastive: a positive is the same camera 1..3 steps later
 TRANSPORT_WITHIN = 10    # keypoints: the target frame is the same camera 1..10 steps from the source
 TEMPERATURE = 0.1
+SHIFT = 4                # scene state: frames shifted by up to this many pixels (DrQ's random shift)
 
 
 def images(frames: Frames, idx: np.ndarray) -> torch.Tensor:
@@ -208,6 +209,44 @@ def vos_motion_explained(model: VOS, frames: Frames, idx: np.ndarray, batch: int
     return 1.0 - err / max(change, 1e-8)
 
 
+# --- scene state: the simulator's object state and the robot's proprio regressed from RGB (PRIVILEGED labels, at
+# pretraining only), from frames shifted a few pixels; under a VisualMix (pretrain/collect.py) the pixels change
+# from episode to episode and the target does not, so the embedding learns to ignore what the variations change
+def random_shift(x: torch.Tensor, rng: np.random.Generator, pad: int = SHIFT) -> torch.Tensor:
+    """Each image moved by up to `pad` pixels, its edge pixels repeated into the gap (DrQ)."""
+    size = x.shape[-1]
+    padded = F.pad(x, (pad,) * 4, mode="replicate")
+    dx, dy = rng.integers(0, 2 * pad + 1, (2, len(x)))
+    return torch.stack([padded[i, :, y:y + size, z:z + size] for i, (y, z) in enumerate(zip(dy, dx))])
+
+
+def _state_target(frames: Frames, idx: np.ndarray) -> torch.Tensor:
+    if frames.state is None:
+        raise ValueError("these frames have no state labels; collect them again from a task whose backend gives them")
+    mean, std = frames.state.mean(0), frames.state.std(0) + 1e-6
+    return torch.from_numpy((frames.state[idx] - mean) / std).to(frames.device)
+
+
+def scene_state_loss(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, rng: np.random.Generator
+                     ) -> torch.Tensor:
+    return F.mse_loss(model.head(model.encode(random_shift(images(frames, idx), rng))), _state_target(frames, idx))
+
+
+def scene_state_r2(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, batch: int = 256) -> float:
+    """Held-out R^2 of the standardised state, averaged over its dimensions (1: every dimension exact)."""
+    target = _state_target(frames, idx)
+    pred = torch.cat([model.head(model.encode(images(frames, idx[i:i + batch]))) for i in range(0, len(idx), batch)])
+    residual = ((pred - target) ** 2).sum(0)
+    total = ((target - target.mean(0)) ** 2).sum(0).clamp_min(1e-8)
+    return float((1 - residual / total).mean())
+
+
+def state_width(frames: Frames) -> int:
+    if frames.state is None:
+        raise ValueError("these frames have no state labels; collect them again from a task whose backend gives them")
+    return frames.state.shape[1]
+
+
 @dataclass(frozen=True)
 class Skill:
     name: str
@@ -219,12 +258,13 @@ class Skill:
     higher_is_better: bool
     needs: tuple[str, ...] = ()  # what its frames must come with (wsa_robot.pretrain.collect.labels)
     lr: float = 1e-3             # Adam's learning rate
+    head_dim: Callable[[Frames], int] | None = None  # the width of the model's head, read from the frames
 
 
-def _conv(out_channels: int | None) -> Callable[[int, int], nn.Module]:
+def _conv(out_channels: int | None) -> Callable[..., nn.Module]:
     """A ConvAutoencoder factory; out_channels None: as many as it reads (reconstruction)."""
-    return lambda size, c: ConvAutoencoder(image_size=size, in_channels=c,
-                                           out_channels=c if out_channels is None else out_channels)
+    return lambda size, c, **head: ConvAutoencoder(image_size=size, in_channels=c,
+                                                   out_channels=c if out_channels is None else out_channels, **head)
 
 
 SKILLS: dict[str, Skill] = {s.name: s for s in [
@@ -240,6 +280,8 @@ SKILLS: dict[str, Skill] = {s.name: s for s in [
     # fits the project's budgets of a few thousand steps
     Skill("vos", "vos", lambda size, c: VOS(image_size=size, in_channels=c), vos_loss, "val_motion_explained",
           vos_motion_explained, True, ("stack",)),
+    Skill("scene_state", "scene", _conv(0), scene_state_loss, "val_r2", scene_state_r2, True, ("state",),
+          head_dim=state_width),
 ]}
 
 

@@ -22,7 +22,8 @@ def train_skill(skill: Skill, frames: Frames, train_idx: np.ndarray, val_idx: np
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     frames = dataclasses.replace(frames, device=device)
-    model = skill.build(frames.images.shape[1], frames.channels).to(device)
+    head = {"head_dim": skill.head_dim(frames)} if skill.head_dim else {}
+    model = skill.build(frames.images.shape[1], frames.channels, **head).to(device)
     loss_fn = skill.loss
     if skill.name == "segmentation":
         loss_fn = functools.partial(loss_fn, weights=class_weights(frames, train_idx))

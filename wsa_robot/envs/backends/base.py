@@ -62,7 +62,8 @@ class Backend:
     name: ClassVar[str]
     depth: ClassVar[bool] = False  # renders depth maps beside the images (encoders of modality depth)
     prefix: ClassVar[str | None] = None  # generates the tasks named `<prefix>/<rest>` that have no YAML
-    frame_labels: ClassVar[tuple[str, ...]] = ()  # what pretraining frames come with: depth, segmentation, stack
+    # what pretraining frames come with: depth, segmentation, a frame stack, the PRIVILEGED state
+    frame_labels: ClassVar[tuple[str, ...]] = ()
     pretrain_episode: ClassVar[int | None] = None  # random-policy steps per pretraining episode; None: whole
     controllers: ClassVar[tuple[str, ...]] = ("osc_pose",)  # config `controller` values; osc_pose: the default
     control_rates: ClassVar[bool] = False  # config `control_freq` sets how often the agent acts
@@ -111,4 +112,4 @@ class Backend:
         """The env pretraining collects frames from: every label the backend renders, episodes of
         `episode_length` steps."""
         return EnvOptions(depth="depth" in self.frame_labels, segmentation="segmentation" in self.frame_labels,
-                          seed=seed, horizon=episode_length)
+                          state="state" in self.frame_labels, seed=seed, horizon=episode_length)
