@@ -326,3 +326,46 @@ def test_every_fusion_has_its_facts_and_the_facts_match_the_extractors():
         fits = two.features_dim == three.features_dim and \
             all(three.state_dict()[k].shape == v.shape for k, v in two.state_dict().items())
         assert fits == can_grow(fusion), fusion
+
+
+def test_e2e_augments_its_pixels_only_while_it_trains():
+    """e2e_augment: a training forward sees shifted, colour-jittered pixels (it differs call to call); an
+    acting or evaluating forward (eval mode) is the unaugmented extractor's, exactly."""
+    from wsa_robot.fusion.baselines import E2EExtractor
+
+    space = spaces.Dict({"cam": spaces.Box(0, 255, (3, 84, 84), np.uint8), "proprio": spaces.Box(-1, 1, (3,))})
+    torch.manual_seed(0)
+    plain = E2EExtractor(space, ["cam", "proprio"])
+    augmented = E2EExtractor(space, ["cam", "proprio"], augment=["shift", "color"])
+    augmented.load_state_dict(plain.state_dict())
+    obs = {"cam": torch.rand(4, 3, 84, 84), "proprio": torch.rand(4, 3)}
+    with torch.no_grad():
+        augmented.train()
+        first, second = augmented(obs), augmented(obs)
+        assert not torch.allclose(first, second)
+        augmented.eval(), plain.eval()
+        assert torch.equal(augmented(obs), plain(obs))
+
+
+def test_a_shift_moves_each_image_by_at_most_its_pad():
+    from wsa_robot.fusion.augment import SHIFT, random_shift
+
+    x = torch.zeros(64, 1, 20, 20)
+    x[:, :, 10, 10] = 1.0  # one bright pixel in the middle
+    torch.manual_seed(0)
+    moved = random_shift(x)
+    rows, cols = moved[:, 0].flatten(1).argmax(1) // 20, moved[:, 0].flatten(1).argmax(1) % 20
+    assert moved.shape == x.shape and (moved.sum(dim=(1, 2, 3)) == 1).all()
+    assert ((rows - 10).abs() <= SHIFT).all() and ((cols - 10).abs() <= SHIFT).all()
+    assert len(set(zip(rows.tolist(), cols.tolist()))) > 10  # moved in many directions
+
+
+def test_augmenting_a_fusion_that_reads_embeddings_is_one_line():
+    from wsa_robot.config import load_config
+    from wsa_robot.core.errors import UserError
+    from wsa_robot.run.spec import resolve
+
+    with pytest.raises(UserError, match="set fusion=e2e or drop e2e_augment"):
+        resolve(load_config(["task=Lift", "e2e_augment=[shift]"]))
+    assert resolve(load_config(["task=Lift", "fusion=e2e", "e2e_augment=[shift,color]"])).cfg.e2e_augment == \
+        ["shift", "color"]

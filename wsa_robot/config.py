@@ -104,6 +104,8 @@ class RunConfig(_Strict):
     wsa_scorer: Literal["additive", "scaled", "relu", "linear"]
     wsa_scorer_hidden: Count | None = None  # the additive scorer's hidden width; None: fusion_dim
     lin_context: bool = False  # fusion=lin concatenates the context too (the reference's LIN: tokens only)
+    # fusion=e2e trains on pixels shifted by up to 4 px (DrQ) and/or colour-jittered (RAD); fusion/augment.py
+    e2e_augment: list[Literal["shift", "color"]] = []
     seed: Seed
     total_steps: NonNegative
     n_envs: Count

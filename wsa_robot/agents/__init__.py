@@ -34,7 +34,7 @@ HER = {"n_sampled_goal": 4, "goal_selection_strategy": "future"}  # 4 relabelled
 def policy_kwargs(cfg: RunConfig, token_keys: list[str], context_key: str | None) -> dict:
     cls, kwargs = extractor_kwargs(cfg.fusion, token_keys, context_key, dim=cfg.fusion_dim,
                                    wsa_scorer=cfg.wsa_scorer, scorer_hidden=cfg.wsa_scorer_hidden,
-                                   lin_context=cfg.lin_context)
+                                   lin_context=cfg.lin_context, augment=cfg.e2e_augment)
     policy = {"features_extractor_class": cls, "features_extractor_kwargs": kwargs,
               "net_arch": list(algo_settings(cfg).net_arch)}
     if off_policy(cfg.algo):  # one kernel for all of Adam's parameter updates: 2 ms of a 28 ms update on 1 CPU core

@@ -73,9 +73,11 @@ def has_weights(fusion: str) -> bool:
 
 def extractor_kwargs(fusion: str, token_keys: list[str], context_key: str | None, dim: int = 256,
                      wsa_scorer: str = "additive", scorer_hidden: int | None = None,
-                     lin_context: bool = False) -> tuple[type[BaseFeaturesExtractor], dict]:
+                     lin_context: bool = False, augment: list[str] | None = None
+                     ) -> tuple[type[BaseFeaturesExtractor], dict]:
     """The class and `features_extractor_kwargs` for SB3's `policy_kwargs`. LIN gets the context key only with
-    `lin_context` (the reference's LIN concatenates the tokens alone); WSA and DPA always attend with it."""
+    `lin_context` (the reference's LIN concatenates the tokens alone); WSA and DPA always attend with it.
+    `augment`: a pixel fusion's training augmentations (absent when none, as in runs saved before them)."""
     if fusion not in EXTRACTORS:
         raise ValueError(f"unknown fusion {fusion!r}; choose one of: {', '.join(FUSIONS)}")
     if FUSION_FACTS[fusion].context == "optional" and not lin_context:
@@ -83,6 +85,8 @@ def extractor_kwargs(fusion: str, token_keys: list[str], context_key: str | None
     kwargs = {"token_keys": list(token_keys), "context_key": context_key}
     if not pixel_based(fusion):
         kwargs["dim"] = dim
+    elif augment:
+        kwargs["augment"] = list(augment)
     if reads_scorer(fusion):
         kwargs["scorer"] = wsa_scorer
         if scorer_hidden is not None:  # absent from the kwargs of runs saved before the key: the width was d

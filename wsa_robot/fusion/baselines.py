@@ -8,6 +8,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, NatureC
 from torch import nn
 
 from wsa_robot.fusion.adapters import TokenAdapters, flat_dim, token_mask
+from wsa_robot.fusion.augment import augment
 
 
 def _with_context(token_keys: list[str], context_key: str | None) -> list[str]:
@@ -79,10 +80,11 @@ class CNNExtractor(BaseFeaturesExtractor):
 
 
 class E2EExtractor(BaseFeaturesExtractor):
-    """E2E: one NatureCNN per camera on raw pixels, trained end to end, plus proprio through Linear+ReLU."""
+    """E2E: one NatureCNN per camera on raw pixels, trained end to end, plus proprio through Linear+ReLU.
+    `augment`: the augmentations its pixels get while it trains (fusion/augment.py; `e2e_augment`)."""
 
     def __init__(self, observation_space: spaces.Dict, token_keys: list[str], context_key: str | None = None,
-                 dim: int = 512) -> None:
+                 dim: int = 512, augment: tuple[str, ...] | list[str] = ()) -> None:
         self.cameras = [k for k in token_keys if len(observation_space[k].shape) == 3]
         self.vectors = [k for k in token_keys if k not in self.cameras]
         super().__init__(observation_space, features_dim=dim * len(self.cameras) + 64 * len(self.vectors))
@@ -90,8 +92,12 @@ class E2EExtractor(BaseFeaturesExtractor):
         self.cnns = nn.ModuleDict({k: NatureCNN(observation_space[k], features_dim=dim) for k in self.cameras})
         self.mlps = nn.ModuleDict({k: nn.Sequential(nn.Linear(flat_dim(observation_space[k]), 64), nn.ReLU())
                                    for k in self.vectors})
+        self.augment = tuple(augment)
 
     def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
-        parts = [self.cnns[k](obs[k].float()) for k in self.cameras]
+        seen = {k: obs[k].float() for k in self.cameras}
+        if self.training and self.augment:
+            seen = {k: augment(x, self.augment) for k, x in seen.items()}
+        parts = [self.cnns[k](seen[k]) for k in self.cameras]
         parts += [self.mlps[k](obs[k].float()) for k in self.vectors]
         return torch.cat(parts, dim=1)

@@ -19,6 +19,7 @@ from wsa_robot.encoders.autoencoder import ConvAutoencoder
 from wsa_robot.encoders.stdim import STDIM
 from wsa_robot.encoders.transporter import Transporter
 from wsa_robot.encoders.vos import VOS
+from wsa_robot.fusion.augment import random_shift
 from wsa_robot.pretrain.frames import Frames
 
 MAX_DEPTH = 3.0          # metres; depth targets are clipped here (the table top is within 2 m of every camera)
@@ -26,7 +27,6 @@ N_CLASSES = 5            # wsa_robot.envs.spaces.SEGMENT_CLASSES
 POSITIVE_WITHIN = 3      # time-contrastive: a positive is the same camera 1..3 steps later
 TRANSPORT_WITHIN = 10    # keypoints: the target frame is the same camera 1..10 steps from the source
 TEMPERATURE = 0.1
-SHIFT = 4                # scene state: frames shifted by up to this many pixels (DrQ's random shift)
 
 
 def images(frames: Frames, idx: np.ndarray) -> torch.Tensor:
@@ -212,14 +212,6 @@ def vos_motion_explained(model: VOS, frames: Frames, idx: np.ndarray, batch: int
 # --- scene state: the simulator's object state and the robot's proprio regressed from RGB (PRIVILEGED labels, at
 # pretraining only), from frames shifted a few pixels; under a VisualMix (pretrain/collect.py) the pixels change
 # from episode to episode and the target does not, so the embedding learns to ignore what the variations change
-def random_shift(x: torch.Tensor, rng: np.random.Generator, pad: int = SHIFT) -> torch.Tensor:
-    """Each image moved by up to `pad` pixels, its edge pixels repeated into the gap (DrQ)."""
-    size = x.shape[-1]
-    padded = F.pad(x, (pad,) * 4, mode="replicate")
-    dx, dy = rng.integers(0, 2 * pad + 1, (2, len(x)))
-    return torch.stack([padded[i, :, y:y + size, z:z + size] for i, (y, z) in enumerate(zip(dy, dx))])
-
-
 def _state_target(frames: Frames, idx: np.ndarray) -> torch.Tensor:
     if frames.state is None:
         raise ValueError("these frames have no state labels; collect them again from a task whose backend gives them")
@@ -229,7 +221,7 @@ def _state_target(frames: Frames, idx: np.ndarray) -> torch.Tensor:
 
 def scene_state_loss(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, rng: np.random.Generator
                      ) -> torch.Tensor:
-    return F.mse_loss(model.head(model.encode(random_shift(images(frames, idx), rng))), _state_target(frames, idx))
+    return F.mse_loss(model.head(model.encode(random_shift(images(frames, idx)))), _state_target(frames, idx))
 
 
 def scene_state_r2(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, batch: int = 256) -> float:

@@ -137,6 +137,9 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
     check_demos(cfg, task, cameras, state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
                 off_policy=off_policy(cfg.algo), has_expert=backend.has_expert(task))
     seeds = Seeds.of(cfg.seed)
+    if cfg.e2e_augment and not pixel_based(cfg.fusion):
+        raise UserError(f"e2e_augment augments the pixels an end-to-end agent learns from; fusion={cfg.fusion} "
+                        "reads frozen encoders' embeddings: set fusion=e2e or drop e2e_augment")
     if pixel_based(cfg.fusion):
         if cfg.removed_tokens:
             raise UserError("fusion=e2e learns from pixels and has no encoder tokens to remove; "
