@@ -15,7 +15,6 @@ from wsa_robot.envs.faults import parse_faults
 from wsa_robot.agents.evaluate import run_episodes
 from wsa_robot.run.pipeline import make_vec_env, plan
 from wsa_robot.run.run_dir import RunDir
-from wsa_robot.core.seeds import eval_seed
 from wsa_robot.run.spec import resolve
 
 VIDEO_SIZE = 252  # pixels per camera in videos; divisible by 84 and by the 2 that H.264 wants
@@ -36,7 +35,7 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
     variation = None if variation == INTACT else variation
     model_file = run.checked_model_file()
     pipe = plan(spec)
-    venv = make_vec_env(cfg, pipe, 1, eval_seed(cfg.seed), video_size=VIDEO_SIZE if render else None,
+    venv = make_vec_env(cfg, pipe, 1, spec.seeds.eval, video_size=VIDEO_SIZE if render else None,
                         training=False, faults=faults, variation=variation)
     writers: dict[int, object] = {}
     with contextlib.ExitStack() as stack, Progress(console=console()) as bar:
@@ -79,7 +78,7 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
 
         title = f"{title} with faults {', '.join(faults)}"
         console().print(f"running the same {episodes} episode(s) without faults to compare")
-        result["without_faults"] = evaluate_run(run, episodes, faults=[], seed=eval_seed(cfg.seed),
+        result["without_faults"] = evaluate_run(run, episodes, faults=[], seed=spec.seeds.eval,
                                                  variation=variation, pipe=pipe)  # the same encoders
     table = episode_table(rows, pipe.token_keys, console().width, title)
     console().print(table)

@@ -18,7 +18,6 @@ from wsa_robot.agents.evaluate import run_episodes
 from wsa_robot.run.eval_table import summary
 from wsa_robot.run.pipeline import Pipeline, make_vec_env, plan
 from wsa_robot.run.run_dir import RunDir
-from wsa_robot.core.seeds import eval_seed
 from wsa_robot.run.spec import resolve
 from wsa_robot.core.tables import Col, fitted_table
 
@@ -43,8 +42,8 @@ class Evaluator:
         self.run = run
         self.cfg = run.read_config()
         model_file = run.checked_model_file()
-        self.seed = eval_seed(self.cfg.seed) if seed is None else seed
         self.pipe = pipe or plan(resolve(self.cfg))
+        self.seed = self.pipe.spec.seeds.eval if seed is None else seed
         self.model = load_agent(self.cfg, model_file, None)
         self._rng_states = _global_rng_states()
         self.venv: VecEnv | None = None

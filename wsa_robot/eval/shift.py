@@ -10,7 +10,6 @@ from wsa_robot.envs.task_variations import expand, variations_for
 from wsa_robot.envs.variations import INTACT, parse_spec
 from wsa_robot.eval.conditions import Evaluator, conditions_table
 from wsa_robot.run.run_dir import RunDir
-from wsa_robot.core.seeds import eval_seed
 from wsa_robot.envs.tasks import load_task
 
 
@@ -22,9 +21,8 @@ def eval_variations(run: RunDir, episodes: int, spec: str) -> dict[str, dict]:
     names = expand(task, spec)  # every name checked before anything loads
     run.checked_model_file()
     described = variations_for(task)
-    seed = eval_seed(cfg.seed)
     results: dict[str, dict] = {}
-    with Evaluator(run, seed) as evaluator, Progress(console=console()) as bar:  # one agent, one env
+    with Evaluator(run) as evaluator, Progress(console=console()) as bar:  # one agent, one env; its eval seed
         job = bar.add_task(f"eval {run.path} under {len(names)} conditions", total=len(names))
         for name in names:
             bar.update(job, description=f"eval {name}")
@@ -37,7 +35,7 @@ def eval_variations(run: RunDir, episodes: int, spec: str) -> dict[str, dict]:
     rows = [{"variation": name,
              "description": "the unchanged scene" if name == INTACT else described[parse_spec(name)[0]].description,
              **{k: v for k, v in s.items() if k != "variation"}} for name, s in results.items()]
-    write_json(run.path / "variations.json", {"task": cfg.task, "episodes": episodes, "seed": seed,
+    write_json(run.path / "variations.json", {"task": cfg.task, "episodes": episodes, "seed": evaluator.seed,
                                               "variations": rows})
     console().print(f"written to {run.path / 'variations.json'}")
     return results

@@ -10,7 +10,6 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from wsa_robot.agents.overlap import UpdateDuringStep, overlaps
 from wsa_robot.agents.threads import torch_threads_for
-from wsa_robot.core.seeds import training_seed
 from wsa_robot.run.pipeline import env_subprocesses, make_vec_env
 
 
@@ -38,5 +37,5 @@ def make_training_env(cfg, pipe, **kwargs) -> VecEnv:
     a subprocess even for one env (`vec_env: auto`) and the UpdateDuringStep wrapper; `attach_learner` then
     hands it the model."""
     cfg = training_env_config(cfg)
-    venv = make_vec_env(cfg, pipe, cfg.n_envs, training_seed(cfg.seed), training=True, **kwargs)
+    venv = make_vec_env(cfg, pipe, cfg.n_envs, pipe.spec.seeds.training, training=True, **kwargs)
     return UpdateDuringStep(venv) if overlaps(cfg) else venv
