@@ -15,6 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.merging import merged
 from wsa_robot.core.resources import data_dir
+from wsa_robot.envs.backends import BACKENDS
+from wsa_robot.envs.gripper import GRIPPER_MODES
+from wsa_robot.fusion.names import FUSIONS, SCORERS
+
+# what `controller` may name: every backend's arm controllers (envs/backends/), osc_pose first (the default)
+CONTROLLERS = tuple(dict.fromkeys(c for backend in BACKENDS.values() for c in backend.controllers))
 
 
 # Every number a library takes is bounded here, so a bad one is one line before any work starts, not a crash in
@@ -86,7 +92,7 @@ class PPOConfig(_Strict):
 class RunConfig(_Strict):
     task: str
     algo: Literal["sac", "ppo"]
-    fusion: Literal["wsa", "lin", "fix", "dpa", "cnn", "e2e"]
+    fusion: Literal[FUSIONS]  # fusion/names.py
     encoders: list[str]
     removed_tokens: list[str] = []  # tokens masked out of a running run (`train --resume RUN --remove-encoder`)
     weights_dir: str | None = None  # zoo weights folder; None: $WSA_WEIGHTS_DIR, then the model caches
@@ -101,7 +107,7 @@ class RunConfig(_Strict):
     proprio: Literal["token", "context", "both", "none"]
     context: str
     fusion_dim: Count
-    wsa_scorer: Literal["additive", "scaled", "relu", "linear"]
+    wsa_scorer: Literal[SCORERS]
     wsa_scorer_hidden: Count | None = None  # the additive scorer's hidden width; None: fusion_dim
     lin_context: bool = False  # fusion=lin concatenates the context too (the reference's LIN: tokens only)
     # fusion=e2e trains on pixels shifted by up to 4 px (DrQ) and/or colour-jittered (RAD); fusion/augment.py
@@ -115,10 +121,10 @@ class RunConfig(_Strict):
     run_dir: str | None
     horizon: Count | None
     control_freq: Count | None = None  # robosuite's control rate in Hz; None: the task's
-    gripper: Literal["incremental", "absolute", "binary"] = "incremental"  # envs/gripper.py
+    gripper: Literal[GRIPPER_MODES] = "incremental"  # envs/gripper.py
     reward_shaping: bool | None
     reward_scale: Positive = 1.0  # the training envs' reward times this; evals unscaled
-    controller: Literal["osc_pose", "osc_position"] = "osc_pose"  # robosuite arm: 6-d pose or 3-d position deltas
+    controller: Literal[CONTROLLERS] = "osc_pose"  # robosuite arm: 6-d pose or 3-d position deltas
     checkpoint_every: NonNegative
     checkpoint_minutes: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 15.0  # also save when this much wall time passed; 0: off
     eval_every: NonNegative

@@ -4,4 +4,5 @@ import sys
 
 from wsa_robot.cli.entry import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing this module (pkgutil.walk_packages does) runs nothing
+    sys.exit(main())

@@ -15,12 +15,13 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
 from wsa_robot.fusion.attention import CapturedWeights, DPAExtractor, WSAExtractor, _AttentionFusion
 from wsa_robot.fusion.baselines import CNNExtractor, E2EExtractor, FixExtractor, LinExtractor
+from wsa_robot.fusion.names import FUSIONS
 
 EXTRACTORS: dict[str, type[BaseFeaturesExtractor]] = {
     "wsa": WSAExtractor, "lin": LinExtractor, "fix": FixExtractor, "dpa": DPAExtractor,
     "cnn": CNNExtractor, "e2e": E2EExtractor,
 }
-FUSIONS = tuple(EXTRACTORS)
+assert tuple(EXTRACTORS) == FUSIONS, "fusion/names.py names every extractor, in order"
 
 
 @dataclass(frozen=True)

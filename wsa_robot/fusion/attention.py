@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from wsa_robot.fusion.adapters import TokenAdapters, flat_dim, projection, token_mask
+from wsa_robot.fusion.names import SCORERS
 
 
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -73,7 +74,6 @@ class CapturedWeights:
         self.value = weights.detach().float().cpu().numpy()
 
 
-SCORERS = ("additive", "scaled", "relu", "linear")
 
 
 class WSAExtractor(_AttentionFusion):
