@@ -149,6 +149,9 @@ def pretrain(
                                    "(the simulator's object state and proprio regressed from RGB, robosuite)"),
     frames: int = typer.Option(3000, "--frames", min=100, help="frames per camera from a random policy"),
     steps: int = typer.Option(4000, "--steps", min=1, help="gradient steps"),
+    episode_length: Optional[int] = typer.Option(None, "--episode-length", min=1, help="steps per episode "
+                                                 "(default: 100 for robosuite, whole games for Atari); shorter: "
+                                                 "more object placements in the same frames"),
     out: Optional[Path] = typer.Option(None, "--out", help="assets folder to write (default: the project's)"),
     seed: int = typer.Option(0, "--seed"),
     agent: Optional[Path] = typer.Option(None, "--agent", help="a trained run of this task that plays some of "
@@ -170,6 +173,7 @@ def pretrain(
     from wsa_robot.pretrain import pretrain as run_pretrain
 
     entry = run_pretrain(task, skill, frames_per_camera=frames, steps=steps, out_dir=out, seed=seed,
+                         episode_length=episode_length,
                          agent_run=agent, agent_fraction=agent_fraction, name=name,
                          vary=[k.strip() for k in vary.split(",") if k.strip()] if vary else None,
                          hold_out=hold_out, expert_fraction=expert_fraction)
