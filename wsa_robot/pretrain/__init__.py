@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# Imports inside functions: the task's visual variations (they load mujoco), only when --vary names them; the
+# CLI's entry modules must not import mujoco before the GL backend is chosen (tests/test_user_commands.py).
+
 import re
 import time
 from pathlib import Path
@@ -12,7 +15,6 @@ from wsa_robot.encoders.checkpoint import SKILL_NAMES, save_model
 from wsa_robot.encoders.registry import built_in_names
 from wsa_robot.core.errors import UserError
 from wsa_robot.envs.experts import has_expert
-from wsa_robot.envs.task_variations import variations_for
 from wsa_robot.pretrain.collect import VARIATION_SEEDS, VisualMix, collect_frames, labels
 from wsa_robot.pretrain.frames import split_by_episode
 from wsa_robot.pretrain.skills import SKILLS, skill_output_shape
@@ -76,6 +78,8 @@ def visual_mix(task, vary: list[str] | None, hold_out: str | None) -> VisualMix 
             raise UserError(f"--hold-out {hold_out} leaves a variation out of --vary, which is not given; "
                             "add --vary all")
         return None
+    from wsa_robot.envs.task_variations import variations_for
+
     variations = variations_for(task)
     known = list(variations)
     if not known:
