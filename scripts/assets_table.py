@@ -18,7 +18,8 @@ OWN = data_dir("results") / "own_encoders.json"  # scripts/own_vs_lift_ae.py
 LIFT = "ae (Lift's)"  # its column there
 METRICS = {"val_mse": "reconstruction MSE (lower is better)", "val_abs_rel": "depth abs-rel (lower is better)",
            "val_miou": "segmentation mIoU (higher is better)", "val_accuracy": "contrastive top-1 of 64 (higher)",
-           "val_motion_explained": "frame change explained (higher; 0: none)"}
+           "val_motion_explained": "frame change explained (higher; 0: none)",
+           "val_r2": "state R^2 (higher; 0: the mean)"}
 SKILL_METRICS = {"stdim": "next-frame top-1 of 32 (higher)"}  # the same key, another test
 
 
