@@ -62,6 +62,19 @@ def within_episode(z: np.ndarray, rng: np.random.Generator, pairs: int = 200) ->
     return float(np.linalg.norm(z[t[keep]] - z[u[keep]], axis=1).mean())
 
 
+def print_tables(rows: list[dict], names: list[str], cameras: list[str], variations: list[str]) -> None:
+    """One table per camera, a row per variation and a column per encoder: 80 columns for 5 encoders."""
+    width, cell = max(len(v) for v in variations), max(8, *(len(n) for n in names)) + 2
+    print("shift: embedding moved by the variation / moved within an episode (lower: more robust)")
+    for c in cameras:
+        print(f"\n{c}")
+        print(f"{'variation':<{width}}" + "".join(f"{n:>{cell}}" for n in names))
+        for v in variations:
+            cells = [next(r["shift"] for r in rows if (r["encoder"], r["camera"], r["variation"]) == (n, c, v))
+                     for n in names]
+            print(f"{v:<{width}}" + "".join(f"{x:>{cell}.3f}" for x in cells))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="Lift")
@@ -103,14 +116,7 @@ def main() -> int:
                           "episodes": args.episodes, "steps": args.steps, "episode_seeds": [SEED, SEED + args.episodes - 1],
                           "definition": "mean |z_v(t) - z(t)| / mean |z(t) - z(t')| over t, t' of one intact episode",
                           "rows": rows, "mean_shift": summary, "provenance": prov})
-    heads = [f"{n}@{c.removeprefix('robot0_')}" for n in names for c in cameras]
-    width, cell = max(len(v) for v in variations), max(len(h) for h in heads) + 2
-    print("shift: embedding moved by the variation / moved within an episode (lower: more robust)")
-    print(f"{'variation':<{width}}" + "".join(f"{h:>{cell}}" for h in heads))
-    for v in variations:
-        cells = [next(r["shift"] for r in rows if (r["encoder"], r["camera"], r["variation"]) == (n, c, v))
-                 for n in names for c in cameras]
-        print(f"{v:<{width}}" + "".join(f"{x:>{cell}.3f}" for x in cells))
+    print_tables(rows, names, cameras, variations)
     print(f"wrote {args.out}")
     return 0
 
