@@ -17,7 +17,7 @@ from wsa_robot.core.merging import merged
 from wsa_robot.core.resources import data_dir
 from wsa_robot.envs.backends import BACKENDS
 from wsa_robot.envs.gripper import GRIPPER_MODES
-from wsa_robot.fusion.names import FUSIONS, SCORERS
+from wsa_robot.fusion.names import AUGMENTATIONS, FUSIONS, SCORERS
 
 # what `controller` may name: every backend's arm controllers (envs/backends/), osc_pose first (the default)
 CONTROLLERS = tuple(dict.fromkeys(c for backend in BACKENDS.values() for c in backend.controllers))
@@ -111,7 +111,7 @@ class RunConfig(_Strict):
     wsa_scorer_hidden: Count | None = None  # the additive scorer's hidden width; None: fusion_dim
     lin_context: bool = False  # fusion=lin concatenates the context too (the reference's LIN: tokens only)
     # fusion=e2e trains on pixels shifted by up to 4 px (DrQ) and/or colour-jittered (RAD); fusion/augment.py
-    e2e_augment: list[Literal["shift", "color"]] = []
+    e2e_augment: list[Literal[AUGMENTATIONS]] = []
     seed: Seed
     total_steps: NonNegative
     n_envs: Count

@@ -1,2 +1,3 @@
-"""What every layer reads: the typed config, the task specs, the algorithms' facts, the one user-error type,
-the project's data folders and trained weights, atomic writes and results' provenance."""
+"""What every layer reads: the one user-error type, token names, seed streams, the device, the task spec's
+type, the project's data folders and trained weights, atomic writes, a run dir's files, results' provenance
+and the terminal's tables. It imports nothing else of the package (tests/test_layering.py)."""

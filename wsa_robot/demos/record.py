@@ -57,7 +57,7 @@ def record(cfg: RunConfig, task: TaskSpec, n: int, out: Path, seed: int = 0,
     if not backend_for(task).has_expert(task):
         raise UserError(f"task {task.name} has no scripted controller to record demos with (envs/experts.py has "
                         "Lift, Stack, Door and PickPlaceCan); give demos recorded elsewhere in robomimic's format")
-    cameras = run_cameras(cfg)
+    cameras = run_cameras(cfg, task)
     # the task's own horizon, whatever the run's: a demo is a whole solution (a short test run still gets one)
     env = make_env(task, cameras, cfg.image_size, seed=demo_seed(seed), horizon=task.horizon,
                    reward_shaping=cfg.reward_shaping, controller=cfg.controller, control_freq=cfg.control_freq,

@@ -50,7 +50,8 @@ def check_cameras(task: TaskSpec, cameras: list[str]) -> list[str]:
     return cameras
 
 
-def run_cameras(cfg) -> list[str]:
-    """The cameras a run renders: its `cameras`, else its task's, checked against what the task has."""
-    task = load_task(cfg.task)
+def run_cameras(cfg, task: TaskSpec | None = None) -> list[str]:
+    """The cameras a run renders: its `cameras`, else its task's, checked against what the task has.
+    `task`: the run's task when the caller has loaded it already."""
+    task = task or load_task(cfg.task)
     return check_cameras(task, cfg.cameras or task.cameras)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-AUGMENTATIONS = ("shift", "color")
 SHIFT = 4  # pixels
 BRIGHTNESS, CONTRAST, GAIN = 0.2, 0.2, 0.1  # +-: added level, scale about the image mean, per-channel scale
 

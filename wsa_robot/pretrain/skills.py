@@ -212,11 +212,16 @@ def vos_motion_explained(model: VOS, frames: Frames, idx: np.ndarray, batch: int
 # --- scene state: the simulator's object state and the robot's proprio regressed from RGB (PRIVILEGED labels, at
 # pretraining only), from frames shifted a few pixels; under a VisualMix (pretrain/collect.py) the pixels change
 # from episode to episode and the target does not, so the embedding learns to ignore what the variations change
-def _state_target(frames: Frames, idx: np.ndarray) -> torch.Tensor:
+def _states(frames: Frames) -> np.ndarray:
     if frames.state is None:
         raise ValueError("these frames have no state labels; collect them again from a task whose backend gives them")
-    mean, std = frames.state.mean(0), frames.state.std(0) + 1e-6
-    return torch.from_numpy((frames.state[idx] - mean) / std).to(frames.device)
+    return frames.state
+
+
+def _state_target(frames: Frames, idx: np.ndarray) -> torch.Tensor:
+    states = _states(frames)
+    mean, std = states.mean(0), states.std(0) + 1e-6
+    return torch.from_numpy((states[idx] - mean) / std).to(frames.device)
 
 
 def scene_state_loss(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, rng: np.random.Generator
@@ -234,9 +239,7 @@ def scene_state_r2(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, batc
 
 
 def state_width(frames: Frames) -> int:
-    if frames.state is None:
-        raise ValueError("these frames have no state labels; collect them again from a task whose backend gives them")
-    return frames.state.shape[1]
+    return _states(frames).shape[1]
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
     (default: made here for the run's weights_dir), for a caller that checks many configs."""
     task = load_task(cfg.task)
     backend = backend_for(task)
-    cameras = run_cameras(cfg)
+    cameras = run_cameras(cfg, task)
     if not needs_cameras(cfg):
         cameras = []  # the state oracle alone: the envs render nothing (rendering is most of a step's cost)
     parse_faults(cfg.faults, cameras)  # a bad fault spec fails before any encoder loads or env starts
