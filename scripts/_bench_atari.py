@@ -72,7 +72,7 @@ def bench_ppo(fusion: str, seed: int, iterations: int, n_steps: int = 128, varia
     task's four skills)."""
     cfg = _config(fusion, seed, iterations, n_steps, variant)
     pipe = plan(cfg, "cpu")
-    venv = make_vec_env(cfg, pipe, cfg.n_envs, seed, training=True)
+    venv = make_vec_env(pipe, cfg.n_envs, seed, training=True)
     try:
         return _rate(build_agent(cfg, venv, pipe.token_keys, pipe.context_key, tensorboard_log=None), iterations)
     finally:
@@ -84,7 +84,7 @@ def bench_reference(seed: int, iterations: int, n_steps: int = 128) -> float:
     wsa = _config("wsa", seed, iterations, n_steps)
     cfg = _config("e2e", seed, iterations, n_steps)
     pipe = plan(cfg, "cpu")
-    venv = make_vec_env(cfg, pipe, cfg.n_envs, seed, training=True)
+    venv = make_vec_env(pipe, cfg.n_envs, seed, training=True)
     [context] = context_only_encoder(wsa.context, wsa.encoders)  # the autoencoder, not a token
     kwargs = {"encoders": list(wsa.encoders), "context": context, "dim": wsa.fusion_dim}
     try:

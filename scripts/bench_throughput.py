@@ -214,7 +214,7 @@ def bench_env_stock(s: Settings, seed: int) -> float:
 def _bench_pipeline(s: Settings, seed: int, n_envs: int) -> float:
     cfg, pipe = _plan(s, seed)
     with torch_threads_for(cfg, env_subprocesses(cfg.vec_env, n_envs)):
-        return _timed_pipeline(s, seed, make_vec_env(cfg, pipe, n_envs, seed), n_envs)
+        return _timed_pipeline(s, seed, make_vec_env(pipe, n_envs, seed), n_envs)
 
 
 def _timed_pipeline(s: Settings, seed: int, venv, n_envs: int) -> float:
@@ -392,7 +392,7 @@ GOALS = {"env_vs_stock_robosuite": 3.0, "two_envs_vs_one": 1.7, "train_vs_env": 
 def bench_memory(s: Settings) -> dict:
     """Replay bytes per transition, raw pixels vs embeddings, and the measured RSS of our filled buffer."""
     cfg, pipe = _plan(s, s.seed)
-    venv = make_vec_env(cfg, pipe, 1, s.seed)
+    venv = make_vec_env(pipe, 1, s.seed)
     try:
         ours, pixels = space_spec(venv.observation_space), space_spec(venv.venv.observation_space)
         action_dim = venv.action_space.shape[0]

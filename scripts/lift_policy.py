@@ -79,7 +79,7 @@ def main() -> int:
             raise UserError(f"{args.run} is a {cfg.task} run; lift_policy.py reads Lift's cube")
         choose_gl_backend()
         pipe = plan(resolve(cfg))
-        venv = make_vec_env(cfg, pipe, 1, eval_seed(cfg.seed), training=False)
+        venv = make_vec_env(pipe, 1, eval_seed(cfg.seed), training=False)
         model = load_agent(cfg, run.checked_model_file(), None)
         steps = run.checkpoint_step()
         try:

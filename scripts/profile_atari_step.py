@@ -102,7 +102,7 @@ def split(seconds: dict[str, float], total: float, steps: int) -> dict[str, dict
 def profile(fusion: str, seed: int, iterations: int, n_steps: int, variant: str = "") -> dict:
     cfg = _config(fusion, seed, iterations, n_steps, variant)
     pipe = plan(cfg, "cpu")
-    venv = make_vec_env(cfg, pipe, cfg.n_envs, seed, training=True)
+    venv = make_vec_env(pipe, cfg.n_envs, seed, training=True)
     try:
         model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, tensorboard_log=None)
         per_iteration = model.n_steps * model.n_envs

@@ -49,7 +49,7 @@ def build(overrides: list[str], fill: int, seed: int):
     cfg = load_config(["task=Lift", f"seed={seed}", "vec_env=dummy", f"sac.learning_starts={fill}",
                        "eval_every=0", *overrides])
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, seed, training=True)
+    venv = make_vec_env(pipe, 1, seed, training=True)
     model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, tensorboard_log=None)
     model.learn(fill)  # learning_starts = fill: no update yet, the buffer holds real frames' embeddings
     venv.close()

@@ -14,7 +14,7 @@ SMALL = ["horizon=20", "fusion_dim=32"]
 def learn(overrides, steps):
     cfg = load_config(SMALL + overrides)
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, cfg.n_envs, cfg.seed)
+    venv = make_vec_env(pipe, cfg.n_envs, cfg.seed)
     try:
         model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, None)
         before = {k: v.clone() for k, v in policy_extractor(model).state_dict().items()}

@@ -133,7 +133,7 @@ def test_ppo_e2e_learns_through_the_pipeline():
 
     cfg = load_config(["task=atari/Pong", "fusion=e2e", "n_envs=2", "device=cpu", "total_steps=256"])
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, cfg.n_envs, cfg.seed, training=True)
+    venv = make_vec_env(pipe, cfg.n_envs, cfg.seed, training=True)
     try:
         model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, None)
         # SB3 transposes the channel-last stack for NatureCNN, as it does for RGB cameras
@@ -200,7 +200,7 @@ def test_an_rgb_encoder_on_the_screen_stack_is_a_user_error():
 
     cfg = load_config(["task=atari/Pong", "fusion=wsa", "encoders=ae", "context=ae@screen", "n_envs=1"])
     with pytest.raises(UserError, match="takes 3-channel images but camera screen gives 4"):
-        make_vec_env(cfg, plan(cfg, "cpu"), 1, 0)
+        make_vec_env(plan(cfg, "cpu"), 1, 0)
 
 
 def test_depth_and_segmentation_skills_say_atari_has_no_labels(tmp_home):

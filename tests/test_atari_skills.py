@@ -48,7 +48,7 @@ def test_stdim_on_pong_trains_and_its_frozen_encoder_drives_a_run(tmp_home):
     # the encoder as a WSA token of an Atari run: the pipeline builds it and the env gives it its screen
     cfg = load_config(["task=atari/Pong", "fusion=wsa", "encoders=stdim_atari_pong",
                        "context=stdim_atari_pong@screen", "n_envs=1", "device=cpu"])
-    venv = make_vec_env(cfg, plan(cfg, "cpu"), 1, 0)
+    venv = make_vec_env(plan(cfg, "cpu"), 1, 0)
     try:
         obs = venv.reset()
         tokens = [v for k, v in obs.items() if "stdim_atari_pong" in k]
@@ -121,7 +121,7 @@ def test_atari_default_is_wsa_over_four_skills_with_the_autoencoder_as_context_o
     pipe = plan(cfg, "cpu")
     assert pipe.token_keys == ["stdim_atari_pong@screen", "kp_atari_pong_features@screen",
                                "kp_atari_pong_maps@screen", "vos_atari_pong@screen"]
-    venv = make_vec_env(cfg, pipe, 2, 0, training=True)
+    venv = make_vec_env(pipe, 2, 0, training=True)
     try:
         obs = venv.reset()
         assert obs["ae_atari_pong@screen"].shape == (2, 128)  # the context is observed, never weighed

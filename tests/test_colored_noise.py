@@ -44,7 +44,7 @@ ORACLE = ["encoders=state", "horizon=400", "vec_env=dummy", "sac.learning_starts
 def rollout_actions(overrides: list[str], tmp_path=None) -> tuple[np.ndarray, object]:
     cfg = load_config(ORACLE + overrides)
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, 0)
+    venv = make_vec_env(pipe, 1, 0)
     agent = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, None)
     agent.learn(300)  # the untrained policy acts: its mean barely moves, the noise is most of each action
     actions = agent.replay_buffer.actions[:300, 0].T  # [dims, T] in [-1, 1]

@@ -33,7 +33,7 @@ def fresh(run: RunDir, episodes: int, faults=None, variation=None, mask_faults=N
     """The episodes of an env and an agent built for this condition alone (evaluate_run before the Evaluator)."""
     cfg = run.read_config()
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, eval_seed(cfg.seed), training=False, faults=list(faults or []),
+    venv = make_vec_env(pipe, 1, eval_seed(cfg.seed), training=False, faults=list(faults or []),
                         mask_faults=mask_faults, variation=variation)
     try:
         model = load_agent(cfg, run.checked_model_file(), None)

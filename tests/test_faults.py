@@ -230,7 +230,7 @@ def test_wsa_with_a_masked_token_is_the_renormalized_sum_of_the_others():
 
 def test_e2e_sees_the_corrupted_pixels_and_no_valid_keys():
     cfg = load_config(["fusion=e2e", "horizon=5", "faults=camera_dropout:agentview:p=1"])
-    venv = make_vec_env(cfg, plan(cfg), 1, seed=0)
+    venv = make_vec_env(plan(cfg), 1, seed=0)
     try:
         obs = venv.reset()
         assert not any(k.endswith("_valid") for k in list(obs) + list(venv.observation_space.spaces))

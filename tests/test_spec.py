@@ -161,7 +161,7 @@ def test_a_backend_registered_in_one_line_makes_its_tasks_loadable(monkeypatch, 
     cfg = load_config(["task=toy/Blink", "horizon=3"])
     spec = resolve(cfg)
     assert spec.backend is BACKENDS["toy"] and spec.token_keys == ["eye", "proprio"]
-    venv = make_vec_env(cfg, plan(spec, "cpu"), 1, spec.seeds.training)
+    venv = make_vec_env(plan(spec, "cpu"), 1, spec.seeds.training)
     try:
         obs = venv.reset()
         for _ in range(3):

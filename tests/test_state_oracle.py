@@ -44,7 +44,7 @@ def test_the_oracle_alone_renders_no_camera_and_takes_proprio_as_context():
 
 def test_robosuite_state_is_the_object_state_and_no_renderer_exists():
     cfg = load_config(ORACLE)
-    venv = make_vec_env(cfg, plan(cfg), 1, 0)
+    venv = make_vec_env(plan(cfg), 1, 0)
     try:
         obs = venv.reset()
         env = robosuite_env(venv)
@@ -84,7 +84,7 @@ def test_sac_learns_from_the_oracle_with_wsa_and_fix(fusion):
     cfg = load_config(ORACLE + [f"fusion={fusion}", "sac.learning_starts=16", "sac.batch_size=8",
                                 "sac.net_arch=32,32", "fusion_dim=32"])
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, 0)
+    venv = make_vec_env(pipe, 1, 0)
     try:
         model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, None)
         model.learn(24)
@@ -100,7 +100,7 @@ def test_tasks_without_an_object_refuse_the_oracle_in_one_line(capsys):
 
 def test_osc_position_gives_four_dimensional_actions_and_only_on_robosuite(capsys):
     cfg = load_config(ORACLE + ["controller=osc_position"])
-    venv = make_vec_env(cfg, plan(cfg), 1, 0)
+    venv = make_vec_env(plan(cfg), 1, 0)
     try:
         assert venv.action_space.shape == (4,)  # 3-d position deltas + gripper
         venv.reset()
@@ -118,7 +118,7 @@ def test_osc_position_gives_four_dimensional_actions_and_only_on_robosuite(capsy
 def test_control_freq_sets_the_simulated_time_of_one_step():
     def seconds_per_step(overrides: list[str]) -> float:
         cfg = load_config(ORACLE + overrides)
-        venv = make_vec_env(cfg, plan(cfg), 1, 0)
+        venv = make_vec_env(plan(cfg), 1, 0)
         try:
             venv.reset()
             sim = robosuite_env(venv)._env.sim
@@ -135,7 +135,7 @@ def test_control_freq_sets_the_simulated_time_of_one_step():
 def test_reward_scale_multiplies_the_training_reward_and_never_the_eval_reward():
     def rewards(training: bool) -> list[float]:
         cfg = load_config(ORACLE + ["reward_scale=10"])
-        venv = make_vec_env(cfg, plan(cfg), 1, 0, training=training)
+        venv = make_vec_env(plan(cfg), 1, 0, training=training)
         try:
             venv.reset()
             rng = np.random.default_rng(0)
@@ -152,7 +152,7 @@ def test_reward_scale_multiplies_the_training_reward_and_never_the_eval_reward()
 def test_target_entropy_reaches_sac():
     cfg = load_config(ORACLE + ["sac.target_entropy=-2.5"])
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, 0)
+    venv = make_vec_env(pipe, 1, 0)
     try:
         assert build_agent(cfg, venv, pipe.token_keys, pipe.context_key, None).target_entropy == -2.5
         auto = load_config(ORACLE)
@@ -168,7 +168,7 @@ def test_critic_layer_norm_trains_and_survives_save_and_load(tmp_path):
 
     cfg = load_config(ORACLE + ["sac.critic_layer_norm=true", "sac.learning_starts=20", "sac.batch_size=16"])
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, 0)
+    venv = make_vec_env(pipe, 1, 0)
     try:
         agent = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, None)
         def norms(critic) -> list[nn.LayerNorm]:  # the Q networks' own (the fusion module has its own too)
@@ -203,7 +203,7 @@ def test_bad_values_are_one_line_errors(capsys):
 def test_an_absolute_gripper_closes_on_one_action_where_robosuites_takes_ten():
     def finger_targets(gripper: str, actions: int) -> np.ndarray:
         cfg = load_config(ORACLE + ["controller=osc_position", f"gripper={gripper}"])
-        venv = make_vec_env(cfg, plan(cfg), 1, 0)
+        venv = make_vec_env(plan(cfg), 1, 0)
         try:
             venv.reset()
             for _ in range(actions):
@@ -221,7 +221,7 @@ def test_an_absolute_gripper_closes_on_one_action_where_robosuites_takes_ten():
 
 def test_a_binary_gripper_is_open_or_closed_and_an_absolute_one_anything_between():
     cfg = load_config(ORACLE + ["controller=osc_position", "gripper=binary"])
-    venv = make_vec_env(cfg, plan(cfg), 1, 0)
+    venv = make_vec_env(plan(cfg), 1, 0)
     try:
         venv.reset()
         gripper = robosuite_env(venv)._env.robots[0].gripper["right"]
@@ -236,7 +236,7 @@ def test_a_binary_gripper_is_open_or_closed_and_an_absolute_one_anything_between
     finally:
         venv.close()
     absolute = load_config(ORACLE + ["controller=osc_position", "gripper=absolute"])
-    venv = make_vec_env(absolute, plan(absolute), 1, 0)
+    venv = make_vec_env(plan(absolute), 1, 0)
     try:
         venv.reset()
         venv.step(np.array([[0.0, 0.0, 0.0, 0.5]], np.float32))

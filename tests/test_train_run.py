@@ -72,7 +72,7 @@ def first_steps(seed, n=200):
     cfg = load_config([f"seed={seed}", "sac.learning_starts=100", "sac.expert_steps=0", "sac.batch_size=32",
                        "horizon=100", "fusion_dim=64", "sac.net_arch=64,64"])
     pipe = plan(cfg)
-    venv = make_vec_env(cfg, pipe, 1, cfg.seed)
+    venv = make_vec_env(pipe, 1, cfg.seed)
     try:
         model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, None)
         rec = Recorder()

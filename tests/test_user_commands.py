@@ -102,7 +102,7 @@ PROBE = textwrap.dedent("""
             from wsa_robot.config import load_config
             from wsa_robot.run.pipeline import make_vec_env, plan
             cfg = load_config(["task=Lift", "vec_env=dummy"])
-            venv = make_vec_env(cfg, plan(cfg), 1, 0)
+            venv = make_vec_env(plan(cfg), 1, 0)
             venv.reset()
             venv.close()
             sys.exit(0)

@@ -125,6 +125,10 @@ class RunConfig(_Strict):
     reward_shaping: bool | None
     reward_scale: Positive = 1.0  # the training envs' reward times this; evals unscaled
     controller: Literal[CONTROLLERS] = "osc_pose"  # robosuite arm: 6-d pose or 3-d position deltas
+    # domain randomisation: every training episode under one of these visual variations (or intact), drawn anew
+    # (envs/visual_mix.py); [all]: every kind the task has, less train_hold_out. Evaluations stay intact.
+    train_variations: list[str] = []
+    train_hold_out: str | None = None  # a kind left out of train_variations, so a test on it is of generalisation
     checkpoint_every: NonNegative
     checkpoint_minutes: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 15.0  # also save when this much wall time passed; 0: off
     eval_every: NonNegative
@@ -162,7 +166,7 @@ def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 def _parse_value(key: str, raw: str) -> Any:
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
-        lists = ("encoders", "removed_tokens", "cameras", "sac.net_arch", "ppo.net_arch")
+        lists = ("encoders", "removed_tokens", "cameras", "sac.net_arch", "ppo.net_arch", "train_variations")
         if key in lists and isinstance(value, (str, int)):
             value = [yaml.safe_load(v) for v in str(raw).split(",") if v]
     except yaml.YAMLError as e:  # an unclosed bracket or quote, a tag (!!python/...): YAML's own words, one line

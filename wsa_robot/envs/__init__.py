@@ -15,28 +15,17 @@ from wsa_robot.core.task_spec import TaskSpec
 if TYPE_CHECKING:
     import gymnasium as gym
 
-__all__ = ["BACKENDS", "EnvOptions", "RunOptions", "check_options", "make_env", "supports_depth"]
+__all__ = ["BACKENDS", "EnvOptions", "RunOptions", "make_env", "supports_depth"]
 
 
 def supports_depth(task: TaskSpec) -> bool:
     return backend_for(task).depth
 
 
-def check_options(task: TaskSpec, reward_shaping: bool | None, state: bool = False,
-                  controller: str = "osc_pose", reward_scale: float = 1.0,
-                  control_freq: int | None = None, gripper: str = "incremental") -> None:
-    """Options the task's backend cannot honour, refused in the caller's process (env subprocesses would only
-    crash)."""
-    backend_for(task).check_options(task, RunOptions(reward_shaping=reward_shaping, state=state,
-                                                     controller=controller, reward_scale=reward_scale,
-                                                     control_freq=control_freq, gripper=gripper))
-
-
 def make_env(task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions | None = None,
              **kwargs: Any) -> gym.Env:
-    """The task's env from its backend. `options` (or its fields as keywords: depth, seed, horizon,
-    reward_shaping, quality, video_size, training, variation, state, controller, segmentation, control_freq,
-    gripper) are described in envs/backends/base.py EnvOptions. The GL backend is chosen first: env subprocesses
+    """The task's env from its backend. `options` (or its fields as keywords) are described in
+    envs/backends/base.py EnvOptions. The GL backend is chosen first: env subprocesses
     start here, and the next import loads mujoco."""
     from wsa_robot.envs.gl import choose_gl_backend
 
@@ -46,8 +35,7 @@ def make_env(task: TaskSpec, cameras: list[str], image_size: int, options: EnvOp
     o = options or EnvOptions(**kwargs)
     backend = backend_for(task)
     resolve(task, o.variation)  # a bad name, or a backend without variations: a UserError before any env is made
-    check_options(task, o.reward_shaping, state=o.state, controller=o.controller,
-                  control_freq=o.control_freq, gripper=o.gripper)
+    backend.check_options(task, o)  # env subprocesses would only crash on an option the backend cannot honour
     if o.depth and not backend.depth:
         raise UserError(f"task {task.name} has no depth images; drop the depth encoders (see `wsa-robot encoders`)")
     return backend.make_env(task, cameras, image_size, o)

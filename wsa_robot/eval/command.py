@@ -35,7 +35,7 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
     variation = None if variation == INTACT else variation
     model_file = run.checked_model_file()
     pipe = plan(spec)
-    venv = make_vec_env(cfg, pipe, 1, spec.seeds.eval, video_size=VIDEO_SIZE if render else None,
+    venv = make_vec_env(pipe, 1, spec.seeds.eval, video_size=VIDEO_SIZE if render else None,
                         training=False, faults=faults, variation=variation)
     writers: dict[int, object] = {}
     with contextlib.ExitStack() as stack, Progress(console=console()) as bar:

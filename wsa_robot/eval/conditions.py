@@ -64,7 +64,7 @@ class Evaluator:
         if self.venv is not None and not self.venv.has_attr(REWIND):
             self.close()
         if self.venv is None:
-            self.venv = make_vec_env(self.cfg, self.pipe, 1, self.seed, training=False, faults=faults,
+            self.venv = make_vec_env(self.pipe, 1, self.seed, training=False, faults=faults,
                                      mask_faults=mask, variation=variation, switchable=True)
             return
         parse_faults(faults, self.pipe.cameras)  # a bad spec fails before the env changes

@@ -15,7 +15,8 @@ from wsa_robot.encoders.checkpoint import SKILL_NAMES, save_model
 from wsa_robot.encoders.registry import built_in_names
 from wsa_robot.core.errors import UserError
 from wsa_robot.envs.experts import has_expert
-from wsa_robot.pretrain.collect import VARIATION_SEEDS, VisualMix, collect_frames, labels
+from wsa_robot.envs.visual_mix import VARIATION_SEEDS
+from wsa_robot.pretrain.collect import collect_frames, labels
 from wsa_robot.pretrain.frames import split_by_episode
 from wsa_robot.pretrain.skills import SKILLS, skill_output_shape
 from wsa_robot.pretrain.trainer import train_skill
@@ -34,7 +35,7 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
     `agent_run`: a trained run of the task plays `agent_fraction` of the episodes instead.
     `name`: the encoder's name (its weights' file stem and manifest key); see `encoder_name`.
     `vary`: the visual variation kinds the episodes are shown under (["all"]: every one the task has), less
-    `hold_out`, the kind left out so that a test on it is of generalisation (pretrain/collect.py VisualMix).
+    `hold_out`, the kind left out so that a test on it is of generalisation (envs/visual_mix.py).
     `expert_fraction`: the share of episodes the task's scripted PRIVILEGED controller plays."""
     if skill_name not in SKILL_NAMES:
         raise UserError(f"unknown skill {skill_name!r}; choose one of: {', '.join(SKILL_NAMES)}")
@@ -71,27 +72,17 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
                           provenance=provenance, name=name, extra=extra)
 
 
-def visual_mix(task, vary: list[str] | None, hold_out: str | None) -> VisualMix | None:
-    """The kinds of `vary` (["all"]: the task's every variation) less `hold_out`, checked by name."""
-    if not vary:
-        if hold_out:
-            raise UserError(f"--hold-out {hold_out} leaves a variation out of --vary, which is not given; "
-                            "add --vary all")
+def visual_mix(task, vary: list[str] | None, hold_out: str | None):
+    """envs/task_variations.py `visual_mix` for the CLI's --vary/--hold-out; it loads mujoco, so the GL backend
+    is chosen first."""
+    if not vary and not hold_out:
         return None
-    from wsa_robot.envs.task_variations import variations_for
+    from wsa_robot.envs.gl import choose_gl_backend
 
-    variations = variations_for(task)
-    known = list(variations)
-    if not known:
-        raise UserError(f"task {task.name} ({task.backend}) has no visual variations to vary; drop --vary")
-    kinds = known if vary == ["all"] else vary
-    for kind in kinds + ([hold_out] if hold_out else []):
-        if kind not in known:
-            raise UserError(f"unknown variation {kind!r} for {task.name}; choose from: {', '.join(known)}")
-    kinds = [k for k in kinds if k != hold_out]
-    if not kinds:
-        raise UserError("--vary leaves no variation once --hold-out is taken out; name more kinds")
-    return VisualMix(tuple(kinds), hold_out, tuple(k for k in kinds if not variations[k].seeded))
+    choose_gl_backend()
+    from wsa_robot.envs.task_variations import visual_mix as checked
+
+    return checked(task, vary, hold_out)
 
 
 def train_and_save(skill_name: str, frames: Any, task_name: str, cameras: list[str], steps: int,

@@ -31,7 +31,7 @@ class RunPolicy:
             raise UserError(f"run {run.path} plays {cfg.task}, not {task_name}; give a run of {task_name}")
         pipe = plan(resolve(cfg), "cpu")
         # one env of the run's own kind, for its observation pipeline: it embeds the collecting env's frames
-        self.venv = make_vec_env(cfg, pipe, 1, seed)
+        self.venv = make_vec_env(pipe, 1, seed)
         self.embedded = isinstance(self.venv, EmbeddingVecEnv)
         self.model = load_agent(cfg, run.checked_model_file(), None)
 

@@ -5,9 +5,8 @@ Frames are stored in time order, all cameras of one step side by side, so the fr
 steps later is `k * len(cameras)` further on (the time-contrastive skill relies on it). A collection is
 cached under data/frames/ so that several skills train on the same frames without rendering them again.
 
-`VisualMix`: each episode is shown under a visual variation drawn from the named kinds (envs/variations.py),
-with variation seeds from VARIATION_SEEDS, which no evaluation uses (they use seed 0 or the ones a user
-names), or intact; one kind can be held out of the mix, so a test on it is of generalisation.
+`VisualMix` (envs/visual_mix.py): each episode is shown under a visual variation drawn from the named kinds,
+or intact.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 # Imports inside functions: the run-dir reader, needed only when an agent plays (the backends load their simulators when an env is made).
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
@@ -25,34 +23,13 @@ from rich.progress import Progress
 
 from wsa_robot.envs import make_env
 from wsa_robot.envs.backends import backend_for
+from wsa_robot.envs.visual_mix import VisualMix
 from wsa_robot.pretrain.agent_policy import Policy, RunPolicy
 from wsa_robot.pretrain.frames import Frames, load_frames, save_frames
 from wsa_robot.core.keys import PROPRIO
 from wsa_robot.core.task_spec import TaskSpec
 
 CACHE = Path("data/frames")
-VARIATION_SEEDS = range(1000, 2000)  # seeds of the variations pretraining shows; evaluations use 0 (or a user's)
-
-
-@dataclass(frozen=True)
-class VisualMix:
-    """Every episode under one of `kinds` (a variation seed from VARIATION_SEEDS) or, one time in
-    len(kinds) + 1, intact."""
-    kinds: tuple[str, ...]
-    held_out: str | None = None  # named for the record: the kind left out of `kinds`
-    unseeded: tuple[str, ...] = ()  # kinds that are the same change whatever the seed (lighting_dim)
-
-    def draw(self, rng: np.random.Generator) -> str | None:
-        pick = int(rng.integers(len(self.kinds) + 1))
-        seed = int(rng.integers(VARIATION_SEEDS.start, VARIATION_SEEDS.stop))
-        if pick == len(self.kinds):
-            return None
-        return self.kinds[pick] if self.kinds[pick] in self.unseeded else f"{self.kinds[pick]}:{seed}"
-
-    @property
-    def tag(self) -> str:
-        """For the cache file's name: the kinds, hashed."""
-        return "vis" + hashlib.sha1(",".join(sorted(self.kinds)).encode()).hexdigest()[:8]
 
 
 def labels(task: TaskSpec) -> tuple[str, ...]:

@@ -210,7 +210,7 @@ def vos_motion_explained(model: VOS, frames: Frames, idx: np.ndarray, batch: int
 
 
 # --- scene state: the simulator's object state and the robot's proprio regressed from RGB (PRIVILEGED labels, at
-# pretraining only), from frames shifted a few pixels; under a VisualMix (pretrain/collect.py) the pixels change
+# pretraining only), from frames shifted a few pixels; under a VisualMix (envs/visual_mix.py) the pixels change
 # from episode to episode and the target does not, so the embedding learns to ignore what the variations change
 def _states(frames: Frames) -> np.ndarray:
     if frames.state is None:

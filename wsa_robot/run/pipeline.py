@@ -15,10 +15,11 @@ from wsa_robot.config import RunConfig
 from wsa_robot.core.device import resolve_device
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
-from wsa_robot.envs import make_env
+from wsa_robot.envs import EnvOptions, make_env
 from wsa_robot.envs.faults import Fault, FaultWrapper, parse_faults
 from wsa_robot.envs.goal import GoalRewardVecEnv
 from wsa_robot.envs.reward import ScaledReward
+from wsa_robot.envs.visual_mix import VaryEachEpisode
 from wsa_robot.run.spec import RunSpec, resolve
 from wsa_robot.core.task_spec import TaskSpec
 
@@ -79,23 +80,22 @@ def plan(spec: RunSpec | RunConfig, device: str | None = None) -> Pipeline:
     return Pipeline(spec, bank)
 
 
-def _env_thunk(task: TaskSpec, cameras: list[str], cfg: RunConfig, seed: int, depth: bool,
-               video_size: int | None, training: bool, faults: list[Fault] | None = None,
-               report_valid: bool = True, variation: str | None = None, worker: bool = False,
-               state: bool = False, switchable: bool = False):
+def _env_thunk(spec: RunSpec, seed: int, video_size: int | None, training: bool,
+               faults: list[Fault] | None = None, report_valid: bool = True, variation: str | None = None,
+               worker: bool = False, switchable: bool = False):
     def make():
         if worker:  # Ctrl-C reaches the whole process group: the main process checkpoints, then closes its workers
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-        env = make_env(task, cameras, cfg.image_size, depth=depth, seed=seed, horizon=cfg.horizon,
-                       reward_shaping=cfg.reward_shaping, quality=cfg.render.model_dump(),
-                       video_size=video_size, training=training, variation=variation, state=state,
-                       controller=cfg.controller, control_freq=cfg.control_freq,
-                       gripper=cfg.gripper)
-        if training and cfg.reward_scale != 1.0:  # eval envs report the task's own returns, comparable across runs
-            env = ScaledReward(env, cfg.reward_scale)
+        options = EnvOptions.of(spec.env, depth=spec.depth, seed=seed, video_size=video_size, training=training,
+                                variation=variation)
+        env = make_env(spec.task, list(spec.cameras), spec.cfg.image_size, options)
+        if training and spec.env.visual_mix:  # domain randomisation; evaluations stay intact
+            env = VaryEachEpisode(env, spec.env.visual_mix, seed)
+        if training and spec.env.reward_scale != 1.0:  # eval envs report the task's own returns, comparable across runs
+            env = ScaledReward(env, spec.env.reward_scale)
         if faults or switchable:
-            env = FaultWrapper(env, faults, seed=seed, cameras=cameras, report_valid=report_valid)
+            env = FaultWrapper(env, faults, seed=seed, cameras=list(spec.cameras), report_valid=report_valid)
         # a backend may monitor its env itself, under wrappers that change episodes (Atari's lives)
         return env if is_wrapped(env, Monitor) else Monitor(env)
     return make
@@ -116,16 +116,19 @@ def use_subprocesses(vec_env: str, n_envs: int) -> bool:
     return vec_env == "subproc" or (vec_env == "auto" and n_envs > 1)
 
 
-def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_size: int | None = None,
+def make_vec_env(pipe: Pipeline, n_envs: int, seed: int, video_size: int | None = None,
                  training: bool = False, faults: list[str] | None = None,
-                 mask_faults: bool | None = None, variation: str | None = None, switchable: bool = False) -> VecEnv:
-    """n_envs backend envs (subprocesses per `cfg.vec_env`), wrapped to emit embeddings unless E2E.
+                 mask_faults: bool | None = None, variation: str | None = None, switchable: bool = False,
+                 vec_env: str | None = None) -> VecEnv:
+    """n_envs backend envs of the planned run (subprocesses per its `vec_env`), wrapped to emit embeddings
+    unless E2E.
     `video_size`: each env can also render full-quality video frames (`env_method("video_frames")`).
     `training`: envs the agent learns from (Atari: episodic life, clipped rewards); eval envs report real returns.
     `faults`: camera fault specs (None: `cfg.faults`); `mask_faults` (None: `cfg.mask_faults`): the tokens of a
     camera whose frame is dropped or stale get token_mask 0. E2E sees only the corrupted pixels.
     `variation`: a named visual variation (`NAME` or `NAME:SEED`, envs/variations.py) for every env; None: intact.
     `switchable`: every env has a FaultWrapper, also without faults, so `set_faults` can change them in place.
+    `vec_env`: dummy, subproc or auto instead of the run's (the training envs', run/training_env.py).
     The GL backend is chosen first (envs/gl.py): the next import loads mujoco, and the env subprocesses inherit it."""
     from wsa_robot.envs.gl import choose_gl_backend
 
@@ -133,13 +136,12 @@ def make_vec_env(cfg: RunConfig, pipe: Pipeline, n_envs: int, seed: int, video_s
     from wsa_robot.envs.task_variations import resolve as resolve_variation
 
     resolve_variation(pipe.task, variation)  # a bad name fails here, in this process, not inside a subprocess env
-    depth = pipe.bank is not None and pipe.bank.needs_depth  # depth comes from the same render pass as RGB
+    cfg = pipe.spec.cfg
     parsed = parse_faults(cfg.faults if faults is None else faults, pipe.cameras)
     mask_faults = cfg.mask_faults if mask_faults is None else mask_faults
-    workers = use_subprocesses(cfg.vec_env, n_envs)
-    thunks = [_env_thunk(pipe.task, pipe.cameras, cfg, seed + i, depth, video_size, training, parsed,
-                         report_valid=pipe.bank is not None, variation=variation, worker=workers,
-                         state=pipe.state, switchable=switchable)
+    workers = use_subprocesses(vec_env or cfg.vec_env, n_envs)
+    thunks = [_env_thunk(pipe.spec, seed + i, video_size, training, parsed, report_valid=pipe.bank is not None,
+                         variation=variation, worker=workers, switchable=switchable)
               for i in range(n_envs)]
     venv: VecEnv = SubprocVecEnv(thunks) if workers else DummyVecEnv(thunks)
     if pipe.task.goal:  # HER's compute_reward, answered in this process (envs/goal.py)

@@ -7,6 +7,9 @@ loads the spec's encoders, once; so a mistake in a config is the same UserError 
 
 from __future__ import annotations
 
+# Imports inside functions: the task's visual variations (they load mujoco), only when train_variations names
+# them, once the GL backend is chosen.
+
 from dataclasses import dataclass
 
 from wsa_robot.agents.algos import check_replay, off_policy
@@ -60,6 +63,7 @@ class RunSpec:
     cfg: RunConfig
     task: TaskSpec
     backend: Backend
+    env: RunOptions  # what every env of the run is made with
     cameras: tuple[str, ...]
     tokens: tuple[Token, ...]
     context: str | None
@@ -118,6 +122,18 @@ def _token(key: str) -> Token:
     return Token(key, CAMERA, *split) if split else Token(key, VECTOR)
 
 
+def _training_mix(cfg: RunConfig, task: TaskSpec):
+    """The visual variations the training envs draw from (`train_variations`, less `train_hold_out`), checked."""
+    if not cfg.train_variations and not cfg.train_hold_out:
+        return None
+    from wsa_robot.envs.gl import choose_gl_backend
+
+    choose_gl_backend()  # the task's variation list loads mujoco, which fixes its GL backend at import
+    from wsa_robot.envs.task_variations import visual_mix
+
+    return visual_mix(task, cfg.train_variations, cfg.train_hold_out, names=("train_variations", "train_hold_out"))
+
+
 def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> RunSpec:
     """Validate task, cameras, faults, the backend's options, encoders, depth and context; every mistake is a
     UserError (an unregistered encoder: UnknownEncoderError, naming them all). `entries`: the encoder registry
@@ -128,11 +144,13 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
     if not needs_cameras(cfg):
         cameras = []  # the state oracle alone: the envs render nothing (rendering is most of a step's cost)
     parse_faults(cfg.faults, cameras)  # a bad fault spec fails before any encoder loads or env starts
-    backend.check_options(task, RunOptions(reward_shaping=cfg.reward_shaping, controller=cfg.controller,
-                                           state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
-                                           reward_scale=cfg.reward_scale, control_freq=cfg.control_freq,
-                                           gripper=cfg.gripper,
-                                           expert=off_policy(cfg.algo) and cfg.sac.expert_steps > 0))
+    env = RunOptions(reward_shaping=cfg.reward_shaping, controller=cfg.controller,
+                     state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
+                     reward_scale=cfg.reward_scale, control_freq=cfg.control_freq, gripper=cfg.gripper,
+                     expert=off_policy(cfg.algo) and cfg.sac.expert_steps > 0, horizon=cfg.horizon,
+                     quality=cfg.render.model_dump(),
+                     visual_mix=_training_mix(cfg, task))
+    backend.check_options(task, env)
     check_replay(cfg, task.goal)
     check_demos(cfg, task, cameras, state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
                 off_policy=off_policy(cfg.algo), has_expert=backend.has_expert(task))
@@ -146,7 +164,7 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
                             "drop removed_tokens or choose another fusion")
         pixels = [Token(c, PIXELS, camera=c) for c in cameras]
         vectors = [_token(k) for k in ([PROPRIO] if cfg.proprio != "none" else []) + goal_tokens(task.name)]
-        return RunSpec(cfg, task, backend, tuple(cameras), tuple(pixels + vectors), None, (), (), (), seeds)
+        return RunSpec(cfg, task, backend, env, tuple(cameras), tuple(pixels + vectors), None, (), (), (), seeds)
     keys, context = run_tokens(cfg, cameras), context_key(cfg)
     removed = check_removed(cfg.removed_tokens, keys, context)
     images = image_encoders(cfg.encoders)
@@ -165,5 +183,5 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
         [k for k in keys if k == STATE] + goal_tokens(task.name)
     if context not in contexts:
         raise UserError(f"context {context!r} is not a token of this run; use one of: {', '.join(contexts)}")
-    return RunSpec(cfg, task, backend, tuple(cameras), tuple(_token(k) for k in keys), context, tuple(removed),
+    return RunSpec(cfg, task, backend, env, tuple(cameras), tuple(_token(k) for k in keys), context, tuple(removed),
                    tuple(entries[n] for n in active), tuple(entries[n] for n in idle), seeds)

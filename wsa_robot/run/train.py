@@ -108,7 +108,7 @@ def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: li
         if cfg.demos is not None:
             record_scripted_demos(cfg, pipe, run)
         venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps (run/training_env.py)
-        eval_env = make_vec_env(cfg, pipe, 1, pipe.spec.seeds.periodic_eval, training=False) \
+        eval_env = make_vec_env(pipe, 1, pipe.spec.seeds.periodic_eval, training=False) \
             if cfg.eval_every else None
         if resume:
             model = resume_agent(cfg, run, venv, pipe)

@@ -37,5 +37,5 @@ def make_training_env(cfg, pipe, **kwargs) -> VecEnv:
     a subprocess even for one env (`vec_env: auto`) and the UpdateDuringStep wrapper; `attach_learner` then
     hands it the model."""
     cfg = training_env_config(cfg)
-    venv = make_vec_env(cfg, pipe, cfg.n_envs, pipe.spec.seeds.training, training=True, **kwargs)
+    venv = make_vec_env(pipe, cfg.n_envs, pipe.spec.seeds.training, training=True, vec_env=cfg.vec_env, **kwargs)
     return UpdateDuringStep(venv) if overlaps(cfg) else venv

@@ -356,7 +356,7 @@ def play_games(path: Path, episodes: int, stream: str, n_envs: int = 8) -> tuple
     spec = resolve(run.read_config())
     cfg = spec.cfg
     quota = shares(episodes, min(n_envs, episodes))
-    venv = make_vec_env(cfg, plan(spec), len(quota), getattr(spec.seeds, stream), training=False)
+    venv = make_vec_env(plan(spec), len(quota), getattr(spec.seeds, stream), training=False)
     try:
         played = games_by_share(load_agent(cfg, run.checked_model_file(), None), venv, quota)
         return [score for score, _ in played], sum(stalled for _, stalled in played)

@@ -7,8 +7,8 @@ ask a backend about a task without making an env, so simulators are imported ins
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.task_spec import TaskSpec
@@ -17,42 +17,48 @@ if TYPE_CHECKING:  # annotations only: importing them would load gymnasium and m
     import gymnasium as gym
 
     from wsa_robot.envs.variations import Variation
-
-
-@dataclass(frozen=True)
-class EnvOptions:
-    """Everything an env of a task can be asked for beyond its cameras and image size.
-    `training`: the env an agent learns from (Atari: episodic life, clipped rewards); eval envs report real
-    returns. `variation`: a named visual variation, NAME or NAME:SEED, already checked; None: intact.
-    `state`: the observation also holds `state`, the privileged object state. `controller`: the robosuite arm
-    controller. `segmentation`: per-pixel class labels beside each camera (pretraining frames).
-    `control_freq`: actions per simulated second; None: the task's. `gripper`: envs/gripper.py."""
-    depth: bool = False
-    seed: int | None = None
-    horizon: int | None = None
-    reward_shaping: bool | None = None
-    quality: dict[str, bool] | None = None
-    video_size: int | None = None
-    training: bool = False
-    variation: str | None = None
-    state: bool = False
-    controller: str = "osc_pose"
-    segmentation: bool = False
-    control_freq: int | None = None
-    gripper: str = "incremental"
+    from wsa_robot.envs.visual_mix import VisualMix
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    """The run options a backend may refuse (config keys): checked in the caller's process by `resolve`,
-    and again by `make_env` (env subprocesses would only crash)."""
+    """What a run decides for all its envs, once (run/spec.py `resolve`), and what a backend may refuse
+    (`Backend.check_options`, in the caller's process, and again by `make_env`: env subprocesses would only
+    crash). `state`: the observation also holds `state`, the privileged object state. `controller`: the
+    robosuite arm controller. `control_freq`: actions per simulated second; None: the task's. `gripper`:
+    envs/gripper.py. `expert`: the first steps are played by a scripted controller (`sac.expert_steps`).
+    `reward_scale` and `visual_mix` (a new visual variation every episode, envs/visual_mix.py) apply to the envs
+    an agent learns from only (run/pipeline.py wraps them)."""
     reward_shaping: bool | None = None
     state: bool = False
     controller: str = "osc_pose"
     reward_scale: float = 1.0
     control_freq: int | None = None
     gripper: str = "incremental"
-    expert: bool = False  # the first steps are played by a scripted controller (`sac.expert_steps`)
+    expert: bool = False
+    horizon: int | None = None
+    quality: dict[str, bool] | None = None
+    visual_mix: VisualMix | None = None
+
+
+@dataclass(frozen=True)
+class EnvOptions(RunOptions):
+    """One env: its run's options and what differs between the envs of a run.
+    `training`: the env an agent learns from (Atari: episodic life, clipped rewards); eval envs report real
+    returns. `variation`: a named visual variation, NAME or NAME:SEED, already checked; None: intact.
+    `depth`: depth maps beside the images. `segmentation`: per-pixel class labels beside each camera
+    (pretraining frames). `video_size`: the env can also render full-quality video frames."""
+    depth: bool = False
+    seed: int | None = None
+    video_size: int | None = None
+    training: bool = False
+    variation: str | None = None
+    segmentation: bool = False
+
+    @classmethod
+    def of(cls, run: RunOptions, **per_env: Any) -> EnvOptions:
+        """The run's options with this env's."""
+        return cls(**{f.name: getattr(run, f.name) for f in fields(RunOptions)}, **per_env)
 
 
 class Backend:
@@ -68,6 +74,7 @@ class Backend:
     controllers: ClassVar[tuple[str, ...]] = ("osc_pose",)  # config `controller` values; osc_pose: the default
     control_rates: ClassVar[bool] = False  # config `control_freq` sets how often the agent acts
     gripper_modes: ClassVar[tuple[str, ...]] = ("incremental",)  # config `gripper` values (envs/gripper.py)
+    variations_in_place: ClassVar[bool] = False  # its envs' `set_variation` switches between episodes
 
     def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
         """A gymnasium env with a Dict observation: one uint8 image per camera (`<camera>_depth` with

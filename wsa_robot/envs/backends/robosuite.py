@@ -26,6 +26,7 @@ class RobosuiteBackend(Backend):
     controllers = ("osc_pose", "osc_position")  # envs/robosuite_env.py ARM_CONTROLLERS
     control_rates = True
     gripper_modes = GRIPPER_MODES
+    variations_in_place = True
 
     def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
         from wsa_robot.envs.robosuite_env import RobosuiteEnv
