@@ -32,12 +32,12 @@ MASKING = ("wsa", "dpa", "fix", "lin")  # fusions that read token_mask (cnn/e2e 
 console = Console()
 
 
-def conditions(fusion: str, faults: list[str], variations: list[str]) -> list[tuple[str, dict]]:
+def conditions(fusion: str, faults: list[str], variations: list[str], unmasked: bool = True) -> list[tuple[str, dict]]:
     """(name, Evaluator.evaluate keyword arguments) for every condition, intact first."""
     out: list[tuple[str, dict]] = [("intact", {})]
     for fault in faults:
         out.append((fault, {"faults": [fault]}))
-        if fusion in MASKING and not fault.startswith("noise"):
+        if unmasked and fusion in MASKING and not fault.startswith("noise"):
             out.append((f"{fault} (unmasked)", {"faults": [fault], "mask_faults": False}))
     out += [(f"variation {v}", {"variation": v}) for v in variations]
     return out
@@ -58,6 +58,8 @@ def main() -> None:
     p.add_argument("--episodes", type=int, default=3)
     p.add_argument("--faults", nargs="*", default=FAULTS)
     p.add_argument("--variations", nargs="*", default=VARIATIONS)
+    p.add_argument("--no-unmasked", dest="unmasked", action="store_false",
+                   help="skip the faults' unmasked rows (the run's masking only)")
     p.add_argument("--out", type=Path, default=Path("results/faults_lift.json"))
     args = p.parse_args()
     t0 = time.time()
@@ -69,7 +71,7 @@ def main() -> None:
         seed = eval_seed(cfg.seed)
         results: dict[str, dict] = {}
         with Evaluator(run, seed) as evaluator:  # the run's encoders, agent and env, built once for all conditions
-            for name, kwargs in conditions(cfg.fusion, args.faults, args.variations):
+            for name, kwargs in conditions(cfg.fusion, args.faults, args.variations, args.unmasked):
                 console.print(f"{label}: {name}")
                 results[name] = evaluator.evaluate(args.episodes, **kwargs)
         base = results["intact"]["mean_return"]
@@ -77,7 +79,9 @@ def main() -> None:
             row["return_vs_intact"] = round(row["mean_return"] / base, 3) if base else None
         state = run.read_state()
         report["runs"][label] = {"run_dir": str(run.path), "fusion": cfg.fusion, "encoders": cfg.encoders,
-                                 "task": cfg.task, "trained_steps": state["num_timesteps"], "conditions": results}
+                                 "task": cfg.task, "trained_steps": state["num_timesteps"],
+                                 "train_variations": cfg.train_variations, "train_hold_out": cfg.train_hold_out,
+                                 "conditions": results}
         table = conditions_table(results)
         table.title = f"{label} ({cfg.fusion}, {state['num_timesteps']} steps): {args.episodes} episodes each"
         console.print(table)
