@@ -69,20 +69,21 @@ def verdict(table: dict, held_out: str | None, need: float = 0.8, of: int = 7, i
 
 
 def plot(table: dict, out: Path, title: str) -> None:
+    """A heatmap: one row per condition, one column per agent, success in each cell."""
     labels = [a["label"] for a in table["agents"]]
     conditions = list(dict.fromkeys(c["condition"] for c in table["cells"]))
     grid = [[next((c["success"] for c in table["cells"] if c["agent"] == a and c["condition"] == k), float("nan"))
-             for k in conditions] for a in labels]
-    fig, ax = plt.subplots(figsize=(1.0 + 0.62 * len(conditions), 1.2 + 0.5 * len(labels)))
+             for a in labels] for k in conditions]
+    fig, ax = plt.subplots(figsize=(3.2 + 1.1 * len(labels), 1.4 + 0.32 * len(conditions)))
     ax.imshow(grid, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto")
     for i, row in enumerate(grid):
         for j, v in enumerate(row):
             ax.text(j, i, "" if v != v else f"{v:.2f}", ha="center", va="center", fontsize=8)
-    ax.set_xticks(range(len(conditions)), [short(k) for k in conditions], rotation=55, ha="right", fontsize=8)
-    ax.set_yticks(range(len(labels)), labels, fontsize=9)
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    ax.set_yticks(range(len(conditions)), [short(k) for k in conditions], fontsize=8)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_title(title, fontsize=8)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
