@@ -16,8 +16,8 @@ FORBIDDEN = {
 
 
 # the floor plan, bottom to top (README.md, Repository map): a layer imports only itself and the ones before it
-LAYERS = ("core", "envs", "encoders", "fusion", "config", "demos", "agents", "run", "pretrain", "eval", "studies",
-          "sweep", "cli")
+LAYERS = ("core", "envs", "encoders", "fusion", "config", "demos", "agents", "run", "pretrain", "eval", "engine",
+          "studies", "sweep", "cli")
 
 
 def imports(path: Path) -> set[str]:

@@ -143,7 +143,7 @@ def test_plan_mistakes_are_user_errors(tmp_path):
 
 
 def test_the_interquartile_mean_trims_a_quarter_off_each_end_and_its_interval_holds_it():
-    from wsa_robot.studies.aggregate import iqm, iqm_ci
+    from wsa_robot.engine.aggregate import iqm, iqm_ci
 
     assert iqm([0, 1, 2, 3, 4, 5, 6, 100]) == 3.5  # 8 runs: the middle four, 2..5; the outlier is gone
     assert iqm_ci([0.9, 1.0]) is None  # two seeds: no aggregate, the runs are listed as they are

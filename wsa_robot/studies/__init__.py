@@ -1,2 +1,2 @@
-"""Many runs compared: the Atari benchmark, learning curves of labelled plans, aggregates over seeds, and
-whether a plan's runs can start here. (Grids on Ray: sweep/.)"""
+"""Many runs compared, built on the engine (engine/): the Atari benchmark and the learning curves of labelled
+plans. (Grids: sweep/.)"""

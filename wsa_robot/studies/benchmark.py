@@ -30,7 +30,7 @@ from typing import Callable
 import numpy as np
 
 from wsa_robot.core.atomic import write_json
-from wsa_robot.studies.aggregate import iqm_ci
+from wsa_robot.engine.aggregate import iqm_ci
 from wsa_robot.studies.bench_target import eval_to_check, read_checks, read_target, record_check
 from wsa_robot.config import RunConfig
 from wsa_robot.core.errors import UserError

@@ -27,7 +27,7 @@ import yaml
 from wsa_robot.config import RunConfig, load_config
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.keys import STATE
-from wsa_robot.studies.aggregate import iqm_ci
+from wsa_robot.engine.aggregate import iqm_ci
 from wsa_robot.run.run_dir import RunDir, train_child_command
 from wsa_robot.core.run_files import read_yaml_mapping
 from wsa_robot.run.stopping import die_with_parent, sigterm_as_ctrl_c
@@ -103,7 +103,7 @@ def read_plan(path: Path, only: list[str] | None = None) -> Plan:
 def check_configs(plan: Plan, steps: int, eval_every: int, eval_episodes: int, common: list[str]) -> None:
     """Every run's config loads and resolves, its encoders available (availability.py): a bad key or a missing
     encoder fails now, not in the fifth run hours from now."""
-    from wsa_robot.studies.availability import check_runs
+    from wsa_robot.engine.availability import check_runs
 
     configs = []
     for run in plan.runs:

@@ -151,6 +151,6 @@ def check_trials(trials: list[Trial]) -> None:
     """Every trial resolved as `wsa-robot train` would resolve it, without loading a model, and the encoders
     they name available here (availability.py): a sweep should fail in one line now, not in its 30th trial an
     hour from now."""
-    from wsa_robot.studies.availability import check_runs
+    from wsa_robot.engine.availability import check_runs
 
     check_runs([(f"trial {t.id}", t.cfg) for t in trials], noun="trials")
