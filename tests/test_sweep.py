@@ -120,11 +120,11 @@ def test_tiny_sweep_on_local_ray_then_skips_finished(in_tmp, own_ray_tmp, capsys
     assert main(["sweep", "tiny.yaml", "--dry-run"]) == 0
     assert "0 finished (skipped), 2 to resume, 0 new" in capsys.readouterr().out
     from wsa_robot.sweep import expand, load_sweep
-    from wsa_robot.sweep.runner import run_trial  # what each Ray trial runs, here without Ray
+    from wsa_robot.engine.train_job import train_job  # what each Ray trial runs, here without Ray
 
     trial = expand(*load_sweep("tiny.yaml"))[0]
     assert trial.status() == "partial"
-    assert run_trial(trial.overrides)["num_timesteps"] == 150
+    assert train_job(**trial.job().as_dict())["num_timesteps"] == 150
     run = root / trial.id
     assert [e["step"] for e in json.loads((run / "evals.json").read_text())] == [50, 100, 150]
     assert "total_steps: 150" in (run / "config.yaml").read_text() and trial.status() == "done"

@@ -94,7 +94,7 @@ PROBE = textwrap.dedent("""
 
     if __name__ == "__main__":
         # what a process imports before its entry function runs: the CLI, an env subprocess, a Ray worker
-        import wsa_robot.cli.commands, wsa_robot.run.pipeline, wsa_robot.envs, wsa_robot.sweep.runner, wsa_robot.run.train
+        import wsa_robot.cli.commands, wsa_robot.run.pipeline, wsa_robot.envs, wsa_robot.engine.ray_runner, wsa_robot.run.train
         import wsa_robot.eval.command, wsa_robot.pretrain, wsa_robot.studies.benchmark
         assert "mujoco" not in sys.modules, "importing the entry modules imported mujoco"
         assert "MUJOCO_GL" not in os.environ, "importing the entry modules set MUJOCO_GL"

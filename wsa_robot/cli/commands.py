@@ -49,6 +49,7 @@ def train(
     defer_interrupts()  # Ctrl-C during set-up stops the run once it can stop cleanly (train.py honours it)
     try:
         from wsa_robot.config import load_config
+        from wsa_robot.demos.source import absolute_demos
         from wsa_robot.run.run_dir import existing_run_dir, new_run_dir
         from wsa_robot.run.train import train as run_training
 
@@ -84,14 +85,6 @@ def train(
         with contextlib.suppress(KeyboardInterrupt):
             honour_deferred_interrupts()  # a set-up that failed before training never reached it
         release_writer_locks()  # the command is done with its run (tests and scripts call main in process)
-
-
-def absolute_demos(cfg):
-    from wsa_robot.demos.source import scripted
-
-    if cfg.demos is None or scripted(cfg):
-        return cfg
-    return cfg.model_copy(update={"demos": str(Path(cfg.demos).expanduser().resolve())})
 
 
 def _stopped_at_start(run) -> int:

@@ -27,6 +27,13 @@ def scripted(cfg: RunConfig) -> bool:
     return cfg.demos == SCRIPTED
 
 
+def absolute_demos(cfg: RunConfig) -> RunConfig:
+    """A new run's demo file as an absolute path, so a resume from another folder reads the same file."""
+    if cfg.demos is None or scripted(cfg):
+        return cfg
+    return cfg.model_copy(update={"demos": str(Path(cfg.demos).expanduser().resolve())})
+
+
 def demo_file(cfg: RunConfig, run_path: Path) -> Path:
     """The file a run's demos are read from: the run dir's own for `scripted`, else the configured path."""
     return Path(run_path) / RUN_FILE if scripted(cfg) else Path(str(cfg.demos)).expanduser()

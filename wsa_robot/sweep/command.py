@@ -1,8 +1,7 @@
-"""`wsa-robot sweep FILE`: validate every trial, run the unfinished ones on Ray, then write the report."""
+"""`wsa-robot sweep FILE`: validate every trial, run the unfinished ones on Ray (the engine's Ray executor, which
+imports ray only when trials run), then write the report."""
 
 from __future__ import annotations
-
-# Imports inside functions: ray (sweep.runner), loaded only when trials run.
 
 import os
 from collections import Counter
@@ -12,6 +11,7 @@ from rich.console import Console
 
 from wsa_robot.core.atomic import write_text
 from wsa_robot.core.errors import UserError
+from wsa_robot.engine.executors import Ray, Stopped
 from wsa_robot.sweep.grid import check_trials, check_resumable, expand, sweep_dir
 from wsa_robot.sweep.report import report
 from wsa_robot.sweep.spec import load_sweep
@@ -47,10 +47,10 @@ def sweep_command(file: str, cpus: int | None = None, gpus: int | None = None, a
     todo = [t for t in trials if status[t.id] != "done"]
     failed: list[str] = []
     if todo:
-        from wsa_robot.sweep.runner import run_trials  # imports ray: only here
-
-        failed = run_trials(todo, out_dir, spec.resources, address=address, cpus=cpus, gpus=gpus,
-                            console=console)
+        try:
+            Ray(out_dir, spec.resources, address, cpus, gpus).run([t.job() for t in todo], console.print)
+        except Stopped as e:
+            failed = e.lines
     report(trials, out_dir, spec.name, spec.metric, spec.score_last, console)
     for line in failed:
         console.print(f"[red]{line}[/red]")

@@ -19,6 +19,7 @@ import yaml
 
 from wsa_robot.config import RunConfig, _keys, load_config, read_run_config
 from wsa_robot.core.errors import UserError
+from wsa_robot.engine.jobs import Job
 from wsa_robot.run.run_dir import RunDir
 from wsa_robot.sweep.spec import SweepSpec
 
@@ -44,6 +45,11 @@ class Trial:
             return int(self.run.read_state()["num_timesteps"])
         except (OSError, ValueError, KeyError):
             return 0
+
+    def job(self) -> Job:
+        """The trial as the engine trains it: its run dir, its budget, the overrides of a new run, and its torch
+        threads (a resume keeps its config, but takes the threads the sweep gives it now)."""
+        return Job(self.id, self.run.path, self.cfg.total_steps, tuple(self.overrides), self.cfg.torch_threads)
 
     def status(self) -> str:
         """done (reached total_steps), partial (has a checkpoint to resume) or new."""

@@ -12,16 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.resources import data_dir
+from wsa_robot.engine.plan import Resources
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Resources(_Strict):
-    """What one trial reserves in Ray; a fraction of a GPU lets several trials share one card."""
-    cpu: float = Field(1.0, gt=0)
-    gpu: float = Field(0.0, ge=0)
 
 
 class SweepSpec(_Strict):

@@ -1,13 +1,13 @@
-"""Run a sweep's unfinished trials on Ray Tune: a local Ray by default, a cluster with an address.
+"""The Ray executor's work: unfinished jobs on Ray Tune, a local Ray by default, a cluster with an address.
 
-The only module that imports ray. Each Tune trial runs the ordinary `train()` into its own run dir, so
-Tune keeps no state that matters: re-running the sweep skips finished run dirs and resumes the others.
-A class Trainable (one `step` = the whole run) because Tune runs function trainables in a thread, and
-`train()` needs the main thread to turn SIGTERM into a checkpoint."""
+The only module that imports ray. Each Tune trial trains its job as the in-process executor would
+(train_job.py) into its own run dir, so Tune keeps no state that matters: starting the same jobs again skips
+finished run dirs and resumes the others. A class Trainable (one `step` = the whole run) because Tune runs
+function trainables in a thread, and `train()` needs the main thread to turn SIGTERM into a checkpoint."""
 
 from __future__ import annotations
 
-# Imports inside functions: ray and the trainer (torch), loaded in the trial, not when the sweep module is imported.
+# Imports inside functions: ray and the trainer (torch), loaded in the trial, not when a plan or sweep is read.
 
 import os
 import time
@@ -18,50 +18,25 @@ from typing import Any
 from rich.console import Console
 
 from wsa_robot.core.errors import UserError
-from wsa_robot.sweep.grid import Trial
-from wsa_robot.sweep.spec import Resources
+from wsa_robot.engine.jobs import Job
+from wsa_robot.engine.plan import Resources
 
 # Reach every worker (a cluster's workers do not inherit this shell): weights, data. The GL backend is the
-# user's own MUJOCO_GL if set (envs/gl.py user_gl_env), else each worker chooses for its machine (run_trial).
+# user's own MUJOCO_GL if set (envs/gl.py user_gl_env), else each worker chooses for its machine (train_job).
 _PASSED_ENV = ("WSA_WEIGHTS_DIR", "WSA_ROBOT_HOME", "HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-
-
-def run_trial(overrides: list[str]) -> dict[str, Any]:
-    """Train one trial into its run dir (from its config, or on from its checkpoint); return its final eval.
-    A trial already at total_steps does nothing. Runs in a Ray worker, or anywhere else."""
-    from wsa_robot.envs.gl import choose_gl_backend
-
-    choose_gl_backend()  # a Ray worker is a new process: before train() imports mujoco
-    from wsa_robot.config import load_config
-    from wsa_robot.run.run_dir import RunDir
-    from wsa_robot.run.train import train
-
-    cfg = load_config(overrides)
-    run = RunDir(Path(cfg.run_dir or "."))
-    state = run.read_state() if run.state_file.exists() else {"num_timesteps": 0}
-    if state["num_timesteps"] < cfg.total_steps:
-        resume = run.model_file.exists()
-        if not resume and run.evals_file.exists():
-            run.evals_file.unlink()  # evals of an attempt that never reached a checkpoint
-        if resume and run.read_config().total_steps != cfg.total_steps:
-            run.write_config(cfg)  # the sweep raised total_steps: extend the run, as `train --resume` does
-        run.path.mkdir(parents=True, exist_ok=True)
-        train(cfg, run, resume=resume, progress=False)
-    evals = run.read_evals()
-    last = evals[-1] if evals else {}
-    return {"num_timesteps": run.read_state()["num_timesteps"], "mean_return": last.get("mean_return"),
-            "success_rate": last.get("success_rate")}
 
 
 def _trainable():
     from ray import tune
 
-    class SweepTrial(tune.Trainable):
-        def setup(self, config: dict, overrides: dict[str, list[str]] | None = None) -> None:
-            self.overrides = (overrides or {})[config["trial"]]
+    class JobTrial(tune.Trainable):
+        def setup(self, config: dict, jobs: dict[str, dict] | None = None) -> None:
+            self.job = (jobs or {})[config["trial"]]
 
         def step(self) -> dict:
-            return {**run_trial(self.overrides), "done": True}
+            from wsa_robot.engine.train_job import train_job
+
+            return {**train_job(**self.job), "done": True}
 
         def save_checkpoint(self, checkpoint_dir: str) -> dict:
             return {}  # the run dir holds the real checkpoint
@@ -69,7 +44,7 @@ def _trainable():
         def load_checkpoint(self, checkpoint: Any) -> None:
             pass
 
-    return SweepTrial
+    return JobTrial
 
 
 def _check_reachable(address: str) -> None:
@@ -115,7 +90,7 @@ def _check_fits(res: Resources) -> None:
     have = ray.cluster_resources()
     for key, want in (("CPU", res.cpu), ("GPU", res.gpu)):
         if want > have.get(key, 0):
-            raise UserError(f"each trial asks for {want:g} {key} (resources: in the sweep file) but Ray has "
+            raise UserError(f"each trial asks for {want:g} {key} (resources: in the sweep or plan file) but Ray has "
                             f"{have.get(key, 0):g}; lower it or give Ray more (--cpus/--gpus, or a bigger cluster)")
 
 
@@ -124,9 +99,10 @@ def _last_line(error: BaseException) -> str:
     return lines[-1] if lines else type(error).__name__
 
 
-def run_trials(trials: list[Trial], out_dir: Path, resources: Resources, address: str | None = None,
-               cpus: int | None = None, gpus: int | None = None, console: Console | None = None) -> list[str]:
-    """Run `trials` (the unfinished ones) on Ray; return one line per failed trial. Ray is shut down after."""
+def run_jobs(jobs: list[Job], out_dir: Path, resources: Resources, address: str | None = None,
+             cpus: int | None = None, gpus: int | None = None, console: Console | None = None) -> list[str]:
+    """Run `jobs` (the unfinished ones) on Ray, Tune's own files under out_dir/_tune; return one line per failed
+    job. Ray is shut down after. Paths go to the workers absolute, since they run in another directory."""
     import ray
     from ray import tune
 
@@ -135,17 +111,17 @@ def run_trials(trials: list[Trial], out_dir: Path, resources: Resources, address
     try:
         if local:  # a cluster may scale up to fit; a local Ray never will
             _check_fits(resources)
-        console.print(f"running {len(trials)} trials on Ray ({ray.cluster_resources().get('CPU', 0):g} CPUs, "
+        console.print(f"running {len(jobs)} trials on Ray ({ray.cluster_resources().get('CPU', 0):g} CPUs, "
                       f"{ray.cluster_resources().get('GPU', 0):g} GPUs), {resources.cpu:g} CPU "
                       f"{resources.gpu:g} GPU each")
-        # the grid is over trial ids (what Tune's tables show); the overrides travel beside it
-        trainable = tune.with_resources(tune.with_parameters(_trainable(), overrides={t.id: t.overrides
-                                                                                      for t in trials}),
+        # the grid is over job names (what Tune's tables show); the jobs travel beside it
+        jobs_by_name = {j.name: {**j.as_dict(), "path": str(j.path.resolve())} for j in jobs}
+        trainable = tune.with_resources(tune.with_parameters(_trainable(), jobs=jobs_by_name),
                                         {"cpu": resources.cpu, "gpu": resources.gpu})
-        index = {t.id: i for i, t in enumerate(trials)}
+        index = {j.name: i for i, j in enumerate(jobs)}
         tuner = tune.Tuner(
             trainable,
-            param_space={"trial": tune.grid_search([t.id for t in trials])},
+            param_space={"trial": tune.grid_search([j.name for j in jobs])},
             tune_config=tune.TuneConfig(trial_name_creator=lambda tr: tr.config["trial"],
                                         trial_dirname_creator=lambda tr: f"trial_{index[tr.config['trial']]}"),
             run_config=tune.RunConfig(name=time.strftime("%Y%m%d-%H%M%S"), storage_path=str(out_dir / "_tune"),
