@@ -6,8 +6,6 @@ return and success: the final eval; score: the mean return of the last `score_la
 
 from __future__ import annotations
 
-# Imports inside functions: matplotlib, loaded only when a plot is drawn.
-
 import csv
 import io
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from wsa_robot.core.atomic import write_text
+from wsa_robot.engine.curves import Panel, Series, plot_curves
 from wsa_robot.sweep.grid import Trial, label
 from wsa_robot.core.tables import Col, fitted_table
 
@@ -59,17 +58,6 @@ class Cell:
         """(mean, std over seeds) of a trial value (TrialResult.value); None without a finished trial or value."""
         values = [v for r in self.finished if (v := r.value(metric, last)) is not None]
         return (float(np.mean(values)), float(np.std(values))) if values else None
-
-    def curve(self, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """steps, mean, std over the finished trials that evaluated at each step."""
-        by_step: dict[int, list[float]] = {}
-        for r in self.finished:
-            for row in r.evals:
-                if row.get(metric) is not None:
-                    by_step.setdefault(int(row["step"]), []).append(float(row[metric]))
-        steps = np.array(sorted(by_step))
-        return (steps, np.array([np.mean(by_step[s]) for s in steps]),
-                np.array([np.std(by_step[s]) for s in steps]))
 
 
 def collect(trials: list[Trial]) -> list[TrialResult]:
@@ -162,25 +150,16 @@ def write_markdown(table: list[Cell], name: str, metric: str, path: Path, last: 
 
 
 def plot_cell(cell: Cell, path: Path) -> Path | None:
-    """Eval return (and success, when the task has it) over steps: mean over seeds, shaded ± std."""
-    from wsa_robot.eval.plots import pyplot, save_figure  # Agg backend, atomic PNG writes
-
-    plt = pyplot()
-    panels = [m for m in ("mean_return", "success_rate") if len(cell.curve(m)[0])]
-    if not panels:
-        return None
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.5), squeeze=False)
-    for ax, metric in zip(axes[0], panels):
-        steps, mean, std = cell.curve(metric)
-        ax.plot(steps, mean, marker="o", markersize=3)
-        ax.fill_between(steps, mean - std, mean + std, alpha=0.25)
-        ax.set(xlabel="environment steps", ylabel=f"eval {COLUMNS[metric]}")
-        if metric == "success_rate":
-            ax.set_ylim(-0.05, 1.05)
-        ax.grid(alpha=0.3)
+    """Eval return (and success, when the task has it) over steps: mean over the finished seeds, shaded ± std
+    (the engine's plot, engine/curves.py)."""
+    runs = [[{"steps": int(row["step"]), "mean_return": row.get("mean_return"),
+              "success_rate": row.get("success_rate")} for row in r.evals] for r in cell.finished]
+    panels = [Panel("mean_return", f"eval {COLUMNS['mean_return']}"),
+              Panel("success_rate", f"eval {COLUMNS['success_rate']}", ylim=(-0.05, 1.05))]
     n = len(cell.finished)
-    fig.suptitle(f"{cell.id}  (mean ± std over {n} seed{'s' if n != 1 else ''})", fontsize=10)
-    return save_figure(fig, path)
+    return plot_curves([Series(cell.id, runs)], panels, path, spread="std", xlabel="environment steps",
+                       panel_size=(5.5, 3.5), legend=None,
+                       suptitle=f"{cell.id}  (mean ± std over {n} seed{'s' if n != 1 else ''})")
 
 
 def rich_table(table: list[Cell], name: str, metric: str, last: int = 3, width: int | None = None) -> Table:
