@@ -15,6 +15,9 @@ every run (under each plan entry's own), e.g. torch_threads=1. The JSON: {"task"
 "episodes", "wall_s"}], "config", "steps_to_0.8", "wall_s_to_0.8", ...}], "summary": {label: ...},
 "provenance": {...}}. "default": the run learns with `wsa-robot train --task Lift`'s config as it is now (seed
 and eval schedule aside).
+
+It is `wsa-robot plan PLAN --runs-root DIR --steps N ...` (the engine, engine/) with this script's defaults,
+kept for the command lines that running jobs and the results' records use.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import sys
 from pathlib import Path
 
 from wsa_robot.core.errors import UserError
-from wsa_robot.studies.learning import Stopped, check_configs, read_plan, report, train_plan
-from wsa_robot.core.provenance import provenance
+from wsa_robot.engine.executors import Local
+from wsa_robot.engine.plan import Schedule
+from wsa_robot.studies.learning import learn
 
 
 def main() -> int:
@@ -41,28 +45,12 @@ def main() -> int:
     parser.add_argument("--report-only", action="store_true", help="write the JSON and PNG from the run dirs as they are")
     parser.add_argument("overrides", nargs="*", help="key=value for every run, e.g. torch_threads=1")
     args = parser.parse_args()
-    prov = provenance()  # at the start: the load average the runs began under
-    code = 0
     try:
-        plan = read_plan(args.plan)
-        if not args.report_only:
-            to_train = read_plan(args.plan, args.only) if args.only else plan
-            check_configs(to_train, args.steps, args.eval_every, args.eval_episodes, args.overrides)
-            try:
-                train_plan(to_train, args.runs_root, args.steps, args.eval_every, args.eval_episodes, args.overrides)
-            except Stopped as e:
-                print(f"stopped: {e}", file=sys.stderr)
-                code = 1
-        result = report(plan, args.runs_root, args.out, prov)
+        return learn(args.plan, args.runs_root, Schedule(args.steps, args.eval_every, args.eval_episodes), args.out,
+                     args.overrides, None if args.report_only else Local(args.runs_root / "logs"), args.only)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    for label, s in result["summary"].items():
-        steps = s["steps_to_0.8"]
-        print(f"{label:>24}: {s['reached']}/{len(steps)} seeds reached 0.8 at {steps}"
-              f"{'  (privileged)' if s['privileged'] else ''}{'  (default)' if s['default'] else ''}")
-    print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
-    return code
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ import pytest
 
 from wsa_robot.config import load_config
 from wsa_robot.core.errors import UserError
-from wsa_robot.studies.learning import LearnRun, is_default, read_plan, report, steps_to, train_command
+from wsa_robot.engine.jobs import Job, check_started
+from wsa_robot.engine.plan import PlannedRun as LearnRun, Schedule, read_plan
+from wsa_robot.studies.learning import is_default, report, steps_to
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["horizon=20", "sac.learning_starts=20", "sac.batch_size=8", "sac.net_arch=16,16", "fusion_dim=16",
@@ -26,6 +28,14 @@ runs:
     seeds: [1]
     overrides: [sac.n_steps=2]
 """
+
+
+def train_command(run: LearnRun, path: Path, steps: int, eval_every: int, eval_episodes: int,
+                  common: list[str]) -> list[str]:
+    """The engine's child command for one plan run, after the check that a started run matches its entry."""
+    job = Job(run.name, path, steps, tuple(run.config_overrides(Schedule(steps, eval_every, eval_episodes), common)))
+    check_started(job)
+    return job.child_command()
 
 
 def script(tmp: Path, steps: int, *extra: str) -> subprocess.CompletedProcess:
@@ -94,7 +104,7 @@ def test_an_edited_plan_entry_never_continues_a_run_under_other_settings(tmp_pat
     path.mkdir()
     from wsa_robot.run.run_dir import RunDir
 
-    RunDir(path).write_config(load_config(run.config_overrides(60, 30, 2, TINY)))
+    RunDir(path).write_config(load_config(run.config_overrides(Schedule(60, 30, 2), TINY)))
     assert "--resume" in train_command(run, path, 90, 30, 2, TINY)  # a larger budget is the same run
     edited = LearnRun("oracle", 0, "Lift", encoders=("state",), overrides=("sac.n_steps=5",))  # Lift's own is 3
     with pytest.raises(UserError, match="sac.n_steps"):
@@ -109,7 +119,7 @@ def test_a_run_saved_before_a_key_existed_still_resumes_under_its_plan_entry(tmp
     run = LearnRun("oracle", 0, "Lift", encoders=("state",))
     path = tmp_path / "oracle-seed0"
     path.mkdir()
-    saved = load_config(run.config_overrides(60, 30, 2, TINY)).model_dump()
+    saved = load_config(run.config_overrides(Schedule(60, 30, 2), TINY)).model_dump()
     del saved["zoo_preprocess"]
     (path / "config.yaml").write_text(yaml.safe_dump(saved))
     assert "--resume" in train_command(run, path, 90, 30, 2, TINY)

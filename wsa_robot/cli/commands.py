@@ -1,4 +1,5 @@
-"""The `wsa-robot` command: train, eval, pretrain, sweep, tasks, encoders. User mistakes: one line, exit code 2."""
+"""The `wsa-robot` command: train, eval, pretrain, plan, sweep, bench, tasks, encoders. User mistakes: one line,
+exit code 2."""
 
 from __future__ import annotations
 
@@ -243,6 +244,47 @@ def sweep(
 
     code = sweep_command(file, cpus=cpus, gpus=gpus, address=address, out=out, report_only=report_only,
                          dry_run=dry_run, console=console)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command("plan")
+def plan_command(
+    file: Path = typer.Argument(..., help="a plan YAML: task, runs (label, fusion, encoders, seeds, overrides)"),
+    runs_root: Optional[Path] = typer.Option(None, "--runs-root", help="where the run dirs go, one per label and "
+                                             "seed (default runs/<plan name>)"),
+    steps: int = typer.Option(200_000, "--steps", min=1, help="env steps per run"),
+    eval_every: int = typer.Option(10_000, "--eval-every", min=1, help="env steps between evals (and checkpoints)"),
+    eval_episodes: int = typer.Option(20, "--eval-episodes", min=1, help="deterministic episodes per eval"),
+    only: Optional[list[str]] = typer.Option(None, "--only", help="train only this label (repeatable); the report "
+                                             "has all"),
+    out: Optional[Path] = typer.Option(None, "--out", help="results JSON (default results/<plan name>.json)"),
+    report_only: bool = typer.Option(False, "--report-only", help="write the JSON and PNG from the run dirs as "
+                                     "they are; no training"),
+    executor: str = typer.Option("local", "--executor", help="local (child processes), inprocess, or ray"),
+    parallel: int = typer.Option(1, "--parallel", help="local: runs training at once (default one: runs "
+                                 "sharing a few cores slow each other)"),
+    address: Optional[str] = typer.Option(None, "--address", help="ray: an existing cluster (default $RAY_ADDRESS;"
+                                          " none: a local Ray)"),
+    cpus: Optional[int] = typer.Option(None, "--cpus", min=1, help="ray: CPUs of the local Ray (default: all)"),
+    gpus: Optional[int] = typer.Option(None, "--gpus", min=0, help="ray: GPUs of the local Ray (default: all)"),
+    overrides: Optional[list[str]] = typer.Argument(None, help="key=value for every run, e.g. torch_threads=1"),
+) -> None:
+    """Train a plan's labelled configurations, each seed an ordinary run dir, resuming unfinished runs and
+    skipping finished ones; then write the results JSON (curves, steps to 0.8 success, summary over seeds) and
+    its PNG. Exit 1 if a run stopped short of --steps (the same command resumes it)."""
+    from wsa_robot.engine.executors import check_executor, executor as make_executor
+    from wsa_robot.engine.plan import Schedule, read_plan
+    from wsa_robot.studies.learning import learn
+
+    check_executor(executor, parallel, address, cpus, gpus)
+    name = file.stem
+    root = runs_root or Path("runs") / name
+    runner = None if report_only else make_executor(executor, root / "logs", root, read_plan(file).resources,
+                                                    parallel, address, cpus, gpus)
+    code = learn(file, root, Schedule(steps, eval_every, eval_episodes), out or Path("results") / f"{name}.json",
+                 list(overrides or []), runner, only, say=lambda line: console.print(line, soft_wrap=True,
+                                                                                     highlight=False))
     if code:
         raise typer.Exit(code)
 

@@ -1,11 +1,8 @@
-"""Learning curves of labelled configurations (scripts/learn_lift.py): train them one at a time, each an
-ordinary run dir, resume the unfinished ones, and report success against steps beside the state oracle.
-
-A plan is a YAML file: `task`, and `runs`, a list of {label, fusion, encoders, seeds, overrides}; each
-(label, seed) is the run dir RUNS_ROOT/<label>-seed<seed>, trained by `wsa-robot train` in a child process
-with the run's own periodic deterministic eval (eval_every / eval_episodes). A second call resumes what a stop
-left unfinished (`train --resume`) and leaves finished runs alone; a run whose saved config no longer matches
-its plan entry is refused, so an edited plan never continues a run under other settings.
+"""Learning curves of labelled configurations (`wsa-robot plan`, scripts/learn_lift.py): a plan (engine/plan.py)
+trained by the engine, each (label, seed) an ordinary run dir RUNS_ROOT/<label>-seed<seed> with the run's own
+periodic deterministic eval (eval_every / eval_episodes), reported as success against steps beside the state
+oracle. A second call resumes what a stop left unfinished and leaves finished runs alone; a run whose saved
+config no longer matches its plan entry is refused (engine/jobs.py).
 
 Imports inside functions: torch and matplotlib (through wsa_robot.fusion and eval.plots), which the parent
 process needs only for its report, not to start its children.
@@ -13,181 +10,27 @@ process needs only for its report, not to start its children.
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import signal
-import subprocess
-from dataclasses import dataclass, field
+import sys
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import Callable
 
 from wsa_robot.config import RunConfig, load_config
-from wsa_robot.core.errors import UserError
 from wsa_robot.core.keys import STATE
 from wsa_robot.engine.aggregate import iqm_ci
-from wsa_robot.run.run_dir import RunDir, train_child_command
-from wsa_robot.core.run_files import read_yaml_mapping
-from wsa_robot.run.stopping import die_with_parent, sigterm_as_ctrl_c
+from wsa_robot.engine.curves import Panel, Series, plot_curves
+from wsa_robot.engine.executors import Executor, Stopped, start
+from wsa_robot.engine.jobs import changed_settings, plan_jobs
+from wsa_robot.engine.plan import Plan, PlannedRun, Schedule, check_plan, read_plan
+from wsa_robot.engine.results import earlier_rows
+from wsa_robot.run.run_dir import RunDir
 
 TARGET = 0.8  # the success rate whose first crossing is reported (steps_to_0.8)
 HIGH_TARGET = 0.9  # and this one's (steps_to_0.9): Lift's target with demos (issue 35)
-# keys that say how a run is scheduled and measured, not what learns: a run is "default" if all others match
-BOOKKEEPING = ("seed", "run_dir", "total_steps", "eval_every", "eval_episodes", "checkpoint_every",
-               "checkpoint_minutes", "torch_threads", "device")
-
-
-@dataclass(frozen=True)
-class LearnRun:
-    label: str
-    seed: int
-    task: str
-    fusion: str | None = None        # None: the config's default
-    encoders: tuple[str, ...] = ()   # empty: the config's default
-    overrides: tuple[str, ...] = ()
-
-    @property
-    def name(self) -> str:
-        return f"{self.label}-seed{self.seed}"
-
-    def config_overrides(self, steps: int, eval_every: int, eval_episodes: int, common: list[str]) -> list[str]:
-        """Every `key=value` of a new run: the plan entry's settings over `common` (the command line's)."""
-        own = ([f"fusion={self.fusion}"] if self.fusion else []) + \
-              ([f"encoders={','.join(self.encoders)}"] if self.encoders else [])
-        return [f"task={self.task}", f"seed={self.seed}", f"total_steps={steps}", f"eval_every={eval_every}",
-                f"eval_episodes={eval_episodes}", f"checkpoint_every={eval_every}", *common, *own,
-                *self.overrides]
-
-
-@dataclass
-class Plan:
-    task: str
-    runs: list[LearnRun] = field(default_factory=list)
-
-
-def read_plan(path: Path, only: list[str] | None = None) -> Plan:
-    """The plan file's runs (only the labels in `only`, if given); every mistake is a UserError."""
-    if not path.exists():
-        raise UserError(f"plan file {path} does not exist; pass --plan FILE (see configs/learn_lift.yaml)")
-    data = yaml.safe_load(path.read_text()) or {}
-    task, entries = data.get("task", "Lift"), data.get("runs") or []
-    labels = [e.get("label") for e in entries]
-    for e in entries:
-        label = e.get("label")
-        if not label or not re.fullmatch(r"[A-Za-z0-9_.+-]+", str(label)):
-            raise UserError(f"{path}: every run needs a label of letters, digits and _.+- (got {label!r})")
-        unknown = set(e) - {"label", "fusion", "encoders", "seeds", "overrides"}
-        if unknown:
-            raise UserError(f"{path}: run {label} has unknown field {sorted(unknown)[0]!r}; "
-                            "use label, fusion, encoders, seeds, overrides")
-    dup = {x for x in labels if labels.count(x) > 1}
-    if dup:
-        raise UserError(f"{path}: label {sorted(dup)[0]} is used twice; give each configuration its own label")
-    missing = [x for x in only or [] if x not in labels]
-    if missing:
-        raise UserError(f"--only {missing[0]}: no such label in {path}; labels: {', '.join(labels)}")
-    runs = []
-    for e in entries:
-        if only and e["label"] not in only:
-            continue
-        encoders = e.get("encoders") or []
-        encoders = [encoders] if isinstance(encoders, str) else encoders
-        for seed in e.get("seeds", [0]):
-            runs.append(LearnRun(str(e["label"]), int(seed), task, e.get("fusion"), tuple(encoders),
-                                 tuple(str(o) for o in e.get("overrides") or [])))
-    return Plan(task, runs)
-
-
-def check_configs(plan: Plan, steps: int, eval_every: int, eval_episodes: int, common: list[str]) -> None:
-    """Every run's config loads and resolves, its encoders available (availability.py): a bad key or a missing
-    encoder fails now, not in the fifth run hours from now."""
-    from wsa_robot.engine.availability import check_runs
-
-    configs = []
-    for run in plan.runs:
-        try:
-            configs.append((f"run {run.name}", load_config(run.config_overrides(steps, eval_every, eval_episodes,
-                                                                                 common))))
-        except UserError as e:
-            raise UserError(f"run {run.name}: {e}") from None
-    check_runs(configs)
-
-
-def _learning_settings(cfg: RunConfig) -> dict[str, Any]:
-    return {k: v for k, v in cfg.model_dump().items() if k not in BOOKKEEPING}
-
-
-def changed_settings(saved: RunConfig, wanted: RunConfig) -> list[str]:
-    """Keys (dotted) whose values differ between two configs, bookkeeping keys aside."""
-    a, b = _learning_settings(saved), _learning_settings(wanted)
-    out = []
-    for key in sorted(set(a) | set(b)):
-        if isinstance(a.get(key), dict) and isinstance(b.get(key), dict):
-            out += [f"{key}.{k}" for k in sorted(set(a[key]) | set(b[key])) if a[key].get(k) != b[key].get(k)]
-        elif a.get(key) != b.get(key):
-            out.append(key)
-    return out
 
 
 def is_default(cfg: RunConfig) -> bool:
     """Whether the run learns with the project's default config for its task (`wsa-robot train --task T`)."""
     return not changed_settings(load_config([f"task={cfg.task}"]), cfg)
-
-
-def train_command(run: LearnRun, path: Path, steps: int, eval_every: int, eval_episodes: int,
-                  common: list[str]) -> list[str]:
-    """`wsa-robot train` for a new run, or `--resume` for one already started (its own config, the budget),
-    after checking that a started run still matches its plan entry."""
-    rd = RunDir(path)
-    if rd.config_file.exists():
-        wanted = load_config(run.config_overrides(steps, eval_every, eval_episodes, common))
-        # keys the run never recorded were added to the schema after it started: it keeps what it had
-        recorded = set(read_yaml_mapping(rd.config_file))
-        changed = [k for k in changed_settings(rd.read_config(), wanted) if k.split(".")[0] in recorded]
-        if changed:
-            raise UserError(f"run {path} was started with other settings than its plan entry ({', '.join(changed)}); "
-                            "restore the entry, give it a new label, or delete the run dir")
-    return train_child_command(path, steps, run.config_overrides(steps, eval_every, eval_episodes, common))
-
-
-class Stopped(Exception):
-    """Training stopped before the budget (Ctrl-C, SIGTERM, or a run that failed)."""
-
-
-def train_plan(plan: Plan, runs_root: Path, steps: int, eval_every: int, eval_episodes: int,
-               common: list[str], log=print) -> None:
-    """Train every run of the plan, one at a time; finished runs are skipped, unfinished ones resumed.
-    Ctrl-C reaches the child too (same process group): it checkpoints, and this stops after it. SIGTERM to
-    this process is passed on to the child. Raises Stopped when a run did not reach the budget."""
-    runs_root.mkdir(parents=True, exist_ok=True)
-    logs = runs_root / "logs"
-    logs.mkdir(exist_ok=True)
-    with sigterm_as_ctrl_c() as terminated:
-        for run in plan.runs:
-            path = runs_root / run.name
-            done = RunDir(path).checkpoint_step()
-            if (done or 0) >= steps:
-                log(f"{run.name}: finished ({done} steps)")
-                continue
-            command = train_command(run, path, steps, eval_every, eval_episodes, common)
-            log(f"{run.name}: {'resuming at ' + str(done) if done else 'starting'}; log {logs / run.name}.log")
-            with open(logs / f"{run.name}.log", "a") as out:
-                proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
-                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-                try:
-                    code = proc.wait()
-                except KeyboardInterrupt:
-                    if terminated and proc.poll() is None:
-                        proc.send_signal(signal.SIGTERM)  # Ctrl-C reached it already; SIGTERM did not
-                    proc.wait()
-                    raise Stopped(f"stopped during {run.name}; run the same command again to resume") from None
-            reached = RunDir(path).checkpoint_step() or 0
-            if code != 0:
-                raise Stopped(f"{run.name} failed (exit {code}); see {logs / run.name}.log")
-            if reached < steps:
-                raise Stopped(f"{run.name} stopped at step {reached}; run the same command again to resume")
 
 
 def steps_to(curve: list[dict], target: float = TARGET) -> tuple[int | None, float | None]:
@@ -198,7 +41,7 @@ def steps_to(curve: list[dict], target: float = TARGET) -> tuple[int | None, flo
     return None, None
 
 
-def run_row(run: LearnRun, path: Path) -> dict | None:
+def run_row(run: PlannedRun, path: Path) -> dict | None:
     """One run's entry of the results: its curve from the run dir's evals; None if it never started."""
     from wsa_robot.fusion import pixel_based
 
@@ -249,19 +92,6 @@ def summary(rows: list[dict]) -> dict[str, dict]:
     return out
 
 
-def earlier_rows(out: Path) -> dict[tuple[str, int], dict]:
-    """The rows of an earlier `out`, by (label, seed), each stamped with when and at which commit it was
-    measured (kept from an earlier carry, else the file's provenance); {} when there is no readable file."""
-    try:
-        earlier = json.loads(out.read_text())
-    except (OSError, ValueError):
-        return {}
-    prov = earlier.get("provenance") or {}
-    stamp = {"date": prov.get("date"), "commit": prov.get("commit"), "file": str(out)}
-    return {(r["label"], r["seed"]): {**r, "measured": r.get("measured") or stamp}
-            for r in earlier.get("runs", []) if "label" in r and "seed" in r}
-
-
 def carried_row(row: dict) -> dict:
     """An earlier row whose run dir is not on this machine (a new machine keeps only what was committed): its
     curve as measured, its "default" flag recomputed against the task's config as it is now."""
@@ -293,43 +123,51 @@ def report(plan: Plan, runs_root: Path, out: Path, provenance: dict) -> dict:
     return result
 
 
-def plot(result: dict, path: Path) -> Path:
+def plot(result: dict, path: Path) -> Path | None:
     """Success (and return) against env steps: per label the mean over seeds and its min-max spread; the
-    privileged oracle dashed; the 0.8 target dotted."""
-    import numpy as np
+    privileged oracle dashed; the default (what `wsa-robot train --task T` does) black; the 0.8 target dotted."""
+    from wsa_robot.eval.plots import pyplot
 
-    from wsa_robot.eval.plots import pyplot, save_figure
-
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-    labels = list(dict.fromkeys(r["label"] for r in result["runs"]))
-    for i, label in enumerate(labels):
+    palette = pyplot().get_cmap("tab20")
+    series = []
+    for i, label in enumerate(dict.fromkeys(r["label"] for r in result["runs"])):
         rows = [r for r in result["runs"] if r["label"] == label and r["curve"]]
         if not rows:
             continue
-        style = "--" if rows[0]["privileged"] else "-"
-        colour = plt.get_cmap("tab20")((2 * i + i // 10) % 20)  # 20 distinct colours, the strong ones first
-        width = 1.5
-        if rows[0]["default"]:  # the headline: what `wsa-robot train --task T` does
-            colour, width = "black", 2.5
-        for ax, key in zip(axes, ("success", "return")):
-            steps = sorted({p["steps"] for r in rows for p in r["curve"]})
-            per_step = [[p[key] for r in rows for p in r["curve"] if p["steps"] == s and p[key] is not None]
-                        for s in steps]
-            keep = [j for j, v in enumerate(per_step) if v]
-            x = np.array([steps[j] for j in keep])
-            vals = [per_step[j] for j in keep]
-            mean = np.array([np.mean(v) for v in vals])
-            name = f"{label}{' (privileged)' if rows[0]['privileged'] else ''}, {len(rows)} seed{'s' * (len(rows) > 1)}"
-            ax.plot(x, mean, style, color=colour, linewidth=width, marker=".", label=name)
-            if len(rows) > 1:
-                ax.fill_between(x, [min(v) for v in vals], [max(v) for v in vals], color=colour, alpha=0.15)
-    axes[0].axhline(TARGET, color="grey", linestyle=":", linewidth=1)
-    axes[0].set(xlabel="env steps", ylabel="eval success (deterministic)", ylim=(-0.02, 1.02),
-                title=f"{result['task']}: success, mean and min-max over seeds")
-    axes[1].set(xlabel="env steps", ylabel="eval return (deterministic)", title=f"{result['task']}: return")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-    if any(r["curve"] for r in result["runs"]):
-        axes[0].legend(fontsize=7, loc="center right")  # the middle of the success axis: curves sit near 0 or 1
-    return save_figure(fig, path)
+        privileged, default = rows[0]["privileged"], rows[0]["default"]
+        name = f"{label}{' (privileged)' if privileged else ''}, {len(rows)} seed{'s' * (len(rows) > 1)}"
+        series.append(Series(name, [r["curve"] for r in rows], dashed=privileged,
+                             colour="black" if default else palette((2 * i + i // 10) % 20),  # strong ones first
+                             width=2.5 if default else 1.5))
+    task = result["task"]
+    panels = [Panel("success", "eval success (deterministic)", f"{task}: success, mean and min-max over seeds",
+                    ylim=(-0.02, 1.02), hline=TARGET),
+              Panel("return", "eval return (deterministic)", f"{task}: return")]
+    return plot_curves(series, panels, path, empty_panels=True)  # legend mid-axis: curves sit near 0 or 1
+
+
+def learn(plan_file: Path, runs_root: Path, schedule: Schedule, out: Path, common: list[str],
+          runner: Executor | None, only: list[str] | None = None, say: Callable[[str], None] = print) -> int:
+    """Train the plan's runs (`only` these labels; none with `runner` None: report only), then write `out`
+    (JSON) and its PNG from every run of the plan. 0 when done, 1 when a run stopped short (resumable)."""
+    from wsa_robot.core.provenance import provenance
+
+    prov = provenance()  # at the start: the load average the runs began under
+    plan = read_plan(plan_file)
+    code = 0
+    if runner is not None:
+        to_train = read_plan(plan_file, only)
+        check_plan(to_train, schedule, common)
+        runs_root.mkdir(parents=True, exist_ok=True)
+        try:
+            start(plan_jobs(to_train, runs_root, schedule, common), runner, say)
+        except Stopped as e:
+            print(f"stopped: {e}", file=sys.stderr)
+            code = 1
+    result = report(plan, runs_root, out, prov)
+    for label, s in result["summary"].items():
+        steps = s[f"steps_to_{TARGET}"]
+        say(f"{label:>24}: {s['reached']}/{len(steps)} seeds reached {TARGET} at {steps}"
+            f"{'  (privileged)' if s['privileged'] else ''}{'  (default)' if s['default'] else ''}")
+    say(f"wrote {out} and {out.with_suffix('.png')}")
+    return code

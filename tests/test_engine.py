@@ -1,0 +1,80 @@
+"""The engine of many runs (engine/): `wsa-robot plan` trains a plan's runs in process, resumes and skips them
+as the local executor does (tests/test_learning.py runs that one), refuses an edited entry before any run
+starts, and its option mistakes are one line, exit 2."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import one_line_error
+
+TINY = ["horizon=20", "sac.learning_starts=20", "sac.batch_size=8", "sac.net_arch=16,16", "fusion_dim=16",
+        "torch_threads=1"]
+PLAN = "task: Lift\nruns:\n  - label: oracle\n    encoders: [state]\n    seeds: [0]\n"
+
+
+def plan_argv(tmp: Path, steps: int, *extra: str) -> list[str]:
+    return ["plan", str(tmp / "plan.yaml"), "--runs-root", str(tmp / "runs"), "--steps", str(steps),
+            "--eval-every", "30", "--eval-episodes", "2", "--out", str(tmp / "out.json"), *extra, *TINY]
+
+
+def test_a_plan_trains_in_process_resumes_and_reports(tmp_path, capsys):
+    from wsa_robot.cli.commands import main
+
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    assert main(plan_argv(tmp_path, 30, "--executor", "inprocess")) == 0
+    assert "oracle-seed0: starting" in capsys.readouterr().out
+    assert main(plan_argv(tmp_path, 60, "--executor", "inprocess")) == 0  # a larger budget: resumed
+    assert "oracle-seed0: resuming at 30" in capsys.readouterr().out
+    row, = json.loads((tmp_path / "out.json").read_text())["runs"]
+    assert row["label"] == "oracle" and row["steps_done"] == 60 and [p["steps"] for p in row["curve"]] == [30, 60]
+    assert (tmp_path / "out.png").exists()
+    assert main(plan_argv(tmp_path, 60, "--executor", "inprocess")) == 0
+    assert "oracle-seed0: finished (60 steps)" in capsys.readouterr().out
+
+
+def test_an_edited_entry_is_refused_before_any_run_starts(tmp_path, monkeypatch):
+    """The second run was started under other settings: the first, new, must not start either."""
+    from wsa_robot.config import load_config
+    from wsa_robot.core.errors import UserError
+    from wsa_robot.engine import executors
+    from wsa_robot.engine.jobs import plan_jobs
+    from wsa_robot.engine.plan import Schedule, read_plan
+    from wsa_robot.run.run_dir import RunDir
+
+    (tmp_path / "plan.yaml").write_text(PLAN + "  - label: other\n    encoders: [state]\n    seeds: [0]\n")
+    plan, schedule = read_plan(tmp_path / "plan.yaml"), Schedule(60, 30, 2)
+    started = tmp_path / "runs" / "other-seed0"
+    started.mkdir(parents=True)
+    RunDir(started).write_config(load_config(["task=Lift", "encoders=state", "sac.n_steps=5", *TINY]))
+    monkeypatch.setattr(executors.subprocess, "Popen", lambda *a, **k: pytest.fail("a run started"))
+    with pytest.raises(UserError, match="other-seed0 was started with other settings.*sac.n_steps"):
+        executors.start(plan_jobs(plan, tmp_path / "runs", schedule, TINY), executors.Local(tmp_path / "logs"))
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["--executor", "slurm"], "unknown executor 'slurm'; choose from: local, inprocess, ray"),
+    (["--executor", "inprocess", "--parallel", "2"], "--parallel sets how many local child processes"),
+    (["--address", "10.0.0.1:6379"], "--address, --cpus and --gpus are for --executor ray"),
+    (["--executor", "ray", "--address", "10.0.0.1:6379", "--cpus", "2"], "--cpus/--gpus size a local Ray"),
+])
+def test_executor_options_a_user_can_get_wrong_are_one_line(tmp_path, capsys, extra, match):
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    one_line_error(capsys, plan_argv(tmp_path, 30, *extra), match)
+
+
+@pytest.mark.parametrize("text, match", [
+    ("task: Lift\nrun:\n  - label: a\n", "unknown plan key 'run'; did you mean runs?"),
+    ("task: Lift\nruns:\n  - label: a\nresources: {cpus: 2}\n", "bad resources"),
+    ("task: Lift\nruns: [\n", "is not valid YAML"),
+    ("task: Lift\nruns:\n  - label: a\n    overrides: [no_such_key=1]\n", "run a-seed0: unknown"),
+])
+def test_plan_file_mistakes_are_one_line(tmp_path, capsys, text, match):
+    (tmp_path / "plan.yaml").write_text(text)
+    one_line_error(capsys, plan_argv(tmp_path, 30), match)
+    assert not (tmp_path / "runs").exists()  # decided before anything was made
+
+
+def test_a_missing_plan_file_says_where_to_look(tmp_path, capsys):
+    one_line_error(capsys, ["plan", str(tmp_path / "nope.yaml")], "plan file")
