@@ -55,8 +55,26 @@ def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, 
     assert [r["wall_s"] for r in json.loads(out.read_text())["runs"]] == walls
 
 
+def test_bench_runs_on_a_robot_task_too(tmp_path, capsys):
+    """Issue 37: the bench is not Atari's alone. A tiny Lift bench (the state oracle, so no encoder loads): its run
+    trains, is scored over whole episodes and lands in results/bench_lift.json's schema, the Atari one's."""
+    from wsa_robot.cli.commands import main
+
+    out = tmp_path / "bench_lift.json"
+    argv = ["bench", "--task", "Lift", "--fusions", "wsa", "--steps", "40", "--eval-every", "40", "--eval-episodes",
+            "1", "--final-episodes", "2", "--runs-root", str(tmp_path / "runs"), "--out", str(out), "encoders=state",
+            "horizon=20", "sac.learning_starts=20", "sac.batch_size=8", "sac.net_arch=16,16", "fusion_dim=16"]
+    assert main(argv) == 0
+    assert "lift-wsa-seed1: reached the budget at step 40" in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["game"] == "Lift" and result["task"] == "Lift"
+    row, = result["runs"]
+    assert row["steps"] == 40 and row["episodes"] == 2 and row["curve"][-1][0] == 40 and row["encoders"] == ["state"]
+    assert out.with_suffix(".png").exists()
+
+
 @pytest.mark.parametrize("argv, match", [
-    (["bench", "--task", "Lift"], "bench compares fusions on Atari games"),
+    (["bench", "--task", "NoSuchTask"], "unknown task 'NoSuchTask'"),  # any backend's task is benched (issue 37)
     (["bench", "--fusions", "wsa,attention"], "unknown fusion 'attention'"),
     (["bench", "--seeds", "1,two"], "--seeds takes comma-separated integers"),
     (["bench", "no_such_key=1"], "no_such_key"),

@@ -291,7 +291,8 @@ def plan_command(
 
 @app.command()
 def bench(
-    task: str = typer.Option("atari/Pong", "--task", help="an Atari game, atari/<Game>"),
+    task: str = typer.Option("atari/Pong", "--task", help="a task of any backend, see `wsa-robot tasks` "
+                             "(e.g. atari/Pong, Lift)"),
     steps: int = typer.Option(1_000_000, "--steps", min=1, help="agent steps per run"),
     seeds: str = typer.Option("1", "--seeds", help="comma-separated seeds"),
     fusions: str = typer.Option("wsa,e2e", "--fusions", help="comma-separated fusions to compare"),
@@ -300,7 +301,8 @@ def bench(
     final_episodes: int = typer.Option(30, "--final-episodes", min=1, help="whole games for the final score"),
     deadline_min: Optional[float] = typer.Option(None, "--deadline-min", help="stop training after this many "
                                                  "minutes (checkpoint) and score what is there"),
-    out: Optional[Path] = typer.Option(None, "--out", help="results JSON (default results/atari_<game>.json)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="results JSON (default results/atari_<game>.json, "
+                                       "results/bench_<task>.json for the other backends)"),
     report_only: bool = typer.Option(False, "--report-only", help="score the run dirs as they are; no training"),
     runs_root: Path = typer.Option(Path("runs/bench"), "--runs-root", help="where the run dirs go"),
     target: Optional[float] = typer.Option(None, "--target", help="stop a run once its score reaches this (e.g. "
@@ -309,13 +311,14 @@ def bench(
                                            "unless those hold it; budget or target, whichever first"),
     overrides: Optional[list[str]] = typer.Argument(None, help="key=value overrides for every run, e.g. horizon=4000"),
 ) -> None:
-    """Train WSA and E2E (or any fusions) side by side on one Atari game, then write the learning curves, the
-    final score over whole games, wall time and agent-steps/s to results/atari_<game>.json and a PNG."""
+    """Train WSA and E2E (or any fusions) side by side on one task (an Atari game, or any other backend's), then
+    write the learning curves, the final score over whole episodes, wall time and agent-steps/s to
+    results/atari_<game>.json (results/bench_<task>.json) and a PNG."""
     from wsa_robot.studies.benchmark import bench_spec, benchmark
 
     spec = bench_spec(task, steps, seeds, fusions, eval_every, eval_episodes, final_episodes, deadline_min,
                       runs_root, list(overrides or []), target)
-    result = benchmark(spec, out or Path("results") / f"atari_{spec.game.lower()}.json", train=not report_only)
+    result = benchmark(spec, out or spec.default_out, train=not report_only)
     for row in result["runs"]:
         console.print(f"{row['fusion']:>4} seed {row['seed']}: {row['steps']:,} steps, final {row['final_mean']:.1f} "
                       f"± {row['final_std']:.1f} over {row['episodes']} games, {row['agent_steps_per_s']} steps/s")

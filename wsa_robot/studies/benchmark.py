@@ -1,8 +1,9 @@
-"""`wsa-robot bench --task atari/<Game>`: WSA against E2E (or any fusions) on one game, for a step budget and
-seeds, as the paper's Atari comparison. Writes results/atari_<game>.json and a PNG of the learning curves.
+"""`wsa-robot bench --task T`: WSA against E2E (or any fusions) on one task of any backend, for a step budget and
+seeds, as the paper's Atari comparison. Writes results/atari_<game>.json (results/bench_<task>.json for the
+other backends) and a PNG of the learning curves. The scores are episode returns (for a game, whole games).
 
-Each (fusion, seed) is an ordinary run dir under `runs_root`, trained by `wsa-robot train` in its own process
-(the runs of one call train side by side, so they share the machine alike); a run already finished is kept and
+Each (fusion, seed) is an ordinary run dir under `runs_root`, an engine job (engine/jobs.py) trained by
+`wsa-robot train` in its own process (the runs of one call train side by side, so they share the machine alike); a run already finished is kept and
 an unfinished one resumes. `deadline_min` stops every run still training at that time with SIGTERM (a
 checkpoint, then exit) and benchmarks what is there. `target` stops a run once its score reaches it: a periodic
 eval (a few games) that reaches it stops the run (SIGTERM: a checkpoint, then exit), and `final_episodes`
@@ -34,13 +35,14 @@ from wsa_robot.engine.aggregate import iqm_ci
 from wsa_robot.studies.bench_target import eval_to_check, read_checks, read_target, record_check
 from wsa_robot.config import RunConfig
 from wsa_robot.core.errors import UserError
-from wsa_robot.run.run_dir import RunDir, train_child_command
+from wsa_robot.engine.jobs import Job
+from wsa_robot.run.run_dir import RunDir
 from wsa_robot.run.stopping import die_with_parent, sigterm_as_ctrl_c
 
 
 @dataclass
 class BenchSpec:
-    game: str
+    game: str  # the task's last name part (Pong, Lift, Reach): run dir names, the results file, the plot
     steps: int
     seeds: list[int]
     fusions: list[str]
@@ -52,10 +54,16 @@ class BenchSpec:
     target: float | None = None  # a run whose periodic eval mean reaches this stops (budget or target first)
     cores: int = 1  # torch threads shared by the runs training at a time (os.cpu_count())
     overrides: tuple[str, ...] = ()  # more `key=value` for every run, e.g. horizon=4000 for short games
+    task: str = ""  # the task's full name (atari/Pong, Lift, fetch/Reach); "": atari/<game>
+
+    def __post_init__(self) -> None:
+        self.task = self.task or f"atari/{self.game}"
 
     @property
-    def task(self) -> str:
-        return f"atari/{self.game}"
+    def default_out(self) -> Path:
+        """results/atari_<game>.json for a game (the files the docs quote), results/bench_<task>.json else."""
+        game = self.task.startswith("atari/")
+        return Path("results") / f"{'atari' if game else 'bench'}_{self.game.lower()}.json"
 
 
 def bench_spec(task: str, steps: int, seeds: str, fusions: str, eval_every: int, eval_episodes: int,
@@ -68,9 +76,6 @@ def bench_spec(task: str, steps: int, seeds: str, fusions: str, eval_every: int,
     from wsa_robot.envs.tasks import load_task
 
     spec_task = load_task(task)
-    if spec_task.backend != "atari":
-        raise UserError(f"bench compares fusions on Atari games; got {task} ({spec_task.backend}); "
-                        "use --task atari/<Game>, e.g. atari/Pong")
     names = [f.strip() for f in fusions.split(",") if f.strip()]
     unknown = [f for f in names if f not in FUSIONS]
     if unknown or not names:
@@ -82,19 +87,25 @@ def bench_spec(task: str, steps: int, seeds: str, fusions: str, eval_every: int,
     load_config([f"task={task}", *overrides])  # a bad override fails here, not in every run's process
     for fusion in names:  # and so does a run that `wsa-robot train` would refuse (encoders, context, ...)
         resolve(load_config([f"task={task}", f"fusion={fusion}", *overrides]))
-    return BenchSpec(spec_task.name.split("/", 1)[1], steps, seed_list, names, eval_every, eval_episodes,
+    return BenchSpec(spec_task.name.rsplit("/", 1)[-1], steps, seed_list, names, eval_every, eval_episodes,
                      final_episodes, runs_root, deadline_min, target, cores=os.cpu_count() or 1,
-                     overrides=tuple(overrides))
+                     overrides=tuple(overrides), task=spec_task.name)
 
 
 def run_path(spec: BenchSpec, fusion: str, seed: int) -> Path:
     return spec.runs_root / f"{spec.game.lower()}-{fusion}-seed{seed}"
 
 
+def job(spec: BenchSpec, fusion: str, seed: int, threads: int = 1) -> Job:
+    """The run of (fusion, seed) as an engine job: its run dir, the budget, a new run's settings."""
+    path = run_path(spec, fusion, seed)
+    return Job(path.name, path, spec.steps, (
+        f"task={spec.task}", f"fusion={fusion}", f"seed={seed}", f"total_steps={spec.steps}",
+        f"eval_every={spec.eval_every}", f"eval_episodes={spec.eval_episodes}", *spec.overrides), threads)
+
+
 def _train_command(spec: BenchSpec, fusion: str, seed: int, threads: int = 1) -> list[str]:
-    return train_child_command(run_path(spec, fusion, seed), spec.steps, [
-        "--task", spec.task, f"fusion={fusion}", f"seed={seed}", f"total_steps={spec.steps}",
-        f"eval_every={spec.eval_every}", f"eval_episodes={spec.eval_episodes}", *spec.overrides], threads)
+    return job(spec, fusion, seed, threads).child_command()
 
 
 def threads_each(cores: int, runs: int) -> int:
@@ -511,7 +522,9 @@ def plot(result: dict, path: Path) -> Path:
                             color=line.get_color(), capsize=3,
                             label=None if checks_named else f"{check['episodes']} games where an eval hit the target")
                 checks_named = True
-    ax.set(xlabel="agent steps", ylabel="eval return (whole games)", title=f"{result['game']}: WSA vs E2E")
+    game = result.get("task", "atari/").startswith("atari/")
+    ax.set(xlabel="agent steps", ylabel="eval return (whole games)" if game else "eval return (whole episodes)",
+           title=f"{result['game']}: WSA vs E2E")
     ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1e6:g}M")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)  # below: never on a curve
     ax.grid(alpha=0.3)
