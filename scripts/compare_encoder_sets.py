@@ -4,9 +4,11 @@
     python scripts/compare_encoder_sets.py --sets ae ae,seg --steps 10000 --parallel 2
     python scripts/compare_encoder_sets.py --report-only             # aggregate what runs/encoder_sets/ holds
 
-Each set is one `scripts/learn_check.py` run (WSA-SAC on Lift through the same `train()` as `wsa-robot train`,
-one seed, torch on one thread so that two runs share the 2 cores) in runs/encoder_sets/<set>/, with its own
-results/encoder_sets/<set>.json. Stopped early, a run resumes where it stopped when this is started again.
+Each set is one run of the engine (engine/: `wsa-robot train` in a child process, WSA-SAC on Lift, one seed,
+torch on one thread so that two runs share the 2 cores) in runs/encoder_sets/<set>/, its log beside it, with
+its own results/encoder_sets/<set>.json written from the run dir. Stopped early, a run resumes where it stopped
+when this is started again (a larger --steps extends it). For a new comparison, the plan configs/encoder_sets.yaml
+does the same through `wsa-robot plan` (curves with spread over seeds, the learning plans' results file).
 The summary score of a set is its mean deterministic eval return over the last `--last` evaluations (the
 curve is noisy at this budget: one eval is 5 episodes of one seed).
 
@@ -17,15 +19,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from wsa_robot.core.atomic import write_json
 from wsa_robot.core.provenance import provenance
+from wsa_robot.engine.executors import Local, Stopped, start
+from wsa_robot.engine.jobs import Job
+from wsa_robot.engine.plan import Schedule
+from wsa_robot.run.run_dir import RunDir
 
 DEFAULT_SETS = ["ae", "ae,seg", "ae,depth_rgb", "ae,tcn", "ae,kp", "ae,seg,depth_rgb,tcn,kp"]
 OUT_DIR = Path("results/encoder_sets")
@@ -36,29 +40,39 @@ def slug(spec: str) -> str:
     return spec.replace(",", "+")
 
 
-def command(spec: str, args: argparse.Namespace) -> list[str]:
-    return [sys.executable, "scripts/learn_check.py", "--steps", str(args.steps), "--eval-every",
-            str(args.eval_every), "--eval-episodes", str(args.eval_episodes), "--run-dir", str(RUNS / slug(spec)),
-            "--out", str(OUT_DIR / f"{slug(spec)}.json"), f"encoders={spec}", "torch_threads=1",
-            f"seed={args.seed}", *args.overrides]
+def job(spec: str, args: argparse.Namespace) -> Job:
+    """The set's run as an engine job, with the settings scripts/learn_check.py gave it."""
+    schedule = Schedule(args.steps, args.eval_every, args.eval_episodes)
+    return Job(slug(spec), RUNS / slug(spec), args.steps, ("task=Lift", *schedule.overrides(), f"encoders={spec}",
+                                                           "torch_threads=1", f"seed={args.seed}", *args.overrides))
 
 
-def run_all(sets: list[str], args: argparse.Namespace) -> None:
-    """At most `parallel` learn checks at once; each logs to runs/encoder_sets/<set>.log."""
-    RUNS.mkdir(parents=True, exist_ok=True)
-    pending, running = list(sets), []
-    while pending or running:
-        while pending and len(running) < args.parallel:
-            spec = pending.pop(0)
-            log = open(RUNS / f"{slug(spec)}.log", "a")
-            running.append((spec, subprocess.Popen(command(spec, args), stdout=log, stderr=subprocess.STDOUT), log))
-            print(f"started {spec}", flush=True)
-        time.sleep(5)
-        for item in [r for r in running if r[1].poll() is not None]:
-            spec, proc, log = item
-            log.close()
-            running.remove(item)
-            print(f"finished {spec} (exit {proc.returncode})", flush=True)
+def record(spec: str, prov: dict) -> None:
+    """results/encoder_sets/<set>.json from the set's run dir, as scripts/learn_check.py wrote it; a set whose run
+    dir is not here keeps the file it has."""
+    run = RunDir(RUNS / slug(spec))
+    if not run.config_file.exists():
+        return
+    cfg, evals = run.read_config(), run.read_evals()
+    out = OUT_DIR / f"{slug(spec)}.json"
+    results = json.loads(out.read_text()) if out.exists() else {}
+    results[cfg.task] = {"steps": [e["step"] for e in evals], "success_rate": [e["success_rate"] for e in evals],
+                         "return": [e["mean_return"] for e in evals], "wall_s": run.wall_s(),
+                         "total_steps": cfg.total_steps, "steps_done": run.checkpoint_step() or 0,
+                         "eval_episodes": cfg.eval_episodes, "config": cfg.model_dump(), "provenance": prov}
+    results["provenance"] = prov
+    write_json(out, results)
+
+
+def run_all(sets: list[str], args: argparse.Namespace, prov: dict) -> None:
+    """The sets' runs, at most `parallel` at once (each logs to runs/encoder_sets/<set>.log); then their files."""
+    try:
+        start([job(spec, args) for spec in sets], Local(RUNS, args.parallel))
+    except Stopped as e:
+        for line in e.lines:
+            print(f"stopped: {line}", file=sys.stderr)
+    for spec in sets:
+        record(spec, prov)
 
 
 def aggregate(sets: list[str], last: int) -> dict:
@@ -96,7 +110,7 @@ def main() -> None:
     args = p.parse_args()
     prov = provenance()
     if not args.report_only:
-        run_all(args.sets, args)
+        run_all(args.sets, args, prov)
     rows = aggregate(args.sets, args.last)
 
     def common(key: str):

@@ -78,3 +78,15 @@ def test_plan_file_mistakes_are_one_line(tmp_path, capsys, text, match):
 
 def test_a_missing_plan_file_says_where_to_look(tmp_path, capsys):
     one_line_error(capsys, ["plan", str(tmp_path / "nope.yaml")], "plan file")
+
+
+def test_every_shipped_plan_reads():
+    """The plans under configs/ (learning plans, the encoder-set comparison) parse as the engine reads them."""
+    from wsa_robot.engine.plan import read_plan
+
+    root = Path(__file__).resolve().parents[1] / "configs"
+    plans = [p for p in sorted(root.glob("*.yaml")) if p.name != "default.yaml"]
+    assert any(p.name == "encoder_sets.yaml" for p in plans)
+    for path in plans:
+        plan = read_plan(path)
+        assert plan.runs and len({r.name for r in plan.runs}) == len(plan.runs), path.name
