@@ -90,3 +90,24 @@ def test_every_shipped_plan_reads():
     for path in plans:
         plan = read_plan(path)
         assert plan.runs and len({r.name for r in plan.runs}) == len(plan.runs), path.name
+
+
+def test_a_plan_trains_on_a_local_ray_from_a_relative_runs_root(in_tmp, capsys, monkeypatch):
+    """The Ray executor: its workers run elsewhere, so paths reach them (and Tune's storage) absolute."""
+    import shutil
+    import tempfile
+
+    from wsa_robot.cli.commands import main
+
+    tag = tempfile.mkdtemp(prefix="wsa-ray-", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
+    monkeypatch.setenv("RAY_TMPDIR", tag)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    Path("plan.yaml").write_text(PLAN)
+    try:
+        argv = ["plan", "plan.yaml", "--runs-root", "runs", "--steps", "30", "--eval-every", "30", "--eval-episodes",
+                "2", "--out", "out.json", "--executor", "ray", "--cpus", "1", *TINY]
+        assert main(argv) == 0, capsys.readouterr()
+    finally:
+        shutil.rmtree(tag, ignore_errors=True)
+    row, = json.loads(Path("out.json").read_text())["runs"]
+    assert row["steps_done"] == 30 and row["run"] == "runs/oracle-seed0"

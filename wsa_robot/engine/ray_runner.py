@@ -124,7 +124,8 @@ def run_jobs(jobs: list[Job], out_dir: Path, resources: Resources, address: str 
             param_space={"trial": tune.grid_search([j.name for j in jobs])},
             tune_config=tune.TuneConfig(trial_name_creator=lambda tr: tr.config["trial"],
                                         trial_dirname_creator=lambda tr: f"trial_{index[tr.config['trial']]}"),
-            run_config=tune.RunConfig(name=time.strftime("%Y%m%d-%H%M%S"), storage_path=str(out_dir / "_tune"),
+            run_config=tune.RunConfig(name=time.strftime("%Y%m%d-%H%M%S"),
+                                      storage_path=str((out_dir / "_tune").resolve()),  # pyarrow wants it absolute
                                       failure_config=tune.FailureConfig(max_failures=0),
                                       checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False), verbose=1),
         )
