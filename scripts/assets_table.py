@@ -14,7 +14,7 @@ from wsa_robot.core.resources import data_dir
 
 BEGIN, END = "<!-- table:begin -->", "<!-- table:end -->"
 OWN_BEGIN, OWN_END = "<!-- own:begin -->", "<!-- own:end -->"
-OWN = data_dir("results") / "own_encoders.json"  # scripts/own_vs_lift_ae.py
+OWN = data_dir("results") / "own_encoders.json"  # experiments/own_vs_lift_ae.py
 LIFT = "ae (Lift's)"  # its column there
 METRICS = {"val_mse": "reconstruction MSE (lower is better)", "val_abs_rel": "depth abs-rel (lower is better)",
            "val_miou": "segmentation mIoU (higher is better)", "val_accuracy": "contrastive top-1 of 64 (higher)",

@@ -55,7 +55,7 @@ def test_every_results_file_carries_provenance(path):
 
 def test_encoder_sets_report_only_takes_its_settings_from_the_runs(tmp_path):
     out = tmp_path / "sets.json"
-    proc = subprocess.run([sys.executable, "scripts/compare_encoder_sets.py", "--sets", "ae", "ae,kp",
+    proc = subprocess.run([sys.executable, "experiments/compare_encoder_sets.py", "--sets", "ae", "ae,kp",
                            "--report-only", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr

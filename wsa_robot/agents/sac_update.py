@@ -14,7 +14,7 @@ decides the fifth:
 
 The target network is updated with torch's foreach kernels (the same multiply and add as SB3's polyak_update,
 one call for all tensors), and every pass that needs no gradient runs under inference mode.
-`timer` (profiling only, scripts/profile_sac_update.py) is told where each part of the update begins.
+`timer` (profiling only, benchmarks/profile_sac_update.py) is told where each part of the update begins.
 """
 
 from __future__ import annotations

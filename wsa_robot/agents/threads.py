@@ -4,13 +4,13 @@ A robosuite env renders on one core (Mesa's llvmpipe gains nothing from threads 
 and 2 all gave 28-30 steps/s here). torch's default of one thread per core then fights the env subprocesses for
 the cores, and overlapping updates with renders was slower than not overlapping at all. Leaving the env
 subprocesses their cores reverses that: Lift, 2 cameras, WSA-SAC on 2 cores, one env subprocess (sac.overlap),
-24.8 steps/s with 1 torch thread against 13.6 with torch's default 2 (scripts/bench_throughput.py, measured
+24.8 steps/s with 1 torch thread against 13.6 with torch's default 2 (benchmarks/bench_throughput.py, measured
 before out-of-view geoms were left out of renders). Two envs with the encoders in this process: 1.77x one env
 with 1 thread, 1.49x with 2.
 
 E2E-SAC is the other way round: its update (a NatureCNN per camera, forward and backward on 256 frames) takes
 about ten times an env step, so the env subprocess idles most of the time and the learner gets every core:
-2.87 env steps/s on Lift with 2 threads against 1.66 with 1 (scripts/bench_throughput.py --only train_e2e_sac
+2.87 env steps/s on Lift with 2 threads against 1.66 with 1 (benchmarks/bench_throughput.py --only train_e2e_sac
 --repeats 2 --train-steps 60, --torch-threads 2 against the rule before this one).
 """
 

@@ -4,7 +4,7 @@ Each encoder's `encode` is exported once, in memory, when the bank is built (tor
 about 0.1 s per Atari skill; it needs the onnx package) and run by an onnxruntime session on the bank's prepared
 input. An opt-in, not the default: on this project's 2-core CPU (1 thread, batch 8, real Pong frames) the five
 Pong skills' tokens equal torch's to float rounding, and onnxruntime runs them only a little faster than torch
-(ST-DIM ~1.5x, the others about even; scripts/bench_skill_runtimes.py, results/skill_runtimes_pong.json).
+(ST-DIM ~1.5x, the others about even; benchmarks/bench_skill_runtimes.py, results/skill_runtimes_pong.json).
 """
 
 from __future__ import annotations

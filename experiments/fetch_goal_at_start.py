@@ -1,6 +1,6 @@
 """How often a Fetch episode starts already solved: the block within the success distance of the goal at reset.
 
-    python scripts/fetch_goal_at_start.py --episodes 2000
+    python experiments/fetch_goal_at_start.py --episodes 2000
 
 Resets FetchPush-v4 and FetchPickAndPlace-v4 (gymnasium-robotics) with seeds 0..N-1 and asks the env's own
 compute_reward whether the initial achieved goal already meets the desired one (sparse reward 0). A policy that

@@ -1,8 +1,8 @@
 """A short learn check per encoder set, to pick the default encoders by measurement.
 
-    python scripts/compare_encoder_sets.py                          # the default sets, 2 runs at a time
-    python scripts/compare_encoder_sets.py --sets ae ae,seg --steps 10000 --parallel 2
-    python scripts/compare_encoder_sets.py --report-only             # aggregate what runs/encoder_sets/ holds
+    python experiments/compare_encoder_sets.py                          # the default sets, 2 runs at a time
+    python experiments/compare_encoder_sets.py --sets ae ae,seg --steps 10000 --parallel 2
+    python experiments/compare_encoder_sets.py --report-only             # aggregate what runs/encoder_sets/ holds
 
 Each set is one run of the engine (engine/: `wsa-robot train` in a child process, WSA-SAC on Lift, one seed,
 torch on one thread so that two runs share the 2 cores) in runs/encoder_sets/<set>/, its log beside it, with
@@ -41,14 +41,14 @@ def slug(spec: str) -> str:
 
 
 def job(spec: str, args: argparse.Namespace) -> Job:
-    """The set's run as an engine job, with the settings scripts/learn_check.py gave it."""
+    """The set's run as an engine job, with the settings experiments/learn_check.py gave it."""
     schedule = Schedule(args.steps, args.eval_every, args.eval_episodes)
     return Job(slug(spec), RUNS / slug(spec), args.steps, ("task=Lift", *schedule.overrides(), f"encoders={spec}",
                                                            "torch_threads=1", f"seed={args.seed}", *args.overrides))
 
 
 def record(spec: str, prov: dict) -> None:
-    """results/encoder_sets/<set>.json from the set's run dir, as scripts/learn_check.py wrote it; a set whose run
+    """results/encoder_sets/<set>.json from the set's run dir, as experiments/learn_check.py wrote it; a set whose run
     dir is not here keeps the file it has."""
     run = RunDir(RUNS / slug(spec))
     if not run.config_file.exists():

@@ -1,6 +1,6 @@
 """Wall and CPU time of scripts/faults_eval.py before and after one agent and one env serve every condition.
 
-    python scripts/eval_reuse_timing.py --run runs/tiny --before main --episodes 2 --rounds 1
+    python benchmarks/eval_reuse_timing.py --run runs/tiny --before main --episodes 2 --rounds 1
 
 "before" runs faults_eval.py from `git archive BEFORE` (each condition built its envs, loaded its encoders and
 its agent), "after" from this working tree (eval/conditions.py Evaluator: once for all conditions), one right

@@ -2,7 +2,7 @@
 seconds"): `wsa-robot demos record`'s own code, -n demos per task, each task's default config; writes
 results/demos_record.json (seconds per demo, steps per demo, tries) with provenance.
 
-    python scripts/time_demos.py -n 5
+    python benchmarks/time_demos.py -n 5
 """
 
 from __future__ import annotations

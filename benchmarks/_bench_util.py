@@ -1,8 +1,8 @@
-"""Helpers for scripts/bench_throughput.py: run statistics, machine facts, replay-buffer memory.
+"""Helpers for benchmarks/bench_throughput.py: run statistics, machine facts, replay-buffer memory.
 
 Run as a script it is the clean child process that fills a replay buffer and reports its peak RSS:
 
-    python scripts/_bench_util.py '{"transitions": 10000, "obs": {"proprio": [[10], "float32"]}, "action_dim": 7}'
+    python benchmarks/_bench_util.py '{"transitions": 10000, "obs": {"proprio": [[10], "float32"]}, "action_dim": 7}'
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Held-out reconstruction MSE of each task's own autoencoder beside Lift's `ae` on the same held-out frames:
 what training on the task's own scene buys over the encoder those tasks used before they had one.
 
-    python scripts/own_vs_lift_ae.py [--out results/own_encoders.json]
+    python experiments/own_vs_lift_ae.py [--out results/own_encoders.json]
 
 Reads the frames `wsa-robot pretrain` cached in data/frames/ (collects them again, same seed, if the cache is
 gone) and the held-out split it used (the last 10% of episodes). Weights are not changed.

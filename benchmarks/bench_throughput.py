@@ -1,8 +1,8 @@
 """Throughput of the WSA pipeline against stock robosuite and stock stable-baselines3, measured side by side.
 
-    python scripts/bench_throughput.py                 # full: 5 rounds, results/throughput.json
-    python scripts/bench_throughput.py --quick --out /tmp/throughput_quick.json   # smoke check, 1 round
-    python scripts/bench_throughput.py --only env,memory --repeats 3 --torch-threads 1
+    python benchmarks/bench_throughput.py                 # full: 5 rounds, results/throughput.json
+    python benchmarks/bench_throughput.py --quick --out /tmp/throughput_quick.json   # smoke check, 1 round
+    python benchmarks/bench_throughput.py --only env,memory --repeats 3 --torch-threads 1
 
 Time it on an otherwise idle machine: other processes on the cores skew every ratio (torch's default of one
 thread per core slows most under contention, so --torch-threads 1 is worth a second run on small machines).
@@ -34,7 +34,7 @@ Every round runs each selected configuration once, in a fixed order (A B C A B C
 env/agent whose construction and warm-up steps are not timed. Per configuration: every run, the median, min
 and max. `memory` compares the bytes SB3's DictReplayBuffer allocates per transition for the raw-pixel
 observation and for ours (embeddings + proprio + token_mask), and measures the peak RSS of a fresh process that
-fills our buffer. Ratios use medians. The Atari configurations (scripts/_bench_atari.py) time PPO on Pong:
+fills our buffer. Ratios use medians. The Atari configurations (benchmarks/_bench_atari.py) time PPO on Pong:
 atari_wsa_ppo (four frozen skills, run once per env step), atari_e2e_ppo (NatureCNN) and atari_reference_ppo
 (the reference's extractor, rerunning the skills in every PPO minibatch); atari_wsa_ppo_onnx, only by name, is
 atari_wsa_ppo with the skills run by onnxruntime (encoder_runtime=onnx: pip install -e ".[onnx]"), and

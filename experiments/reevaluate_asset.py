@@ -1,6 +1,6 @@
 """Recompute the held-out metric of a shipped skill (after a change to its metric) and update its manifest entry.
 
-    python scripts/reevaluate_asset.py tcn_lift
+    python experiments/reevaluate_asset.py tcn_lift
 
 Uses the same cached frames and held-out split as `wsa-robot pretrain` (frames are collected again if the
 cache is gone; same seed, same frames). The weights, and so their sha256, are untouched.

@@ -1,9 +1,9 @@
 """Milliseconds per env step of the frozen-encoder bank, for every registered encoder.
 
-    python scripts/bench_encoders.py                          # all encoders, 1/2/4/8 envs x 2 cameras
-    python scripts/bench_encoders.py --quick                  # own encoders + r3m18 + dinov2_s, 1 and 2 envs
-    python scripts/bench_encoders.py --encoders ae,r3m18 --envs 1,4 --device cuda --precision bf16
-    python scripts/bench_encoders.py --encoders r3m50,dinov2_b --merge   # add rows to the existing results
+    python benchmarks/bench_encoders.py                          # all encoders, 1/2/4/8 envs x 2 cameras
+    python benchmarks/bench_encoders.py --quick                  # own encoders + r3m18 + dinov2_s, 1 and 2 envs
+    python benchmarks/bench_encoders.py --encoders ae,r3m18 --envs 1,4 --device cuda --precision bf16
+    python benchmarks/bench_encoders.py --encoders r3m50,dinov2_b --merge   # add rows to the existing results
 
 One env step is one `EncoderBank.embed` call, as in training: 2 cameras x N envs of 84x84 uint8 images
 (random content, as robosuite gives them) go to the device in one batch per encoder, and the embeddings come

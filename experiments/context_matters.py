@@ -1,8 +1,9 @@
 """Does the context move WSA's weights? One deterministic episode per trained run, the token weights of every
 step (the weights of the forward that chose each action), and how far each token's weight moves over it.
 
-    python scripts/context_matters.py runs/lift_linear:linear runs/lift_additive:additive
-    python scripts/context_matters.py RUN[:LABEL] ... [--episodes 1] [--seed S] [--out results/context_weights_lift.json]
+    python experiments/context_matters.py runs/lift_linear:linear runs/lift_additive:additive
+    python experiments/context_matters.py RUN[:LABEL] ... [--episodes 1] [--seed S]
+        [--out results/context_weights_lift.json]
 
 A context-blind scorer (`wsa_scorer=linear`) can only move a token's weight through that token's own
 embedding; a scorer that reads the context (`additive`, the default) can move every weight as the scene
@@ -10,7 +11,7 @@ changes. The spread is each token's standard deviation over the episode's steps 
 
 Writes the JSON ({label: {run, scorer, tokens, weights [T][K], spread, range, mean, return, success}}) and,
 beside it, a PNG with one panel per run: every token's weight over the episode, the runs side by side.
-The runs to compare come from `scripts/learn_check.py --label ...` (same task and budget, one config key apart).
+The runs to compare come from `experiments/learn_check.py --label ...` (same task and budget, one config key apart).
 """
 
 from __future__ import annotations

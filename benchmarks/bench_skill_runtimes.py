@@ -1,6 +1,6 @@
 """The frozen Pong skills run by torch, onnxruntime and OpenVINO: CPU ms per batch, and how far the tokens move.
 
-    python scripts/bench_skill_runtimes.py --torch-threads 1     # results/skill_runtimes_pong.json
+    python benchmarks/bench_skill_runtimes.py --torch-threads 1     # results/skill_runtimes_pong.json
 
 On real atari/Pong screen stacks (random play, batch 8 as the 8 PPO envs give), each skill's `encode` on the
 shared prepared input, as EncoderBank calls it: torch eager (channels-last, as the bank prepares it), the same

@@ -1,10 +1,10 @@
 """Where an Atari PPO agent step spends its time: WSA (the frozen skills) against E2E, side by side.
 
-    python scripts/profile_atari_step.py                          # results/throughput_profile_pong.json
-    python scripts/profile_atari_step.py --iterations 1 --out /tmp/profile.json
-    python scripts/profile_atari_step.py --combine before.json after.json   # one file, before and after a change
+    python benchmarks/profile_atari_step.py                          # results/throughput_profile_pong.json
+    python benchmarks/profile_atari_step.py --iterations 1 --out /tmp/profile.json
+    python benchmarks/profile_atari_step.py --combine before.json after.json   # one file, before and after a change
 
-Builds PPO as scripts/_bench_atari.py does (as `wsa-robot train --task atari/Pong` builds it: 8 envs in one
+Builds PPO as benchmarks/_bench_atari.py does (as `wsa-robot train --task atari/Pong` builds it: 8 envs in one
 process, n_steps 128, 4 epochs, batch 256), runs one untimed iteration, then times `--iterations` whole PPO
 iterations with a wall clock around each phase (wrapped methods, no profiler overhead):
 

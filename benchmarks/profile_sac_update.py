@@ -1,8 +1,8 @@
 """Where one SAC update of the default Lift agent spends its time: whole updates in SB3's order and in ours
 (agents/sac_update.py), the parts of ours, each module's forward and backward, and the multiply-adds of each.
 
-    python scripts/profile_sac_update.py --label default                     # appends to results/profile_sac_update_lift.json
-    python scripts/profile_sac_update.py --label scorer-64 wsa_scorer_hidden=64
+    python benchmarks/profile_sac_update.py --label default                  # appends to results/profile_sac_update_lift.json
+    python benchmarks/profile_sac_update.py --label scorer-64 wsa_scorer_hidden=64
 
 The agent is the one `wsa-robot train --task Lift` builds (trailing key=value overrides change it), its replay
 buffer filled with real transitions of the default pipeline (robosuite, 2 cameras, the frozen `ae`). Updates
@@ -191,7 +191,7 @@ def main() -> int:
     profiles = [p for p in old.get("profiles", []) if p["label"] != args.label] + [profile]
     write_json(args.out, {
         "what": "one SAC update (batch 256) of the default Lift agent: whole updates by variant, the parts of ours, "
-                "each module's forward and forward+backward, multiply-adds; scripts/profile_sac_update.py",
+                "each module's forward and forward+backward, multiply-adds; benchmarks/profile_sac_update.py",
         "profiles": profiles,
         "provenance": prov,  # this run's; each profile keeps its own
     })

@@ -3,7 +3,7 @@ gets to the cube, how often it closes its fingers, whether it grasps, how high t
 reward comes from. A return of ~60 over 200 steps can mean "hovers over the cube" or "lifts late"; this
 tells them apart. Reads the simulator, so it works for any run on Lift (cameras or the state oracle).
 
-    python scripts/lift_policy.py RUN_DIR --episodes 10 --out results/lift_policy_oracle.json
+    python experiments/lift_policy.py RUN_DIR --episodes 10 --out results/lift_policy_oracle.json
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """How much of the task state each frozen encoder set holds: a linear probe on held-out episodes.
 
-    python scripts/probe_encoders.py                              # the shipped Lift skills, alone and in sets
-    python scripts/probe_encoders.py --sets ae ae,seg ae,seg,depth_rgb --steps 2000
+    python experiments/probe_encoders.py                              # the shipped Lift skills, alone and in sets
+    python experiments/probe_encoders.py --sets ae ae,seg ae,seg,depth_rgb --steps 2000
 
 A random policy runs in the task (both default cameras, 84x84); for every step we keep the images and the
 simulator's ground truth: the object's position relative to the gripper (what a Lift policy must find), the
 object's position on the table and the gripper's own position. Every encoder set embeds the images of both
 cameras (tokens concatenated, as LIN would), and ridge regression, fitted on the first 80% of the episodes,
 predicts the ground truth on the last 20%. The score is R^2 per target (1 = perfect, 0 = no better than the
-mean). It complements the short learn checks of scripts/learn_check.py: a probe is cheap and low-variance,
+mean). It complements the short learn checks of experiments/learn_check.py: a probe is cheap and low-variance,
 an RL curve on this budget is not; neither alone says which set learns fastest.
 
 Writes results/probe_lift.json (atomically) and prints a table.

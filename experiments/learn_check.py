@@ -1,9 +1,9 @@
 """Train WSA-SAC on a task (default Lift) for a fixed budget; save the eval success-rate and return curve.
 
-    python scripts/learn_check.py --steps 30000 --eval-every 2500 [key=value ...]
-    python scripts/learn_check.py --report-only      # rewrite the JSON from runs/learn_check as it stands
+    python experiments/learn_check.py --steps 30000 --eval-every 2500 [key=value ...]
+    python experiments/learn_check.py --report-only      # rewrite the JSON from runs/learn_check as it stands
     # Fetch (HER), one run dir per task, every task into one JSON:
-    python scripts/learn_check.py --task fetch/Reach --steps 20000 --eval-every 2000 --eval-episodes 10 \
+    python experiments/learn_check.py --task fetch/Reach --steps 20000 --eval-every 2000 --eval-episodes 10 \
         --run-dir runs/learn_check_fetch_reach --out results/learn_check_fetch.json torch_threads=1
 
 Stopped early (Ctrl-C or SIGTERM), it checkpoints and still writes the JSON; run it again to continue.
@@ -14,11 +14,11 @@ Writes results/learn_check_lift.json: {"Lift": {"steps": [...], "success_rate": 
 
 Two configs of one task side by side: a --label per config, one run dir each, one --out; the entries are
 keyed by label and the PNG beside --out draws every labelled curve of the task (then compare their WSA
-weights with scripts/context_matters.py RUN:LABEL ...):
+weights with experiments/context_matters.py RUN:LABEL ...):
 
-    python scripts/learn_check.py --steps 8000 --eval-every 2000 --label additive \
+    python experiments/learn_check.py --steps 8000 --eval-every 2000 --label additive \
         --run-dir runs/learn_check_additive --out results/learn_check_scorer_lift.json wsa_scorer=additive
-    python scripts/learn_check.py --steps 8000 --eval-every 2000 --label linear \
+    python experiments/learn_check.py --steps 8000 --eval-every 2000 --label linear \
         --run-dir runs/learn_check_linear --out results/learn_check_scorer_lift.json wsa_scorer=linear
 """
 

@@ -12,7 +12,7 @@ and variation v:
 (t, t' two steps of one intact episode, drawn at random). 0: the variation does not move the embedding; 1: it
 moves it as far as a random change of state within an episode does. Lower is more robust.
 
-    python scripts/encoder_shift.py --encoders ae,scene --episodes 4 --steps 50
+    python experiments/encoder_shift.py --encoders ae,scene --episodes 4 --steps 50
 """
 
 from __future__ import annotations
