@@ -69,6 +69,10 @@ def test_executor_options_a_user_can_get_wrong_are_one_line(tmp_path, capsys, ex
     ("task: Lift\nruns:\n  - label: a\nresources: {cpus: 2}\n", "bad resources"),
     ("task: Lift\nruns: [\n", "is not valid YAML"),
     ("task: Lift\nruns:\n  - label: a\n    overrides: [no_such_key=1]\n", "run a-seed0: unknown"),
+    ("task: Lift\nruns:\n  - label: a\n    seeds: 3\n", "seeds is a list of integers"),
+    ("task: Lift\nruns:\n  - label: a\n    overrides: sac.n_steps=3\n", "overrides is a list of key=value"),
+    ("task: Lift\nruns:\n  - label: a\n    encoders: {ae: 1}\n", "encoders is a name or a list"),
+    ("task: Lift\nruns: {a: 1}\n", "`runs` a list of entries"),
 ])
 def test_plan_file_mistakes_are_one_line(tmp_path, capsys, text, match):
     (tmp_path / "plan.yaml").write_text(text)
@@ -111,3 +115,25 @@ def test_a_plan_trains_on_a_local_ray_from_a_relative_runs_root(in_tmp, capsys, 
         shutil.rmtree(tag, ignore_errors=True)
     row, = json.loads(Path("out.json").read_text())["runs"]
     assert row["steps_done"] == 30 and row["run"] == "runs/oracle-seed0"
+
+
+def test_a_sweep_grid_trains_on_the_in_process_executor_too(in_tmp, capsys):
+    """A grid is the engine's too: `wsa-robot sweep --executor inprocess` trains its trials here, no Ray, into
+    the same run dirs and report; a second call skips them."""
+    import sys
+
+    from wsa_robot.cli.commands import main
+
+    Path("tiny.yaml").write_text("name: tiny\nbase: {task: Lift, encoders: [state], total_steps: 30, horizon: 20, "
+                                 "eval_every: 30, eval_episodes: 1, checkpoint_every: 30, fusion_dim: 16, "
+                                 "sac: {learning_starts: 20, batch_size: 8, net_arch: [16, 16]}}\n"
+                                 "grid: {fusion: [wsa, fix]}\n")
+    assert main(["sweep", "tiny.yaml", "--executor", "inprocess"]) == 0, capsys.readouterr()
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+    root = in_tmp / "runs" / "sweeps" / "tiny"
+    for trial in ("fusion=wsa", "fusion=fix"):
+        assert json.loads((root / trial / "checkpoints" / "state.json").read_text())["num_timesteps"] == 30
+    assert "| wsa | 1/1 |" in (root / "summary.md").read_text()
+    capsys.readouterr()
+    assert main(["sweep", "tiny.yaml", "--executor", "inprocess"]) == 0
+    assert "2 finished (skipped)" in capsys.readouterr().out

@@ -237,13 +237,16 @@ def sweep(
                                                             "cluster, a filesystem every node shares"),
     report_only: bool = typer.Option(False, "--report-only", help="aggregate the run dirs as they are; no Ray"),
     dry_run: bool = typer.Option(False, "--dry-run", help="validate and list the trials; no Ray"),
+    executor: str = typer.Option("ray", "--executor", help="ray (default), local (child processes) or inprocess"),
+    parallel: int = typer.Option(1, "--parallel", help="local: trials training at once"),
 ) -> None:
-    """Run a grid of trials (any config keys x seeds) on Ray, skip finished ones, resume unfinished ones, then
-    write summary.csv / summary.md / curves/ (mean ± std over seeds per cell). Exit 1 if a trial is unfinished."""
+    """Run a grid of trials (any config keys x seeds) on Ray (or --executor local/inprocess), skip finished ones,
+    resume unfinished ones, then write summary.csv / summary.md / curves/ (mean ± std over seeds per cell).
+    Exit 1 if a trial is unfinished."""
     from wsa_robot.sweep.command import sweep_command
 
     code = sweep_command(file, cpus=cpus, gpus=gpus, address=address, out=out, report_only=report_only,
-                         dry_run=dry_run, console=console)
+                         dry_run=dry_run, console=console, executor_name=executor, parallel=parallel)
     if code:
         raise typer.Exit(code)
 

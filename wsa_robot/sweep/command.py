@@ -1,17 +1,15 @@
-"""`wsa-robot sweep FILE`: validate every trial, run the unfinished ones on Ray (the engine's Ray executor, which
-imports ray only when trials run), then write the report."""
+"""`wsa-robot sweep FILE`: validate every trial, run the unfinished ones on an executor of the engine (Ray by
+default, which imports ray only when trials run; local child processes or in process), then write the report."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
 
 from wsa_robot.core.atomic import write_text
-from wsa_robot.core.errors import UserError
-from wsa_robot.engine.executors import Ray, Stopped
+from wsa_robot.engine.executors import Stopped, check_executor, executor
 from wsa_robot.sweep.grid import check_trials, check_resumable, expand, sweep_dir
 from wsa_robot.sweep.report import report
 from wsa_robot.sweep.spec import load_sweep
@@ -20,11 +18,11 @@ from wsa_robot.core.tables import Col, fitted_table
 
 def sweep_command(file: str, cpus: int | None = None, gpus: int | None = None, address: str | None = None,
                   out: Path | None = None, report_only: bool = False, dry_run: bool = False,
-                  console: Console | None = None) -> int:
-    """The exit code: 0 when every trial has finished, 1 when some failed or were stopped early."""
+                  console: Console | None = None, executor_name: str = "ray", parallel: int = 1) -> int:
+    """The exit code: 0 when every trial has finished, 1 when some failed or were stopped early. The trials
+    train on the engine's executor `executor_name` (ray by default; local or inprocess on one machine)."""
     console = console or Console()
-    if (address or os.environ.get("RAY_ADDRESS")) and (cpus is not None or gpus is not None):
-        raise UserError("--cpus/--gpus size a local Ray; a cluster (--address or RAY_ADDRESS) has its own resources")
+    check_executor(executor_name, parallel, address, cpus, gpus)
     spec, path = load_sweep(file)
     trials = expand(spec, path, out)  # every config validated before anything starts
     out_dir = sweep_dir(spec, out)
@@ -48,7 +46,8 @@ def sweep_command(file: str, cpus: int | None = None, gpus: int | None = None, a
     failed: list[str] = []
     if todo:
         try:
-            Ray(out_dir, spec.resources, address, cpus, gpus).run([t.job() for t in todo], console.print)
+            runner = executor(executor_name, out_dir / "logs", out_dir, spec.resources, parallel, address, cpus, gpus)
+            runner.run([t.job() for t in todo], lambda line: console.print(line, soft_wrap=True, highlight=False))
         except Stopped as e:
             failed = e.lines
     report(trials, out_dir, spec.name, spec.metric, spec.score_last, console)
