@@ -46,13 +46,13 @@ def _begin(job: Job) -> str:
     return "resuming at " + str(done) if done else "starting"
 
 
-def _reached(job: Job, stopped: str) -> None:
-    reached = job.steps_done()
-    if reached < job.steps:
-        raise Stopped(f"{job.name} stopped at step {reached}; {stopped}")
-
-
 AGAIN = "run the same command again to resume"
+
+
+def _short(job: Job) -> str | None:
+    """The line of a job that ended short of its budget; None if it reached it."""
+    reached = job.steps_done()
+    return f"{job.name} stopped at step {reached}; {AGAIN}" if reached < job.steps else None
 
 
 @dataclass
@@ -77,7 +77,7 @@ class Local:
                         item[2].close()
                         failed += self._ended(item[0], item[1].returncode)
                     if running:
-                        time.sleep(0.2 if len(running) == 1 else 2)
+                        time.sleep(0.5)
             except KeyboardInterrupt:
                 for job, proc, log in running:
                     if terminated and proc.poll() is None:
@@ -101,11 +101,7 @@ class Local:
     def _ended(self, job: Job, code: int) -> list[str]:
         if code != 0:
             return [f"{job.name} failed (exit {code}); see {self.logs / job.name}.log"]
-        try:
-            _reached(job, AGAIN)
-        except Stopped as e:
-            return [str(e)]
-        return []
+        return [line] if (line := _short(job)) else []
 
 
 @dataclass
@@ -123,7 +119,8 @@ class InProcess:
                     train_job(job.path, job.steps, list(job.new_run), job.threads, progress=self.progress)
             except KeyboardInterrupt:
                 raise Stopped(f"stopped during {job.name}; {AGAIN}") from None
-            _reached(job, AGAIN)
+            if line := _short(job):
+                raise Stopped(line)
 
 
 @dataclass
@@ -145,7 +142,7 @@ class Ray:
                           gpus=self.gpus, console=Console())
         if failed:
             raise Stopped(*failed)
-        short = [f"{j.name} stopped at step {j.steps_done()}; {AGAIN}" for j in jobs if j.steps_done() < j.steps]
+        short = [line for j in jobs if (line := _short(j))]
         if short:
             raise Stopped(*short)
 

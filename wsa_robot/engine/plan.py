@@ -95,6 +95,22 @@ def _read(path: Path) -> dict:
     return data
 
 
+def _check_entry(path: Path, label: str, e: dict) -> None:
+    """An entry's values have the types the engine reads: seeds a list of integers, overrides a list of
+    `key=value`s, encoders a name or a list of names, fusion a name."""
+    seeds, overrides, encoders = e.get("seeds", [0]), e.get("overrides") or [], e.get("encoders") or []
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(x, int) and not isinstance(x, bool)
+                                                           for x in seeds):
+        raise UserError(f"{path}: run {label}: seeds is a list of integers, e.g. seeds: [0, 1, 2] (got {seeds!r})")
+    if not isinstance(overrides, list) or not all(isinstance(o, str) and "=" in o for o in overrides):
+        raise UserError(f"{path}: run {label}: overrides is a list of key=value, e.g. [sac.n_steps=3] "
+                        f"(got {overrides!r})")
+    if not (isinstance(encoders, str) or isinstance(encoders, list) and all(isinstance(x, str) for x in encoders)):
+        raise UserError(f"{path}: run {label}: encoders is a name or a list of names (got {encoders!r})")
+    if e.get("fusion") is not None and not isinstance(e["fusion"], str):
+        raise UserError(f"{path}: run {label}: fusion is a name, e.g. fix (got {e['fusion']!r})")
+
+
 def read_plan(path: Path, only: list[str] | None = None) -> Plan:
     """The plan file's runs (only the labels in `only`, if given); every mistake is a UserError."""
     data = _read(path)
@@ -104,6 +120,8 @@ def read_plan(path: Path, only: list[str] | None = None) -> Plan:
     except (TypeError, ValidationError) as e:
         detail = e.errors()[0]["msg"] if isinstance(e, ValidationError) else "give {cpu: N, gpu: N}"
         raise UserError(f"{path}: bad resources: {detail}") from None
+    if not isinstance(entries, list) or not isinstance(task, str):
+        raise UserError(f"{path}: `task` is a task name and `runs` a list of entries (see configs/learn_lift.yaml)")
     labels = [e.get("label") if isinstance(e, dict) else None for e in entries]
     for e, label in zip(entries, labels):
         if not label or not re.fullmatch(r"[A-Za-z0-9_.+-]+", str(label)):
@@ -112,6 +130,7 @@ def read_plan(path: Path, only: list[str] | None = None) -> Plan:
         if unknown:
             raise UserError(f"{path}: run {label} has unknown field {sorted(unknown)[0]!r}; "
                             f"use {', '.join(ENTRY_FIELDS)}")
+        _check_entry(path, label, e)
     dup = {x for x in labels if labels.count(x) > 1}
     if dup:
         raise UserError(f"{path}: label {sorted(dup)[0]} is used twice; give each configuration its own label")
