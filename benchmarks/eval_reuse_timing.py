@@ -1,4 +1,4 @@
-"""Wall and CPU time of scripts/faults_eval.py before and after one agent and one env serve every condition.
+"""Wall and CPU time of experiments/faults_eval.py before and after one agent and one env serve every condition.
 
     python benchmarks/eval_reuse_timing.py --run runs/tiny --before main --episodes 2 --rounds 1
 
@@ -46,7 +46,8 @@ def timed_faults_eval(tree: Path, run: Path, episodes: int, out: Path) -> dict:
     load = os.getloadavg()[0]
     cpu0 = _children_cpu_s()
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, str(tree / "scripts" / "faults_eval.py"), "--run", f"run={run}",
+    script = next(p for p in (tree / "experiments" / "faults_eval.py", tree / "scripts" / "faults_eval.py") if p.exists())
+    subprocess.run([sys.executable, str(script), "--run", f"run={run}",
                     "--episodes", str(episodes), "--out", str(out)], cwd=tree, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - t0

@@ -1,4 +1,4 @@
-"""scripts/faults_eval.py writes one file for runs evaluated by separate processes: other runs are kept, while
+"""experiments/faults_eval.py writes one file for runs evaluated by separate processes: other runs are kept, while
 the file's own fields (provenance above all) are the newest report's, with nothing stale beside them."""
 
 import importlib.util
@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("faults_eval", ROOT / "scripts" / "faults_eval.py")
+    spec = importlib.util.spec_from_file_location("faults_eval", ROOT / "experiments" / "faults_eval.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -1,6 +1,6 @@
 """Robustness of trained agents: camera faults and visual variations, WSA against a baseline, one table.
 
-    python scripts/faults_eval.py --run wsa=runs/encoder_sets/ae --run fix=runs/faults_fix --episodes 3
+    python experiments/faults_eval.py --run wsa=runs/encoder_sets/ae --run fix=runs/faults_fix --episodes 3
 
 Every run is evaluated intact, under each camera fault (with the run's own masking, and for attention
 fusions also with masking off, to show what feeding the garbage costs) and under each visual variation,

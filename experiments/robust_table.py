@@ -1,9 +1,9 @@
 """The robot robustness table (issue 36, item 2): success of each agent under intact, each visual variation and
-each camera fault, one file and one plot, from what scripts/faults_eval.py measured.
+each camera fault, one file and one plot, from what experiments/faults_eval.py measured.
 
-    python scripts/faults_eval.py --run wsa-scene=results/agents/learn_lift_robust/wsa-scene-seed0 --episodes 20 \\
+    python experiments/faults_eval.py --run wsa-scene=results/agents/learn_lift_robust/wsa-scene-seed0 --episodes 20 \\
         --variations table_color table_texture ... --out runs/robust_lift_raw.json      # one agent per process
-    python scripts/robust_table.py --raw runs/robust_lift_raw.json --held-out table_texture
+    python experiments/robust_table.py --raw runs/robust_lift_raw.json --held-out table_texture
 
 Writes results/robust_lift.json ({"agents": [{"label", "fusion", "encoders", "run", ...}], "cells": [{"agent",
 "condition", "episodes", "success", "return", ...}], "provenance"}) and results/robust_lift.png, and prints the
@@ -112,7 +112,7 @@ def main() -> None:
               "success": "the task's own success check (robosuite _check_success: cube lifted above the table) at "
                          "any step of a deterministic 200-step episode",
               "provenance": {**provenance(), "evaluated": raw["provenance"],
-                             "command": "scripts/faults_eval.py then scripts/robust_table.py"}}
+                             "command": "experiments/faults_eval.py then experiments/robust_table.py"}}
     write_json(args.out, report)
     plot(table, args.out.with_suffix(".png"),
          f"Lift success, {raw['episodes']} deterministic episodes per cell (held out: {args.held_out})")
