@@ -134,7 +134,7 @@ def make_vec_env(pipe: Pipeline, n_envs: int, seed: int, video_size: int | None 
 
     resolve_variation(pipe.task, variation)  # a bad name fails here, in this process, not inside a subprocess env
     cfg = pipe.spec.cfg
-    parsed = parse_faults(cfg.faults if faults is None else faults, pipe.cameras)
+    parsed = list(pipe.spec.faults) if faults is None else parse_faults(faults, pipe.cameras)
     mask_faults = cfg.mask_faults if mask_faults is None else mask_faults
     workers = use_subprocesses(vec_env or cfg.vec_env, n_envs)
     thunks = [_env_thunk(pipe.spec, seed + i, video_size, training, parsed, report_valid=pipe.bank is not None,

@@ -19,7 +19,7 @@ from wsa_robot.encoders.entry import EncoderEntry
 from wsa_robot.encoders.registry import UnknownEncoderError, registry
 from wsa_robot.encoders.state import image_encoders
 from wsa_robot.envs.backends import Backend, RunOptions, backend_for
-from wsa_robot.envs.faults import parse_faults
+from wsa_robot.envs.faults import Fault, parse_faults
 from wsa_robot.core.errors import UserError
 from wsa_robot.fusion import pixel_based
 from wsa_robot.core.keys import ACHIEVED_GOAL, DESIRED_GOAL, PROPRIO, STATE, split_token, token_key
@@ -64,6 +64,7 @@ class RunSpec:
     task: TaskSpec
     backend: Backend
     env: RunOptions  # what every env of the run is made with
+    faults: tuple[Fault, ...]  # the run's camera faults (config `faults`), parsed
     cameras: tuple[str, ...]
     tokens: tuple[Token, ...]
     context: str | None
@@ -140,7 +141,7 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
     cameras = run_cameras(cfg, task)
     if not needs_cameras(cfg):
         cameras = []  # the state oracle alone: the envs render nothing (rendering is most of a step's cost)
-    parse_faults(cfg.faults, cameras)  # a bad fault spec fails before any encoder loads or env starts
+    faults = tuple(parse_faults(cfg.faults, cameras))  # a bad fault spec fails before any encoder loads or env starts
     env = RunOptions(reward_shaping=cfg.reward_shaping, controller=cfg.controller,
                      state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
                      reward_scale=cfg.reward_scale, control_freq=cfg.control_freq, gripper=cfg.gripper,
@@ -161,7 +162,7 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
                             "drop removed_tokens or choose another fusion")
         pixels = [Token(c, PIXELS, camera=c) for c in cameras]
         vectors = [_token(k) for k in ([PROPRIO] if cfg.proprio != "none" else []) + goal_tokens(task.name)]
-        return RunSpec(cfg, task, backend, env, tuple(cameras), tuple(pixels + vectors), None, (), (), (), seeds)
+        return RunSpec(cfg, task, backend, env, faults, tuple(cameras), tuple(pixels + vectors), None, (), (), (), seeds)
     keys, context = run_tokens(cfg, cameras), context_key(cfg)
     removed = check_removed(cfg.removed_tokens, keys, context)
     images = image_encoders(cfg.encoders)
@@ -180,5 +181,5 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
         [k for k in keys if k == STATE] + goal_tokens(task.name)
     if context not in contexts:
         raise UserError(f"context {context!r} is not a token of this run; use one of: {', '.join(contexts)}")
-    return RunSpec(cfg, task, backend, env, tuple(cameras), tuple(_token(k) for k in keys), context, tuple(removed),
+    return RunSpec(cfg, task, backend, env, faults, tuple(cameras), tuple(_token(k) for k in keys), context, tuple(removed),
                    tuple(entries[n] for n in active), tuple(entries[n] for n in idle), seeds)
