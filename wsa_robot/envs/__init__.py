@@ -4,7 +4,7 @@ task's backend to make it."""
 
 from __future__ import annotations
 
-# Imports inside functions: envs.task_variations, which chooses the GL backend and loads mujoco, only when an env is made.
+# Imports inside functions: envs.gl and envs.task_variations, which load mujoco, only when an env is made.
 
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +25,11 @@ def supports_depth(task: TaskSpec) -> bool:
 def make_env(task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions | None = None,
              **kwargs: Any) -> gym.Env:
     """The task's env from its backend. `options` (or its fields as keywords) are described in
-    envs/backends/base.py EnvOptions. Env subprocesses start here: importing the variation list chooses the
-    GL backend before mujoco loads (envs/task_variations.py)."""
+    envs/backends/base.py EnvOptions. The GL backend is chosen first: env subprocesses
+    start here, and the next import loads mujoco."""
+    from wsa_robot.envs.gl import choose_gl_backend
+
+    choose_gl_backend()
     from wsa_robot.envs.task_variations import resolve
 
     o = options or EnvOptions(**kwargs)

@@ -2,9 +2,9 @@
 
 MuJoCo fixes `mujoco.GLContext` from MUJOCO_GL when it is first imported, and without it picks GLFW, which
 needs a display: on a headless machine every render then fails (`gladLoadGL error`). So the backend is chosen
-before anything imports mujoco, by each process's entry: the CLI's `main`, a Ray trial's `train_job`, and
-envs/task_variations.py at its import (every env, also in a subprocess, and every variation list passes there),
-robosuite_env.py at its own. Nothing here runs at import. The renderer asks `gl_context` for
+before anything imports mujoco, by each process's entry: the CLI's `main`, `envs.make_env` (env subprocesses
+run it first), a Ray trial's `train_job`, and whoever imports envs.task_variations outside those (it loads
+mujoco). Nothing here runs at import (tests/test_import_side_effects.py). The renderer asks `gl_context` for
 its context, so a library user who imported mujoco first still renders with the chosen backend.
 """
 

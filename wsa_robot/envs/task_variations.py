@@ -8,14 +8,10 @@ against its own backend's list with `variations.pick`."""
 from __future__ import annotations
 
 from wsa_robot.envs.backends import BACKENDS, backend_for
-from wsa_robot.envs.gl import choose_gl_backend
-
-choose_gl_backend()  # the next import loads mujoco, which fixes its GL backend at import: whoever imports this first
-
-from wsa_robot.envs.variations import INTACT, Variation, filed_name, pick  # noqa: E402
-from wsa_robot.envs.visual_mix import VisualMix  # noqa: E402
-from wsa_robot.core.errors import UserError  # noqa: E402
-from wsa_robot.core.task_spec import TaskSpec  # noqa: E402
+from wsa_robot.envs.variations import INTACT, Variation, filed_name, pick
+from wsa_robot.envs.visual_mix import VisualMix
+from wsa_robot.core.errors import UserError
+from wsa_robot.core.task_spec import TaskSpec
 
 
 def variations_for(task: TaskSpec) -> dict[str, Variation]:

@@ -73,9 +73,13 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
 
 
 def visual_mix(task, vary: list[str] | None, hold_out: str | None):
-    """envs/task_variations.py `visual_mix` for the CLI's --vary/--hold-out, imported only then (mujoco)."""
+    """envs/task_variations.py `visual_mix` for the CLI's --vary/--hold-out; it loads mujoco, so the GL backend
+    is chosen first."""
     if not vary and not hold_out:
         return None
+    from wsa_robot.envs.gl import choose_gl_backend
+
+    choose_gl_backend()
     from wsa_robot.envs.task_variations import visual_mix as checked
 
     return checked(task, vary, hold_out)

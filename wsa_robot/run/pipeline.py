@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Imports inside functions: envs.task_variations chooses the GL backend and loads mujoco, needed only when an env is made.
+# Imports inside functions: envs.gl and envs.task_variations load mujoco, which the pipeline needs only when an env is made.
 
 import signal
 from dataclasses import dataclass
@@ -129,7 +129,10 @@ def make_vec_env(pipe: Pipeline, n_envs: int, seed: int, video_size: int | None 
     `variation`: a named visual variation (`NAME` or `NAME:SEED`, envs/variations.py) for every env; None: intact.
     `switchable`: every env has a FaultWrapper, also without faults, so `set_faults` can change them in place.
     `vec_env`: dummy, subproc or auto instead of the run's (the training envs', run/training_env.py).
-    Importing the variation list chooses the GL backend (envs/task_variations.py); env subprocesses inherit it."""
+    The GL backend is chosen first (envs/gl.py): the next import loads mujoco, and the env subprocesses inherit it."""
+    from wsa_robot.envs.gl import choose_gl_backend
+
+    choose_gl_backend()
     from wsa_robot.envs.task_variations import resolve as resolve_variation
 
     resolve_variation(pipe.task, variation)  # a bad name fails here, in this process, not inside a subprocess env

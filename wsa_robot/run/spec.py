@@ -8,7 +8,7 @@ loads the spec's encoders, once; so a mistake in a config is the same UserError 
 from __future__ import annotations
 
 # Imports inside functions: the task's visual variations (they load mujoco), only when train_variations names
-# them.
+# them, once the GL backend is chosen.
 
 from dataclasses import dataclass
 
@@ -127,7 +127,10 @@ def _training_mix(cfg: RunConfig, task: TaskSpec):
     """The visual variations the training envs draw from (`train_variations`, less `train_hold_out`), checked."""
     if not cfg.train_variations and not cfg.train_hold_out:
         return None
-    from wsa_robot.envs.task_variations import visual_mix  # loads mujoco, the GL backend chosen first
+    from wsa_robot.envs.gl import choose_gl_backend
+
+    choose_gl_backend()  # the task's variation list loads mujoco, which fixes its GL backend at import
+    from wsa_robot.envs.task_variations import visual_mix
 
     return visual_mix(task, cfg.train_variations, cfg.train_hold_out, names=("train_variations", "train_hold_out"))
 
