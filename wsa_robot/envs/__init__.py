@@ -4,7 +4,8 @@ task's backend to make it."""
 
 from __future__ import annotations
 
-# Imports inside functions: envs.gl and envs.task_variations, which load mujoco, only when an env is made.
+# Imports inside functions: envs.gl and envs.task_variations, which load mujoco, only when an env is made or a
+# visual mix is asked for.
 
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +16,27 @@ from wsa_robot.core.task_spec import TaskSpec
 if TYPE_CHECKING:
     import gymnasium as gym
 
-__all__ = ["BACKENDS", "EnvOptions", "RunOptions", "make_env", "supports_depth"]
+    from wsa_robot.envs.visual_mix import VisualMix
+
+__all__ = ["BACKENDS", "EnvOptions", "RunOptions", "checked_visual_mix", "make_env", "supports_depth"]
 
 
 def supports_depth(task: TaskSpec) -> bool:
     return backend_for(task).depth
+
+
+def checked_visual_mix(task: TaskSpec, vary: list[str] | None, hold_out: str | None,
+                       names: tuple[str, str] = ("--vary", "--hold-out")) -> VisualMix | None:
+    """envs/task_variations.py `visual_mix`, imported only when a mix is asked for (it loads mujoco, so the GL
+    backend is chosen first); None when neither is given."""
+    if not vary and not hold_out:
+        return None
+    from wsa_robot.envs.gl import choose_gl_backend
+
+    choose_gl_backend()
+    from wsa_robot.envs.task_variations import visual_mix
+
+    return visual_mix(task, vary, hold_out, names)
 
 
 def make_env(task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions | None = None,

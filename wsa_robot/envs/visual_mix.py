@@ -40,11 +40,6 @@ class VisualMix:
         """For a cache file's name: the kinds, hashed."""
         return "vis" + hashlib.sha1(",".join(sorted(self.kinds)).encode()).hexdigest()[:8]
 
-    def describe(self) -> str:
-        held = f", {self.held_out} held out" if self.held_out else ""
-        return (f"each episode under one of {', '.join(self.kinds)} (variation seeds {VARIATION_SEEDS.start}-"
-                f"{VARIATION_SEEDS.stop - 1}) or intact{held}")
-
 
 class VaryEachEpisode(gym.Wrapper):
     """Before every reset, shows the scene under the mix's next draw (the env's `set_variation`), from a

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-# Imports inside functions: the task's visual variations (they load mujoco), only when --vary names them; the
-# CLI's entry modules must not import mujoco before the GL backend is chosen (tests/test_user_commands.py).
-
 import re
 import time
 from pathlib import Path
@@ -15,6 +12,7 @@ from wsa_robot.encoders.checkpoint import SKILL_NAMES, save_model
 from wsa_robot.encoders.registry import built_in_names
 from wsa_robot.core.errors import UserError
 from wsa_robot.envs.experts import has_expert
+from wsa_robot.envs import checked_visual_mix
 from wsa_robot.envs.visual_mix import VARIATION_SEEDS
 from wsa_robot.pretrain.collect import collect_frames, labels
 from wsa_robot.pretrain.frames import split_by_episode
@@ -73,16 +71,8 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
 
 
 def visual_mix(task, vary: list[str] | None, hold_out: str | None):
-    """envs/task_variations.py `visual_mix` for the CLI's --vary/--hold-out; it loads mujoco, so the GL backend
-    is chosen first."""
-    if not vary and not hold_out:
-        return None
-    from wsa_robot.envs.gl import choose_gl_backend
-
-    choose_gl_backend()
-    from wsa_robot.envs.task_variations import visual_mix as checked
-
-    return checked(task, vary, hold_out)
+    """The checked mix of the CLI's --vary/--hold-out (envs.checked_visual_mix)."""
+    return checked_visual_mix(task, vary, hold_out)
 
 
 def train_and_save(skill_name: str, frames: Any, task_name: str, cameras: list[str], steps: int,

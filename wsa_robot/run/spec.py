@@ -7,9 +7,6 @@ loads the spec's encoders, once; so a mistake in a config is the same UserError 
 
 from __future__ import annotations
 
-# Imports inside functions: the task's visual variations (they load mujoco), only when train_variations names
-# them, once the GL backend is chosen.
-
 from dataclasses import dataclass
 
 from wsa_robot.agents.algos import check_replay, off_policy
@@ -18,6 +15,7 @@ from wsa_robot.demos.source import check_demos
 from wsa_robot.encoders.entry import EncoderEntry
 from wsa_robot.encoders.registry import UnknownEncoderError, registry
 from wsa_robot.encoders.state import image_encoders
+from wsa_robot.envs import checked_visual_mix
 from wsa_robot.envs.backends import Backend, RunOptions, backend_for
 from wsa_robot.envs.faults import Fault, parse_faults
 from wsa_robot.core.errors import UserError
@@ -123,18 +121,6 @@ def _token(key: str) -> Token:
     return Token(key, CAMERA, *split) if split else Token(key, VECTOR)
 
 
-def _training_mix(cfg: RunConfig, task: TaskSpec):
-    """The visual variations the training envs draw from (`train_variations`, less `train_hold_out`), checked."""
-    if not cfg.train_variations and not cfg.train_hold_out:
-        return None
-    from wsa_robot.envs.gl import choose_gl_backend
-
-    choose_gl_backend()  # the task's variation list loads mujoco, which fixes its GL backend at import
-    from wsa_robot.envs.task_variations import visual_mix
-
-    return visual_mix(task, cfg.train_variations, cfg.train_hold_out, names=("train_variations", "train_hold_out"))
-
-
 def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> RunSpec:
     """Validate task, cameras, faults, the backend's options, encoders, depth and context; every mistake is a
     UserError (an unregistered encoder: UnknownEncoderError, naming them all). `entries`: the encoder registry
@@ -150,7 +136,8 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
                      reward_scale=cfg.reward_scale, control_freq=cfg.control_freq, gripper=cfg.gripper,
                      expert=off_policy(cfg.algo) and cfg.sac.expert_steps > 0, horizon=cfg.horizon,
                      quality=cfg.render.model_dump(),
-                     visual_mix=_training_mix(cfg, task))
+                     visual_mix=checked_visual_mix(task, cfg.train_variations, cfg.train_hold_out,
+                                                   names=("train_variations", "train_hold_out")))
     backend.check_options(task, env)
     check_replay(cfg, task.goal)
     check_demos(cfg, task, cameras, state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
