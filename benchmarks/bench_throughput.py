@@ -74,8 +74,9 @@ from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 from wsa_robot.core.atomic import write_json  # noqa: E402
 from wsa_robot.core.provenance import provenance  # noqa: E402
 from wsa_robot.config import RunConfig, load_config  # noqa: E402
-from wsa_robot.agents.threads import torch_threads_for  # noqa: E402
-from wsa_robot.run.pipeline import Pipeline, env_subprocesses, make_vec_env, plan  # noqa: E402
+from wsa_robot.agents.threads import learner_threads, torch_threads  # noqa: E402
+from wsa_robot.run.pipeline import Pipeline, make_vec_env, plan  # noqa: E402
+from wsa_robot.run.training_setup import env_subprocesses  # noqa: E402
 from wsa_robot.core.task_spec import TaskSpec  # noqa: E402
 from wsa_robot.envs.tasks import check_cameras, load_task  # noqa: E402
 
@@ -213,7 +214,7 @@ def bench_env_stock(s: Settings, seed: int) -> float:
 
 def _bench_pipeline(s: Settings, seed: int, n_envs: int) -> float:
     cfg, pipe = _plan(s, seed)
-    with torch_threads_for(cfg, env_subprocesses(cfg.vec_env, n_envs)):
+    with torch_threads(learner_threads(cfg, env_subprocesses(cfg.vec_env, n_envs))):
         return _timed_pipeline(s, seed, make_vec_env(pipe, n_envs, seed), n_envs)
 
 
@@ -245,12 +246,11 @@ def _bench_train(s: Settings, seed: int, overlap: bool, *overrides: str, sb3_upd
     default config with `overrides` (fusion=e2e for the E2E row)."""
     from wsa_robot.agents import build_agent
     from wsa_robot.agents.overlap import attach_learner
-    from wsa_robot.run.training_env import learner_threads, make_training_env
+    from wsa_robot.run.training_env import learner_threads as run_threads, make_training_env
 
-    cfg, pipe = _plan(s, seed, *overrides)
-    cfg = cfg.model_copy(update={"sac": cfg.sac.model_copy(update={"overlap": overlap})})
-    with learner_threads(cfg):
-        venv = make_training_env(cfg, pipe)
+    cfg, pipe = _plan(s, seed, *overrides, *([] if overlap else ["sac.overlap=false"]))
+    with run_threads(pipe.spec):
+        venv = make_training_env(pipe)
         try:
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, tensorboard_log=None)
             if sb3_update:

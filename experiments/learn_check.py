@@ -32,6 +32,7 @@ from pathlib import Path
 from wsa_robot.core.atomic import write_json
 from wsa_robot.core.provenance import provenance
 from wsa_robot.config import load_config
+from wsa_robot.run.pipeline import plan
 from wsa_robot.run.run_dir import RunDir
 from wsa_robot.run.train import train
 
@@ -59,7 +60,7 @@ def main() -> None:
     args.run_dir.mkdir(parents=True, exist_ok=True)
     start = time.time()
     if not args.report_only:
-        train(cfg, run, resume=resume, progress=True)
+        train(run, plan(cfg), resume=resume, progress=True)
     evals = run.read_evals()
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     results[args.label or cfg.task] = {

@@ -151,15 +151,16 @@ def test_a_run_stopped_during_its_last_eval_runs_that_eval_when_resumed(tmp_path
     resumes such a run for that)."""
     from wsa_robot.core.atomic import write_json
     from wsa_robot.run.run_dir import RunDir
+    from wsa_robot.run.pipeline import plan
     from wsa_robot.run.train import train
 
     cfg = load_config(["task=atari/Pong", "fusion=e2e", "n_envs=2", "device=cpu", "total_steps=128",
                        "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "eval_every=64",
                        "eval_episodes=1", "horizon=200"])
-    run = train(cfg, RunDir(tmp_path / "run"), progress=False)
+    run = train(RunDir(tmp_path / "run"), plan(cfg), progress=False)
     assert [r["step"] for r in run.read_evals()] == [64, 128]
     write_json(run.evals_file, run.read_evals()[:1])  # the stop cut off the eval at 128
-    train(cfg, run, resume=True, progress=False)
+    train(run, plan(cfg), resume=True, progress=False)
     assert [r["step"] for r in run.read_evals()] == [64, 128] and run.checkpoint_step() == 128
 
 
@@ -170,6 +171,7 @@ def test_a_ppo_run_stopped_mid_rollout_counts_the_steps_it_learned_from_and_ends
     checkpoint says 128, and the resume ends at the budget of 256. Before, it said 160, and the resume ran a
     whole rollout from there to 288: a run overshot its budget, and its step count grew with each stop."""
     from wsa_robot.run.run_dir import RunDir
+    from wsa_robot.run.pipeline import plan
     from wsa_robot.run.train import train
 
     cfg = load_config(["task=atari/Pong", "fusion=e2e", "n_envs=2", "device=cpu", "total_steps=256",
@@ -186,12 +188,12 @@ def test_a_ppo_run_stopped_mid_rollout_counts_the_steps_it_learned_from_and_ends
             raise KeyboardInterrupt  # Ctrl-C right after the periodic checkpoint
 
     monkeypatch.setattr(RunDir, "save_checkpoint", save_then_stop)
-    run = train(cfg, RunDir(tmp_path / "run"), progress=False)
+    run = train(RunDir(tmp_path / "run"), plan(cfg), progress=False)
     assert saved == [128, 128] and run.checkpoint_step() == 128
     said = " ".join(capsys.readouterr().out.split())
     assert "stopped at step 128 of 256" in said and "(the 32 steps of the unfinished rollout are not learned" in said
     monkeypatch.undo()
-    train(cfg, run, resume=True, progress=False)
+    train(run, plan(cfg), resume=True, progress=False)
     assert run.checkpoint_step() == 256
 
 
@@ -216,6 +218,7 @@ def test_pretrained_atari_autoencoder_drives_a_wsa_run(tmp_home):
     from wsa_robot.eval.command import eval_run
     from wsa_robot.pretrain import pretrain
     from wsa_robot.run.run_dir import RunDir
+    from wsa_robot.run.pipeline import plan
     from wsa_robot.run.train import train
 
     entry = pretrain("atari/Pong", "autoencoder", frames_per_camera=64, steps=3, batch_size=8, episode_length=16,
@@ -230,7 +233,7 @@ def test_pretrained_atari_autoencoder_drives_a_wsa_run(tmp_home):
     cfg = load_config(["task=atari/Pong", "encoders=[ae_atari_pong]", "n_envs=2", "device=cpu", "total_steps=256",
                        "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "eval_every=128",
                        "eval_episodes=1", "horizon=200", "checkpoint_every=100000"])
-    run = train(cfg, RunDir(tmp_home / "run"), progress=False)
+    run = train(RunDir(tmp_home / "run"), plan(cfg), progress=False)
     evals = run.read_evals()
     assert evals and evals[-1]["success_rate"] is None and np.isfinite(evals[-1]["mean_return"])
     rows = eval_run(run, 1, render=False)

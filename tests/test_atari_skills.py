@@ -137,11 +137,12 @@ def test_frames_can_mix_in_episodes_played_by_a_trained_run(tmp_home):
     from wsa_robot.pretrain.collect import collect_frames
     from wsa_robot.run.run_dir import RunDir
     from wsa_robot.envs.tasks import load_task
+    from wsa_robot.run.pipeline import plan
     from wsa_robot.run.train import train
 
     cfg = load_config(["task=atari/Pong", "fusion=e2e", "n_envs=2", "device=cpu", "total_steps=128",
                        "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "eval_every=0"])
-    run = train(cfg, RunDir(tmp_home / "agent"), progress=False)
+    run = train(RunDir(tmp_home / "agent"), plan(cfg), progress=False)
     task = load_task("atari/Pong")
     played = collect_frames(task, ["screen"], 64, episode_length=16, cache=tmp_home / "frames",
                             agent_run=run.path, agent_fraction=1.0)

@@ -163,6 +163,7 @@ def her_run(tmp_path_factory):
     train() as `wsa-robot train`, with a temporary assets folder."""
     from wsa_robot.pretrain import pretrain
     from wsa_robot.run.run_dir import RunDir
+    from wsa_robot.run.pipeline import plan
     from wsa_robot.run.train import train
 
     home = tmp_path_factory.mktemp("home")
@@ -180,7 +181,7 @@ def her_run(tmp_path_factory):
                            "device=cpu", "total_steps=160", "sac.learning_starts=60", "sac.batch_size=32",
                            "sac.buffer_size=1000", "eval_every=160", "eval_episodes=1", "checkpoint_every=100000",
                            "horizon=10"])
-        run = train(cfg, RunDir(home / "run"), progress=False)
+        run = train(RunDir(home / "run"), plan(cfg), progress=False)
     return cfg, run, home
 
 
@@ -246,10 +247,11 @@ def test_a_her_run_resumes_with_its_replay_buffer(in_her_home):
     from stable_baselines3 import HerReplayBuffer
     from wsa_robot.run.replay_file import load_replay
 
+    from wsa_robot.run.pipeline import plan
     from wsa_robot.run.train import train
 
     cfg, run = in_her_home
-    train(cfg.model_copy(update={"total_steps": 180, "eval_every": 0}), run, resume=True, progress=False)
+    train(run, plan(cfg.model_copy(update={"total_steps": 180, "eval_every": 0})), resume=True, progress=False)
     buffer = load_replay(run.replay_file)  # HER relabelled from the restored buffer during those 20 steps
     assert isinstance(buffer, HerReplayBuffer) and buffer.pos == 180 and run.read_state()["num_timesteps"] == 180
 

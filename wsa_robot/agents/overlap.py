@@ -23,9 +23,9 @@ policy from before update t (one update, out of tens of thousands, stale). Witho
 (`sac.overlap=false`, a loaded model, `vec_env: dummy`) OverlapSAC trains at once, exactly as SAC.
 
 The update can only run beside the step when the env steps in another process: with overlap, `vec_env: auto`
-means a subprocess even for one env (`training_env_config`, run/training_env.py). It pays only when the learner leaves the renderer
-its core: torch gets the cores the env subprocesses do not use while training (`learner_threads`, counted by
-agents/threads.py from `training_env_subprocesses`). On 2 cores, Lift with 2 cameras: 27.4 steps/s overlapped
+means a subprocess even for one env (run/training_setup.py, decided by spec.resolve). It pays only when the
+learner leaves the renderer its core: torch gets the cores the env subprocesses do not use while training
+(agents/threads.py `learner_threads`). On 2 cores, Lift with 2 cameras: 27.4 steps/s overlapped
 against 20.4 in SB3's order (results/throughput.json); before the render got cheaper, overlapping with torch's
 default 2 threads was slower than not overlapping (13.6 vs 15.4).
 """

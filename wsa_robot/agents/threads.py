@@ -49,10 +49,9 @@ def learner_threads(cfg: RunConfig, env_subprocesses: int) -> int | None:
 
 
 @contextmanager
-def torch_threads_for(cfg: RunConfig, env_subprocesses: int) -> Iterator[None]:
-    """`learner_threads` while the block runs; torch's previous count after it."""
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """torch's thread count `threads` while the block runs (None: leave it), its previous count after it."""
     previous = torch.get_num_threads()
-    threads = learner_threads(cfg, env_subprocesses)
     if threads:
         torch.set_num_threads(threads)
     try:

@@ -62,7 +62,7 @@ def train(
                 raise UserError("--resume continues a run with its own task; drop --task or start a new run")
             run = existing_run_dir(resume)
             hold_writer_lock(run.path)  # before anything is written: one writer per run (run_lock.py)
-            cfg, events, pipe = resume_config(run, overrides, add_encoder or [], remove_encoder or [])
+            pipe, events = resume_config(run, overrides, add_encoder or [], remove_encoder or [])
         else:
             from wsa_robot.run.pipeline import plan
             from wsa_robot.run.spec import resolve
@@ -73,9 +73,9 @@ def train(
             run = new_run_dir(cfg)  # the folder checked, made and locked, before any encoder loads
             console.print(f"run dir: {run.path}")
             pipe = plan(spec)  # the encoders load once
-        if cfg.encoder_precision == "auto" and pipe is not None and pipe.bank is not None:
+        if pipe.spec.cfg.encoder_precision == "auto" and pipe.bank is not None:
             console.print(f"frozen encoders in {pipe.bank.precision} (encoder_precision=auto: bf16 on AMX CPUs)")
-        run_training(cfg, run, resume=resume is not None, progress=progress, events=events, pipe=pipe)
+        run_training(run, pipe, resume=resume is not None, progress=progress, events=events)
     except KeyboardInterrupt:  # before training began (training stops itself, with a checkpoint)
         raise typer.Exit(_stopped_at_start(run)) from None
     except BaseException:

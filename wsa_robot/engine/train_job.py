@@ -44,8 +44,8 @@ def _resume(run, steps: int, threads_set: list[str], progress: bool) -> None:
     from wsa_robot.run.train import train
 
     hold_writer_lock(run.path)  # before resume_config writes: one writer per run
-    cfg, events, pipe = resume_config(run, [f"total_steps={steps}", *threads_set], [], [])
-    train(cfg, run, resume=True, progress=progress, events=events, pipe=pipe)
+    pipe, events = resume_config(run, [f"total_steps={steps}", *threads_set], [], [])
+    train(run, pipe, resume=True, progress=progress, events=events)
 
 
 def _start(path: Path, overrides: list[str], progress: bool) -> None:
@@ -60,7 +60,7 @@ def _start(path: Path, overrides: list[str], progress: bool) -> None:
     spec = resolve(cfg)  # every check before the folder is made
     run = new_run_dir(cfg)
     try:
-        train(cfg, run, resume=False, progress=progress, pipe=plan(spec))
+        train(run, plan(spec), progress=progress)
     except BaseException:
         run.discard_if_unstarted()
         raise

@@ -21,6 +21,7 @@ from wsa_robot.envs.goal import GoalRewardVecEnv
 from wsa_robot.envs.reward import ScaledReward
 from wsa_robot.envs.visual_mix import VaryEachEpisode
 from wsa_robot.run.spec import RunSpec, resolve
+from wsa_robot.run.training_setup import use_subprocesses
 from wsa_robot.core.task_spec import TaskSpec
 
 
@@ -101,21 +102,6 @@ def _env_thunk(spec: RunSpec, seed: int, video_size: int | None, training: bool,
     return make
 
 
-def env_subprocesses(vec_env: str, n_envs: int) -> int:
-    """How many subprocesses `make_vec_env` starts for n_envs envs (0: they step in this process)."""
-    return n_envs if use_subprocesses(vec_env, n_envs) else 0
-
-
-def use_subprocesses(vec_env: str, n_envs: int) -> bool:
-    """`auto`: one subprocess per env when there are several (robosuite renders: ~30 steps/s per process).
-
-    Cheap envs lose from it on a small machine: 8 Pong envs with random actions on 2 busy cores (load 7-9),
-    3 alternating rounds of 3 s: one process (dummy) 766/1004/873 agent steps/s, 8 subprocesses 709/625/624,
-    and the subprocesses took 26-31 s to start against 2.5 s. An ALE step costs less than the pickling and
-    context switches around it, so the Atari tasks set `vec_env: dummy`."""
-    return vec_env == "subproc" or (vec_env == "auto" and n_envs > 1)
-
-
 def make_vec_env(pipe: Pipeline, n_envs: int, seed: int, video_size: int | None = None,
                  training: bool = False, faults: list[str] | None = None,
                  mask_faults: bool | None = None, variation: str | None = None, switchable: bool = False,
@@ -128,7 +114,7 @@ def make_vec_env(pipe: Pipeline, n_envs: int, seed: int, video_size: int | None 
     camera whose frame is dropped or stale get token_mask 0. E2E sees only the corrupted pixels.
     `variation`: a named visual variation (`NAME` or `NAME:SEED`, envs/variations.py) for every env; None: intact.
     `switchable`: every env has a FaultWrapper, also without faults, so `set_faults` can change them in place.
-    `vec_env`: dummy, subproc or auto instead of the run's (the training envs', run/training_env.py).
+    `vec_env`: dummy, subproc or auto instead of the run's (the training envs': RunSpec.training.vec_env).
     The GL backend is chosen first (envs/gl.py): the next import loads mujoco, and the env subprocesses inherit it."""
     from wsa_robot.envs.gl import choose_gl_backend
 

@@ -35,10 +35,11 @@ RESUME_KEYS = ("total_steps", "torch_threads")
 
 
 def resume_config(run: RunDir, overrides: list[str], add: list[str],
-                  remove: list[str]) -> tuple[RunConfig, list[dict], Pipeline]:
-    """The run's config with `total_steps=N` and the token edits applied, written back to the run (atomically),
-    the event rows ({step, time, action, tokens}) appended to RUN/events.json, and the run's pipeline (its
-    encoders loaded once, for training); every mistake is a UserError raised before anything is written."""
+                  remove: list[str]) -> tuple[Pipeline, list[dict]]:
+    """The run's pipeline (its encoders loaded once, for training) planned from its config with `total_steps=N`
+    and the token edits applied, that config written back to the run (atomically), and the event rows
+    ({step, time, action, tokens}) appended to RUN/events.json; every mistake is a UserError raised before
+    anything is written."""
     cfg = run.read_config()
     bad = [o for o in overrides if o.split("=", 1)[0] not in RESUME_KEYS]
     if bad:
@@ -57,15 +58,16 @@ def resume_config(run: RunDir, overrides: list[str], add: list[str],
     events = [{"step": step or 0, "time": now, **e} for e in edit.events]
     for event in events:
         run.append_event(event)
-    return edit.cfg, events, pipe
+    return pipe, events
 
 
 def say(message: str) -> None:
     console().print(message, soft_wrap=True, highlight=False)  # one line, never wrapped
 
 
-def resume_agent(cfg: RunConfig, run: RunDir, venv: VecEnv, pipe: Pipeline) -> BaseAlgorithm:
+def resume_agent(run: RunDir, venv: VecEnv, pipe: Pipeline) -> BaseAlgorithm:
     """The run's agent at its last checkpoint, fitted to the run's current tokens, with its replay buffer."""
+    cfg = pipe.spec.cfg
     leftovers = run.remove_temp_files()
     if leftovers:
         say(f"deleted {len(leftovers)} half-written temp file(s) left by a killed save")

@@ -25,6 +25,7 @@ from wsa_robot.core.seeds import bench_seed, eval_seed, final_seed, periodic_eva
 from wsa_robot.core.task_spec import TaskSpec
 from wsa_robot.envs.tasks import load_task, run_cameras
 from wsa_robot.run.tokens import check_removed, context_key, goal_tokens, run_tokens
+from wsa_robot.run.training_setup import TrainingSetup, training_setup
 
 CAMERA, PIXELS, VECTOR = "camera", "pixels", "vector"
 
@@ -70,6 +71,7 @@ class RunSpec:
     encoders: tuple[EncoderEntry, ...]
     idle: tuple[EncoderEntry, ...]
     seeds: Seeds
+    training: TrainingSetup  # where the training envs step, overlap, torch's threads
 
     @property
     def token_keys(self) -> list[str]:
@@ -143,6 +145,7 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
     check_demos(cfg, task, cameras, state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
                 off_policy=off_policy(cfg.algo), has_expert=backend.has_expert(task))
     seeds = Seeds.of(cfg.seed)
+    training = training_setup(cfg)
     if cfg.e2e_augment and not pixel_based(cfg.fusion):
         raise UserError(f"e2e_augment augments the pixels an end-to-end agent learns from; fusion={cfg.fusion} "
                         "reads frozen encoders' embeddings: set fusion=e2e or drop e2e_augment")
@@ -152,7 +155,8 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
                             "drop removed_tokens or choose another fusion")
         pixels = [Token(c, PIXELS, camera=c) for c in cameras]
         vectors = [_token(k) for k in ([PROPRIO] if cfg.proprio != "none" else []) + goal_tokens(task.name)]
-        return RunSpec(cfg, task, backend, env, faults, tuple(cameras), tuple(pixels + vectors), None, (), (), (), seeds)
+        return RunSpec(cfg, task, backend, env, faults, tuple(cameras), tuple(pixels + vectors), None, (), (), (), seeds,
+                       training)
     keys, context = run_tokens(cfg, cameras), context_key(cfg)
     removed = check_removed(cfg.removed_tokens, keys, context)
     images = image_encoders(cfg.encoders)
@@ -172,4 +176,4 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
     if context not in contexts:
         raise UserError(f"context {context!r} is not a token of this run; use one of: {', '.join(contexts)}")
     return RunSpec(cfg, task, backend, env, faults, tuple(cameras), tuple(_token(k) for k in keys), context, tuple(removed),
-                   tuple(entries[n] for n in active), tuple(entries[n] for n in idle), seeds)
+                   tuple(entries[n] for n in active), tuple(entries[n] for n in idle), seeds, training)

@@ -22,11 +22,10 @@ from wsa_robot.core.console import console
 from wsa_robot.core.errors import NonFiniteError, SaveError
 from wsa_robot.agents.evaluate import run_episodes
 from wsa_robot.run.eval_table import success_rate
-from wsa_robot.run.pipeline import Pipeline, close_envs, make_vec_env, plan
+from wsa_robot.run.pipeline import Pipeline, close_envs, make_vec_env
 from wsa_robot.run.resume import resume_agent, say
 from wsa_robot.run.run_dir import RunDir
 from wsa_robot.run.run_lock import hold_writer_lock, holds_writer_lock, release_writer_lock
-from wsa_robot.run.spec import resolve
 from wsa_robot.run.stopping import honour_deferred_interrupts, sigterm_as_ctrl_c
 
 
@@ -83,35 +82,34 @@ def give_demos(cfg: RunConfig, pipe: Pipeline, run: RunDir, model) -> None:
         f"{cfg.sac.demo_fraction:g} of every batch{cloning}")
 
 
-def train(cfg: RunConfig, run: RunDir, resume: bool = False, progress: bool = True,
-          events: list[dict] | None = None, pipe: Pipeline | None = None) -> RunDir:
-    """`events`: token-set changes applied at this resume ({step, time, action, tokens}), logged to TensorBoard.
-    `pipe`: the run's pipeline when the caller has planned it already (the CLI, before making the run dir),
-    so the encoders load once; None: planned here.
+def train(run: RunDir, pipe: Pipeline, resume: bool = False, progress: bool = True,
+          events: list[dict] | None = None) -> RunDir:
+    """Train the run `pipe` was planned for (`plan(cfg)` resolves and loads its encoders; the CLI plans before it
+    makes the run dir, so they load once) into `run`. `events`: token-set changes applied at this resume
+    ({step, time, action, tokens}), logged to TensorBoard.
     A NaN/inf raises NonFiniteError and writes no checkpoint, so the last good one stays as it was.
-    torch's thread count while it runs is agents/threads.py's (learner_threads)."""
+    torch's thread count while it runs is the spec's (RunSpec.training, run/training_setup.py)."""
     taken = not holds_writer_lock(run.path)  # the CLI takes it before it writes; sweeps and scripts here
     hold_writer_lock(run.path)  # a second writer of this run stops here, in one line (run_lock.py)
     try:
-        with learner_threads(cfg):
-            return _train(cfg, run, resume, progress, events, pipe)
+        with learner_threads(pipe.spec):
+            return _train(run, pipe, resume, progress, events)
     finally:
         if taken:  # a process that trains runs in turn (a Ray worker) must not keep the ones it finished
             release_writer_lock(run.path)
 
 
-def _train(cfg: RunConfig, run: RunDir, resume: bool, progress: bool, events: list[dict] | None,
-           pipe: Pipeline | None) -> RunDir:
-    pipe = pipe or plan(resolve(cfg))
+def _train(run: RunDir, pipe: Pipeline, resume: bool, progress: bool, events: list[dict] | None) -> RunDir:
+    cfg = pipe.spec.cfg
     venv = eval_env = None
     try:
         if cfg.demos is not None:
             record_scripted_demos(cfg, pipe, run)
-        venv = make_training_env(cfg, pipe)  # with sac.overlap, updates run while the env steps (run/training_env.py)
+        venv = make_training_env(pipe)  # with sac.overlap, updates run while the env steps (run/training_env.py)
         eval_env = make_vec_env(pipe, 1, pipe.spec.seeds.periodic_eval, training=False) \
             if cfg.eval_every else None
         if resume:
-            model = resume_agent(cfg, run, venv, pipe)
+            model = resume_agent(run, venv, pipe)
             console().print(f"resuming {run.path} at step {model.num_timesteps}")
         else:
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, run.tensorboard)

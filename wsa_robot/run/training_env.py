@@ -1,6 +1,6 @@
-"""The envs an agent learns from, and torch's threads beside them: as `make_vec_env(training=True)`, plus, when
-SAC's updates overlap env steps (agents/overlap.py), a subprocess even for one env and the UpdateDuringStep
-wrapper."""
+"""The envs an agent learns from, and torch's threads beside them, as the run's TrainingSetup says
+(run/training_setup.py, decided by spec.resolve): `make_vec_env(training=True)` in this process or in
+subprocesses, plus the UpdateDuringStep wrapper when SAC's updates overlap the env's steps."""
 
 from __future__ import annotations
 
@@ -8,34 +8,20 @@ from contextlib import AbstractContextManager
 
 from stable_baselines3.common.vec_env import VecEnv
 
-from wsa_robot.agents.overlap import UpdateDuringStep, overlaps
-from wsa_robot.agents.threads import torch_threads_for
-from wsa_robot.run.pipeline import env_subprocesses, make_vec_env
+from wsa_robot.agents.overlap import UpdateDuringStep
+from wsa_robot.agents.threads import torch_threads
+from wsa_robot.run.pipeline import Pipeline, make_vec_env
+from wsa_robot.run.spec import RunSpec
 
 
-def training_env_config(cfg):
-    """The config the training envs are built from: with overlapping updates `vec_env: auto` means a
-    subprocess even for one env, since the update can only run while a subprocess steps."""
-    if overlaps(cfg) and cfg.vec_env == "auto":
-        return cfg.model_copy(update={"vec_env": "subproc"})
-    return cfg
+def learner_threads(spec: RunSpec) -> AbstractContextManager[None]:
+    """torch's thread count while the run trains (TrainingSetup.torch_threads)."""
+    return torch_threads(spec.training.torch_threads)
 
 
-def training_env_subprocesses(cfg) -> int:
-    """How many env subprocesses `make_training_env` starts (0: the envs step in this process)."""
-    cfg = training_env_config(cfg)
-    return env_subprocesses(cfg.vec_env, cfg.n_envs)
-
-
-def learner_threads(cfg) -> AbstractContextManager[None]:
-    """torch's thread count while training, for the training env's subprocesses (agents/threads.py)."""
-    return torch_threads_for(cfg, training_env_subprocesses(cfg))
-
-
-def make_training_env(cfg, pipe, **kwargs) -> VecEnv:
-    """The envs an agent learns from: as `make_vec_env(training=True)`, plus, when updates overlap env steps,
-    a subprocess even for one env (`vec_env: auto`) and the UpdateDuringStep wrapper; `attach_learner` then
-    hands it the model."""
-    cfg = training_env_config(cfg)
-    venv = make_vec_env(pipe, cfg.n_envs, pipe.spec.seeds.training, training=True, vec_env=cfg.vec_env, **kwargs)
-    return UpdateDuringStep(venv) if overlaps(cfg) else venv
+def make_training_env(pipe: Pipeline, **kwargs) -> VecEnv:
+    """The envs an agent learns from; `attach_learner` then hands the model to the overlap wrapper."""
+    spec = pipe.spec
+    venv = make_vec_env(pipe, spec.cfg.n_envs, spec.seeds.training, training=True, vec_env=spec.training.vec_env,
+                        **kwargs)
+    return UpdateDuringStep(venv) if spec.training.overlap else venv
