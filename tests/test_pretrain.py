@@ -84,7 +84,7 @@ def test_positives_are_the_same_camera_a_few_steps_away_in_the_same_episode(fram
     assert (gap % f.n_cameras == 0).all() and (gap >= 2).all() and (gap <= 6).all()
 
 
-@pytest.mark.parametrize("skill", [s for s in SKILL_NAMES if "stack" not in SKILLS[s].needs])
+@pytest.mark.parametrize("skill", [s for s in SKILL_NAMES if not {"stack", "twin"} & set(SKILLS[s].needs)])
 def test_each_skill_trains_saves_and_loads_as_a_frozen_encoder(skill, frames, tmp_path):
     f, cache = frames
     entry = pretrain("Lift", skill, frames_per_camera=40, steps=3, out_dir=tmp_path, batch_size=8,
@@ -118,3 +118,51 @@ def test_video_object_segmentation_needs_a_frame_stack(frames, tmp_path):
     with pytest.raises(UserError, match="skill vos learns from a frame stack .* task Lift"):
         pretrain("Lift", "vos", frames_per_camera=40, steps=3, out_dir=tmp_path, episode_length=10, cache=cache)
 
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory):
+    """Every step under the mix's two draws: object_color recolours the cube alone (or intact)."""
+    from wsa_robot.envs.visual_mix import VisualMix
+
+    cache = tmp_path_factory.mktemp("twins")
+    return collect_frames(load_task("Lift"), ["agentview", "robot0_eye_in_hand"], 30, episode_length=10,
+                          cache=cache, visuals=VisualMix(("object_color",)), twins=True), cache
+
+
+def test_twins_show_the_same_step_under_another_variation(twins):
+    """A twin differs from its frame only where the variation paints (the cube: under 3% of the pixels here);
+    a frame of the next step differs in 4-7% (agentview) and 74-99% (the camera on the moving hand)."""
+    f, _ = twins
+    assert f.twin.shape == f.images.shape and f.depth is None and f.seg is None  # twins: state only
+    differ = (f.images != f.twin).any(-1).mean((1, 2))
+    assert (differ[0::2] > 0).all(), "agentview sees the cube: its colour must differ between the two views"
+    assert differ.max() < 0.03
+
+
+def test_the_invariance_term_is_blind_to_the_embedding_scale():
+    from wsa_robot.pretrain.skills import relative_shift
+
+    g = torch.Generator().manual_seed(0)
+    z, noise = torch.randn(16, 8, generator=g), torch.randn(16, 8, generator=g)
+    camera = np.arange(16) % 2
+    assert relative_shift(z, z, camera) == 0
+    shifted = relative_shift(z, z + 0.1 * noise, camera)
+    assert 0 < shifted < relative_shift(z, z + noise, camera)
+    assert torch.isclose(relative_shift(10 * z, 10 * (z + 0.1 * noise), camera), shifted)
+
+
+def test_the_scene_invariance_skill_trains_on_twins_and_reports_their_shift(twins, tmp_path):
+    from wsa_robot.core.errors import UserError
+    from wsa_robot.encoders.registry import build_encoder
+
+    f, cache = twins
+    with pytest.raises(UserError, match="add --vary all"):
+        pretrain("Lift", "scene_invariant", frames_per_camera=30, steps=2, out_dir=tmp_path, episode_length=10,
+                 cache=cache)
+    entry = pretrain("Lift", "scene_invariant", frames_per_camera=30, steps=3, out_dir=tmp_path, batch_size=8,
+                     episode_length=10, cache=cache, vary=["object_color"])  # the twins above, from the cache
+    assert entry["encoder"] == "scene_inv" and entry["frames"] == 60
+    assert np.isfinite(entry["val_r2"]) and entry["val_twin_shift"] > 0
+    with torch.inference_mode():
+        assert build_encoder("scene_inv", tmp_path)(torch.from_numpy(f.images[:4])).shape == (4, 128)

@@ -140,7 +140,9 @@ def pretrain(
     skill: str = typer.Option("autoencoder", "--skill",
                               help="what to pretrain: autoencoder, depth, segmentation, contrastive, keypoints, "
                                    "stdim (ST-DIM, Atari), vos (video object segmentation, Atari), scene_state "
-                                   "(the simulator's object state and proprio regressed from RGB, robosuite)"),
+                                   "(the simulator's object state and proprio regressed from RGB, robosuite), "
+                                   "scene_invariant (the same from two views of each step under different "
+                                   "variations, pulled together; needs --vary)"),
     frames: int = typer.Option(3000, "--frames", min=100, help="frames per camera from a random policy"),
     steps: int = typer.Option(4000, "--steps", min=1, help="gradient steps"),
     episode_length: Optional[int] = typer.Option(None, "--episode-length", min=1, help="steps per episode "

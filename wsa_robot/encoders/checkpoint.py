@@ -15,7 +15,8 @@ from wsa_robot.encoders.stdim import STDIM
 from wsa_robot.encoders.transporter import Transporter
 from wsa_robot.encoders.vos import VOS
 
-SKILL_NAMES = ("autoencoder", "depth", "segmentation", "contrastive", "keypoints", "stdim", "vos", "scene_state")
+SKILL_NAMES = ("autoencoder", "depth", "segmentation", "contrastive", "keypoints", "stdim", "vos", "scene_state",
+               "scene_invariant")
 CHECKPOINT_FORMAT = "wsa-robot/autoencoder/v1"  # the name predates the other skills; the format is shared
 KINDS: dict[str, type[nn.Module]] = {"conv_autoencoder": ConvAutoencoder, "transporter": Transporter,
                                      "stdim": STDIM, "vos": VOS}

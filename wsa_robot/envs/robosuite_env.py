@@ -202,6 +202,12 @@ class RobosuiteEnv(gym.Env):
         mujoco.mj_camlight(self._env.sim.model._model, self._env.sim.data._data)  # moved cameras, now
         self.variation = filed_name(found)
 
+    def camera_frames(self) -> dict[str, np.ndarray]:
+        """Every camera's frame of the current state as the scene looks now: after `set_variation`, the same
+        state under another variation (pretraining's twin views, pretrain/collect.py)."""
+        data = self._env.sim.data._data
+        return {cam: self._renderer.render(data, cam_id)[0] for cam, cam_id in zip(self.cameras, self._camera_ids)}
+
     def rewind(self) -> None:
         """Draw again as if just made: the next reset (without a seed) places the objects as the first reset of a
         fresh env with the same seed does. With `set_variation`, one env evaluates many conditions over the

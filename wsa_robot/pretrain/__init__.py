@@ -48,11 +48,15 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
         raise UserError(f"skill {skill.name} learns from {what}, which task {task.name} "
                         f"({task.backend}) does not give; choose one of: {', '.join(usable)}")
     visuals = visual_mix(task, vary, hold_out)
+    twins = "twin" in skill.needs
+    if twins and visuals is None:
+        raise UserError(f"skill {skill.name} learns from two views of each step under different visual variations: "
+                        "add --vary all (and --hold-out KIND to keep one kind for the test)")
     if expert_fraction and not has_expert(task.env_id):
         raise UserError(f"--expert-fraction: task {task.name} has no scripted controller (envs/experts.py); drop it")
     frames = collect_frames(task, cameras, frames_per_camera, episode_length=episode_length, seed=seed,
                             cache=cache, agent_run=agent_run, agent_fraction=agent_fraction, visuals=visuals,
-                            expert_fraction=expert_fraction)
+                            expert_fraction=expert_fraction, twins=twins)
     provenance = "random-policy frames" + (f" mixed with {agent_fraction:.0%} of episodes played by run "
                                             f"{agent_run}" if agent_run else "") + ", `wsa-robot pretrain`"
     if expert_fraction:
@@ -64,6 +68,8 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
                        f"{VARIATION_SEEDS.start}-{VARIATION_SEEDS.stop - 1}) or intact")
         extra["visuals"] = {"kinds": list(visuals.kinds), "held_out": visuals.held_out,
                             "seeds": [VARIATION_SEEDS.start, VARIATION_SEEDS.stop - 1]}
+    if twins:
+        provenance += "; every step rendered twice, under two different draws of that mix (twin views)"
     if "state" in skill.needs:
         provenance += "; PRIVILEGED labels: the simulator's object state and the robot's proprio (pretraining only)"
     return train_and_save(skill.name, frames, task.name, cameras, steps, out_dir, seed, batch_size,

@@ -22,6 +22,9 @@ class Frames:
     # float32 [N, K]: PRIVILEGED, the simulator's object state and the robot's proprio at the frame's step (the
     # scene-state skill's target, pretraining only); None where the backend gives none
     state: np.ndarray | None = None
+    # uint8 like images: the same step and camera under another variation of the collection's mix (the
+    # scene-invariance skill's second view); None unless collected with twins
+    twin: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.images)
@@ -39,7 +42,8 @@ def save_frames(path: Path, frames: Frames, compressed: bool = False) -> None:
         newest = frames.images[..., -1]
         if np.array_equal(restack(newest, frames.episode, frames.channels), frames.images):
             arrays = {"newest": newest, "stack": frames.channels, "episode": frames.episode, "n_cameras": 1}
-    arrays.update({k: v for k, v in (("depth", frames.depth), ("seg", frames.seg), ("state", frames.state))
+    arrays.update({k: v for k, v in (("depth", frames.depth), ("seg", frames.seg), ("state", frames.state),
+                                                        ("twin", frames.twin))
                    if v is not None})
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
@@ -62,7 +66,8 @@ def load_frames(path: Path) -> Frames:
             return Frames(restack(z["newest"], z["episode"], int(z["stack"])), None, None, z["episode"], 1)
         return Frames(z["rgb"], z["depth"] if "depth" in z.files else None,
                       z["seg"] if "seg" in z.files else None, z["episode"], int(z["n_cameras"]),
-                      state=z["state"] if "state" in z.files else None)
+                      state=z["state"] if "state" in z.files else None,
+                      twin=z["twin"] if "twin" in z.files else None)
 
 
 def split_by_episode(episodes: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:

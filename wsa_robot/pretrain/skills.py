@@ -27,10 +27,13 @@ N_CLASSES = 5            # wsa_robot.envs.spaces.SEGMENT_CLASSES
 POSITIVE_WITHIN = 3      # time-contrastive: a positive is the same camera 1..3 steps later
 TRANSPORT_WITHIN = 10    # keypoints: the target frame is the same camera 1..10 steps from the source
 TEMPERATURE = 0.1
+INVARIANCE = 1.0         # scene invariance: the weight of the twins' relative shift beside the state regression
 
 
-def images(frames: Frames, idx: np.ndarray) -> torch.Tensor:
-    x = torch.from_numpy(frames.images[idx]).to(frames.device, non_blocking=True)
+def images(frames: Frames, idx: np.ndarray, array: np.ndarray | None = None) -> torch.Tensor:
+    """The frames `idx` as float [B, C, H, W] in [0, 1]; `array`: another uint8 array of the same layout
+    (the twins) instead of the images."""
+    x = torch.from_numpy((frames.images if array is None else array)[idx]).to(frames.device, non_blocking=True)
     return x.permute(0, 3, 1, 2).float().div_(255.0)
 
 
@@ -238,6 +241,57 @@ def scene_state_r2(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, batc
     return float(1 - ((pred - target) ** 2).mean())
 
 
+# --- scene invariance: the state regressed from two views of one step (the scene under two draws of the visual
+# mix, pretrain/collect.py twins), and the views' embeddings pulled together, relative to how far apart the
+# embeddings of different states lie: the shift the variation causes, the quantity experiments/encoder_shift.py
+# measures, minimised directly instead of hoped for
+def _twins(frames: Frames) -> np.ndarray:
+    if frames.twin is None:
+        raise ValueError("these frames have no twin views; collect them again with twins (--vary ...)")
+    return frames.twin
+
+
+def relative_shift(z: torch.Tensor, twin: torch.Tensor, camera: np.ndarray) -> torch.Tensor:
+    """Per camera, mean |z - twin|^2 / mean |z_i - z_j|^2 over pairs of its samples (2 x the summed variance),
+    averaged over the cameras: unchanged by the embedding's scale, so it cannot be met by shrinking the
+    embedding, and the spread is between states, not between cameras (which lie far apart)."""
+    ratios = []
+    for c in np.unique(camera):
+        rows = torch.from_numpy(np.flatnonzero(camera == c)).to(z.device)
+        if len(rows) < 2:
+            continue
+        zc, tc = z[rows], twin[rows]
+        ratios.append((zc - tc).pow(2).sum(1).mean() / (2 * zc.var(0, unbiased=False).sum()).clamp_min(1e-8))
+    return torch.stack(ratios).mean()
+
+
+def scene_invariant_loss(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, rng: np.random.Generator
+                         ) -> torch.Tensor:
+    z = model.encode(random_shift(images(frames, idx)))
+    twin = model.encode(random_shift(images(frames, idx, _twins(frames))))
+    target = _state_target(frames, idx)
+    regress = (F.mse_loss(model.head(z), target) + F.mse_loss(model.head(twin), target)) / 2
+    return regress + INVARIANCE * relative_shift(z, twin, idx % frames.n_cameras)
+
+
+def twin_shift(model: ConvAutoencoder, frames: Frames, idx: np.ndarray, batch: int = 256) -> float:
+    """mean |z - twin| / mean |z_i - z_j| (norms, as experiments/encoder_shift.py) on held-out frames, per
+    camera (pairs i, j of one camera within a batch of consecutive frames), averaged over the cameras: 0
+    invariant, 1 a change of visuals moves the embedding as far as another state does."""
+    twins, ratios = _twins(frames), []
+    for c in range(frames.n_cameras):
+        mine = idx[idx % frames.n_cameras == c]
+        moved, apart = [], []
+        for i in range(0, len(mine), batch):
+            part = mine[i:i + batch]
+            z, t = model.encode(images(frames, part)), model.encode(images(frames, part, twins))
+            moved.append((z - t).norm(dim=1).mean().item())
+            if len(part) > 1:
+                apart.append(torch.pdist(z).mean().item())
+        ratios.append(np.mean(moved) / max(np.mean(apart), 1e-8))
+    return float(np.mean(ratios))
+
+
 def state_width(frames: Frames) -> int:
     return _states(frames).shape[1]
 
@@ -254,6 +308,7 @@ class Skill:
     needs: tuple[str, ...] = ()  # what its frames must come with (wsa_robot.pretrain.collect.labels)
     lr: float = 1e-3             # Adam's learning rate
     head_dim: Callable[[Frames], int] | None = None  # the width of the model's head, read from the frames
+    more_metrics: dict[str, Callable[[nn.Module, Frames, np.ndarray], float]] | None = None  # reported beside
 
 
 def _conv(out_channels: int | None) -> Callable[..., nn.Module]:
@@ -277,6 +332,8 @@ SKILLS: dict[str, Skill] = {s.name: s for s in [
           vos_motion_explained, True, ("stack",)),
     Skill("scene_state", "scene", _conv(0), scene_state_loss, "val_r2", scene_state_r2, True, ("state",),
           head_dim=state_width),
+    Skill("scene_invariant", "scene_inv", _conv(0), scene_invariant_loss, "val_r2", scene_state_r2, True,
+          ("state", "twin"), head_dim=state_width, more_metrics={"val_twin_shift": twin_shift}),
 ]}
 
 

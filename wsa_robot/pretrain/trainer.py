@@ -41,5 +41,6 @@ def train_skill(skill: Skill, frames: Frames, train_idx: np.ndarray, val_idx: np
     model.eval()
     with torch.inference_mode():
         metric = skill.evaluate(model, frames, val_idx)
-    return model.cpu(), {skill.metric: metric, "final_train_loss": float(loss.item()),
+        more = {name: fn(model, frames, val_idx) for name, fn in (skill.more_metrics or {}).items()}
+    return model.cpu(), {skill.metric: metric, **more, "final_train_loss": float(loss.item()),
                    "train_seconds": round(time.time() - start, 1)}

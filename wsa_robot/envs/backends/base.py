@@ -68,7 +68,8 @@ class Backend:
     name: ClassVar[str]
     depth: ClassVar[bool] = False  # renders depth maps beside the images (encoders of modality depth)
     prefix: ClassVar[str | None] = None  # generates the tasks named `<prefix>/<rest>` that have no YAML
-    # what pretraining frames come with: depth, segmentation, a frame stack, the PRIVILEGED state
+    # what pretraining frames come with: depth, segmentation, a frame stack, the PRIVILEGED state, and twins (every
+    # step also under a second variation of the mix, when frames are collected under one: camera_frames)
     frame_labels: ClassVar[tuple[str, ...]] = ()
     pretrain_episode: ClassVar[int | None] = None  # random-policy steps per pretraining episode; None: whole
     controllers: ClassVar[tuple[str, ...]] = ("osc_pose",)  # config `controller` values; osc_pose: the default
@@ -115,8 +116,9 @@ class Backend:
         """Whether `task` has a scripted controller for `sac.expert_steps` (the env's `expert_action`)."""
         return False
 
-    def frames_options(self, seed: int, episode_length: int | None) -> EnvOptions:
-        """The env pretraining collects frames from: every label the backend renders, episodes of
-        `episode_length` steps."""
-        return EnvOptions(depth="depth" in self.frame_labels, segmentation="segmentation" in self.frame_labels,
+    def frames_options(self, seed: int, episode_length: int | None, dense: bool = True) -> EnvOptions:
+        """The env pretraining collects frames from: every label the backend renders (`dense` False: without
+        the depth and segmentation renders, which double a step's cost), episodes of `episode_length` steps."""
+        return EnvOptions(depth=dense and "depth" in self.frame_labels,
+                          segmentation=dense and "segmentation" in self.frame_labels,
                           state="state" in self.frame_labels, seed=seed, horizon=episode_length)
