@@ -46,9 +46,10 @@ def conditions(fusion: str, faults: list[str], variations: list[str], unmasked: 
 def save(out: Path, report: dict, label: str, wall_s: float) -> None:
     """Add this run's results to `out`, keeping the other runs already there (runs may be evaluated by
     separate processes side by side). The file's other fields are this report's: none of an older file's
-    survive beside a provenance that does not describe them."""
+    survive beside a provenance that does not describe them; each run keeps the provenance of the process that
+    evaluated it."""
     runs = json.loads(out.read_text())["runs"] if out.exists() else {}
-    runs[label] = {**report["runs"][label], "wall_s": round(wall_s, 1)}
+    runs[label] = {**report["runs"][label], "wall_s": round(wall_s, 1), "provenance": report["provenance"]}
     write_json(out, {**report, "runs": runs})
 
 
