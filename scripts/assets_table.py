@@ -26,8 +26,9 @@ SKILL_METRICS = {"stdim": "next-frame top-1 of 32 (higher)"}  # the same key, an
 def value(m: dict) -> str:
     """The held-out metric; an encoder shared by several tasks adds each task's own (`<metric>_by_task`)."""
     by_task = m.get(f"{m['metric']}_by_task", {})
+    shift = f"; twin shift {m['val_twin_shift']:.3g}" if "val_twin_shift" in m else ""  # the invariance skill's
     return f"{m[m['metric']]:.4g}" + (" (" + ", ".join(f"{t} {v:.4g}" for t, v in by_task.items()) + ")"
-                                      if by_task else "")
+                                      if by_task else "") + shift
 
 
 def table() -> str:
