@@ -96,23 +96,22 @@ def context_swap_effect(model, venv, context_key: str, seed: int = 0) -> dict:
     return {"steps": len(seen), "mean_max_change": float(change.mean()), "max_change": float(change.max())}
 
 
-def plot(results: dict[str, dict], path: Path) -> Path:
-    """One panel per run, side by side on one y scale: each token's weight over the steps."""
-    from wsa_robot.eval.plots import pyplot, save_figure
+def plot(results: dict[str, dict], path: Path) -> Path | None:
+    """One panel per run, side by side on one y scale: each token's weight over the steps (engine/curves.py)."""
+    from wsa_robot.engine.curves import Panel, Series, plot_curves
 
-    plt = pyplot()
-    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 3.5), sharey=True, squeeze=False)
-    for ax, (label, r) in zip(axes[0], results.items()):
+    series, panels = [], []
+    for i, (label, r) in enumerate(results.items()):
         w = np.asarray(r["weights"])
-        for k, key in enumerate(r["tokens"]):
-            ax.plot(np.arange(len(w)), w[:, k], linewidth=1.3, label=f"{key} (sd {r['spread'][key]:.3f})")
-        ax.set(xlabel="step", title=f"{label}: {r['fusion']}" + (f", scorer {r['scorer']}" if r["scorer"] else "")
-               + f"\ncontext of another step: weights move {r['context_swap']['mean_max_change']:.3f}")
-        ax.legend(loc="upper right", fontsize=7)
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("token weight")
-    fig.suptitle("token weights over a deterministic episode (sd: spread over the steps)")
-    return save_figure(fig, path)
+        series += [Series(f"{key} (sd {r['spread'][key]:.3f})", [[{"steps": t, label: float(w[t, k])}
+                                                                  for t in range(len(w))]], width=1.3, marker=None)
+                   for k, key in enumerate(r["tokens"])]
+        panels.append(Panel(label, "token weight" if i == 0 else "",
+                            f"{label}: {r['fusion']}" + (f", scorer {r['scorer']}" if r["scorer"] else "")
+                            + f"\ncontext of another step: weights move {r['context_swap']['mean_max_change']:.3f}"))
+    return plot_curves(series, panels, path, xlabel="step", panel_size=(5, 3.5), legend="upper right",
+                       legend_each_panel=True, sharey=True,
+                       suptitle="token weights over a deterministic episode (sd: spread over the steps)")
 
 
 def parse(spec: str) -> tuple[str, RunDir]:

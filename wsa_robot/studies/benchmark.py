@@ -492,43 +492,37 @@ def _run_styles(rows: list[dict]) -> tuple[dict[str, str], dict[int, str]]:
 
 
 def plot(result: dict, path: Path) -> Path:
-    """Eval return against agent steps, one line per run; the target and the published 10M-step scores as
-    horizontal lines."""
-    from wsa_robot.eval.plots import pyplot, save_figure
+    """Eval return against agent steps, one line per run (engine/curves.py); the target and the published
+    10M-step scores as horizontal references, and the whole-game check behind each eval at the target."""
+    from wsa_robot.engine.curves import Mark, Panel, Reference, Series, plot_curves
 
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 5))
+    references = []
     published = PUBLISHED_10M.get(result["game"], {})
     if published:
         low, high = min(published.values()), max(published.values())
         text = f"published, same PPO at 10M steps: {low:.4g} to {high:.4g}"
-        if low <= OFF_SCALE * _highest(result):
-            ax.axhspan(low, high, color="tab:green", alpha=0.15, label=text)
-        else:  # drawn, it would squeeze a short run's curves into the bottom of the axes
-            ax.plot([], [], " ", color="none", label=text + " (far above this scale)")
+        drawn = low <= OFF_SCALE * _highest(result)  # else it would squeeze a short run's curves into the bottom
+        references.append(Reference(low, high, text if drawn else text + " (far above this scale)",
+                                     colour="tab:green", drawn=drawn))
     if result.get("target") is not None:
-        ax.axhline(result["target"], color="grey", linestyle="--", linewidth=1,
-                   label=f"target {result['target']:g} (a run stops once whole games hold it)")
-    checks_named = False
+        references.append(Reference(result["target"], label=f"target {result['target']:g} (a run stops once "
+                                    "whole games hold it)", style="--"))
     colours, styles = _run_styles(result["runs"])
+    series, checks_named = [], False
     for row in result["runs"]:
-        if row["curve"]:
-            steps, values = zip(*row["curve"])
-            line, = ax.plot(steps, values, marker=".", color=colours[run_label(row)], linestyle=styles[row["seed"]],
-                            label=f"{run_label(row)} seed {row['seed']} "
-                                  f"(final {row['final_mean']:.1f} ± {row['final_std']:.1f})")
-            for check in row.get("target_checks") or []:  # the whole-game score behind each eval at the target
-                ax.errorbar(check["step"], check["mean_return"], yerr=check["std"], fmt="D", markersize=5,
-                            color=line.get_color(), capsize=3,
-                            label=None if checks_named else f"{check['episodes']} games where an eval hit the target")
-                checks_named = True
+        checks = row.get("target_checks") or []  # the whole-game score behind each eval at the target
+        series.append(Series(f"{run_label(row)} seed {row['seed']} (final {row['final_mean']:.1f} ± "
+                             f"{row['final_std']:.1f})", [[{"steps": s, "return": v} for s, v in row["curve"]]],
+                             colour=colours[run_label(row)], style=styles[row["seed"]],
+                             marks=[Mark(c["step"], c["mean_return"], c["std"]) for c in checks],
+                             marks_label=None if checks_named or not checks else
+                             f"{checks[0]['episodes']} games where an eval hit the target"))
+        checks_named = checks_named or bool(checks and row["curve"])
     game = result.get("task", "atari/").startswith("atari/")
-    ax.set(xlabel="agent steps", ylabel="eval return (whole games)" if game else "eval return (whole episodes)",
-           title=f"{result['game']}: WSA vs E2E")
-    ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1e6:g}M")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)  # below: never on a curve
-    ax.grid(alpha=0.3)
-    return save_figure(fig, path)
+    panel = Panel("return", "eval return (whole games)" if game else "eval return (whole episodes)",
+                  f"{result['game']}: WSA vs E2E", references=references)
+    return plot_curves(series, [panel], path, xlabel="agent steps", panel_size=(7, 5), legend="below",
+                       empty_panels=True, xformat=lambda x, _: f"{x / 1e6:g}M")
 
 
 def benchmark(spec: BenchSpec, out: Path, train: bool = True) -> dict:
