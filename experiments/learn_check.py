@@ -6,11 +6,14 @@
     python experiments/learn_check.py --task fetch/Reach --steps 20000 --eval-every 2000 --eval-episodes 10 \
         --run-dir runs/learn_check_fetch_reach --out results/learn_check_fetch.json torch_threads=1
 
-Stopped early (Ctrl-C or SIGTERM), it checkpoints and still writes the JSON; run it again to continue.
+Stopped early (Ctrl-C or SIGTERM), it checkpoints and still writes the JSON; run it again to continue (a larger
+--steps extends a finished run). A run dir already started must hold the settings of the command that resumes
+it (engine/jobs.py refuses an edited one).
 
 Writes results/learn_check_lift.json: {"Lift": {"steps": [...], "success_rate": [...], "return": [...],
-"wall_s": ..., "config": {...}}}; other tasks already in the --out file are kept. It goes through the same
-`train()` as `wsa-robot train`. The curve goes beside --out: learn_check_lift.png, learn_check_fetch_reach.png.
+"wall_s": ..., "config": {...}}}; other tasks already in the --out file are kept. The run is a one-entry job of
+the engine (engine/), trained by its in-process executor as `wsa-robot plan --executor inprocess` trains a
+plan's runs; only the file it writes is this script's. The curve goes beside --out: learn_check_lift.png, learn_check_fetch_reach.png.
 
 Two configs of one task side by side: a --label per config, one run dir each, one --out; the entries are
 keyed by label and the PNG beside --out draws every labelled curve of the task (then compare their WSA
@@ -26,15 +29,50 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
+import sys
 from pathlib import Path
 
 from wsa_robot.core.atomic import write_json
+from wsa_robot.core.errors import UserError
 from wsa_robot.core.provenance import provenance
-from wsa_robot.config import load_config
-from wsa_robot.run.pipeline import plan
+from wsa_robot.engine.curves import Panel, Series, plot_curves
+from wsa_robot.engine.executors import InProcess, Stopped, start
+from wsa_robot.engine.jobs import Job
+from wsa_robot.engine.plan import Schedule
 from wsa_robot.run.run_dir import RunDir
-from wsa_robot.run.train import train
+
+
+def job(args: argparse.Namespace) -> Job:
+    """The one run as an engine job: new with these settings (checkpointed at each eval), or resumed to --steps."""
+    schedule = Schedule(args.steps, args.eval_every, args.eval_episodes)
+    return Job(args.run_dir.name, args.run_dir, args.steps,
+               (f"task={args.task}", *schedule.overrides(), *args.overrides))
+
+
+def entry(run: RunDir, prov: dict, label: str | None) -> dict:
+    """The run's entry of the --out file, as this script has always written it (docs quote those files)."""
+    cfg, evals = run.read_config(), run.read_evals()
+    return {"steps": [e["step"] for e in evals], "success_rate": [e["success_rate"] for e in evals],
+            "return": [e["mean_return"] for e in evals], "wall_s": evals[-1]["wall_s"] if evals else run.wall_s(),
+            "total_steps": cfg.total_steps,
+            "steps_done": run.checkpoint_step() or 0,  # less than total_steps if it was stopped early
+            "eval_episodes": cfg.eval_episodes, "config": cfg.model_dump(), "provenance": prov,
+            **({"label": label} if label else {})}
+
+
+def plot(results: dict, task: str, out: Path, label: str | None) -> Path | None:
+    """The return curve beside --out (learn_check_lift.png, learn_check_fetch_reach.png); with --label, every
+    labelled entry of the task in one plot."""
+    name = task.rsplit("/", 1)[-1].lower()
+    png = out.with_suffix(".png") if out.stem.endswith(name) or label else out.with_name(f"{out.stem}_{name}.png")
+    entries = {k: r for k, r in results.items() if isinstance(r, dict) and r.get("label")
+               and r["config"]["task"] == task} if label else {"": results[task]}
+    series = [Series(k, [[{"steps": s, "return": v} for s, v in zip(r["steps"], r["return"])]])
+              for k, r in entries.items()]
+    cfg = results[label or task]["config"]
+    panel = Panel("return", "eval return (deterministic)", f"{cfg['fusion'].upper()}-{cfg['algo'].upper()} on {task}")
+    return plot_curves(series, [panel], png, xlabel="environment steps", panel_size=(6, 3.5),
+                       legend="best" if len(series) > 1 else None)
 
 
 def main() -> None:
@@ -52,43 +90,25 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
     prov = provenance()
-    run = RunDir(args.run_dir)
-    resume = run.model_file.exists()
-    cfg = run.read_config() if resume else load_config(
-        [f"task={args.task}", f"total_steps={args.steps}", f"eval_every={args.eval_every}",
-         f"eval_episodes={args.eval_episodes}", f"checkpoint_every={args.eval_every}", *args.overrides])
-    args.run_dir.mkdir(parents=True, exist_ok=True)
-    start = time.time()
     if not args.report_only:
-        train(run, plan(cfg), resume=resume, progress=True)
-    evals = run.read_evals()
+        try:
+            start([job(args)], InProcess(progress=True))
+        except Stopped as e:  # checkpointed: the file is written from what is there, and a rerun resumes
+            print("\n".join(f"stopped: {line}" for line in e.lines), file=sys.stderr)
+        except UserError as e:
+            raise SystemExit(f"error: {e}") from None
+    run = RunDir(args.run_dir)
+    if not run.config_file.exists():
+        raise SystemExit(f"no run in {args.run_dir}; run this without --report-only first")
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results[args.label or cfg.task] = {
-        "steps": [e["step"] for e in evals],
-        "success_rate": [e["success_rate"] for e in evals],
-        "return": [e["mean_return"] for e in evals],
-        "wall_s": evals[-1]["wall_s"] if evals else round(time.time() - start, 1),
-        "total_steps": cfg.total_steps,
-        "steps_done": run.read_state()["num_timesteps"],  # less than total_steps if it was stopped early
-        "eval_episodes": cfg.eval_episodes,
-        "config": cfg.model_dump(),
-        "provenance": prov,
-        **({"label": args.label} if args.label else {}),
-    }
+    task = run.read_config().task
+    results[args.label or task] = entry(run, prov, args.label)
     results["provenance"] = prov  # the file's latest writer; each task's entry keeps its own
     write_json(args.out, results)
-    if evals:
-        from wsa_robot.eval.plots import plot_curves
-
-        name = cfg.task.rsplit("/", 1)[-1].lower()  # results/learn_check_lift.png, learn_check_fetch_reach.png
-        png = args.out.with_suffix(".png") if args.out.stem.endswith(name) or args.label else \
-            args.out.with_name(f"{args.out.stem}_{name}.png")
-        series = {k: (r["steps"], r["return"]) for k, r in results.items()
-                  if r.get("label") and r["config"]["task"] == cfg.task} if args.label else \
-            {"": ([e["step"] for e in evals], [e["mean_return"] for e in evals])}
-        plot_curves(series, png, ylabel="eval return (deterministic)", title=f"{cfg.fusion.upper()}-{cfg.algo.upper()} on {cfg.task}")
-    for e in evals:
-        print(f"step {e['step']:>7}  success {e['success_rate']:.2f}  return {e['mean_return']:8.2f}")
+    if results[args.label or task]["steps"]:
+        plot(results, task, args.out, args.label)
+    for step, success, ret in zip(*(results[args.label or task][k] for k in ("steps", "success_rate", "return"))):
+        print(f"step {step:>7}  success {success:.2f}  return {ret:8.2f}")
     print(f"wrote {args.out}")
 
 

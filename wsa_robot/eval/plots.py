@@ -1,4 +1,4 @@
-"""PNG plots: WSA weights over an episode, learning curves. Written atomically.
+"""PNG plots: WSA weights over an episode (learning curves of many runs: engine/curves.py). Written atomically.
 
 Importing this module chooses no matplotlib backend: `pyplot()` picks Agg (files only, no display) when the
 first figure is drawn, so importing it has no effect on a process that shows plots of its own.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -42,22 +41,5 @@ def plot_weights(weights: np.ndarray, token_keys: list[str], path: Path, title: 
         ax.plot(np.arange(len(weights)), weights[:, k], label=key, linewidth=1.5)
     ax.set(xlabel="step", ylabel="WSA weight", ylim=(0, 1), title=title)
     ax.legend(loc="upper right", fontsize=8)
-    ax.grid(alpha=0.3)
-    return save_figure(fig, path)
-
-
-def plot_curve(steps: Sequence[float], values: Sequence[float], path: Path, ylabel: str, title: str = "") -> Path:
-    return plot_curves({"": (steps, values)}, path, ylabel, title)
-
-
-def plot_curves(series: dict[str, tuple[Sequence[float], Sequence[float]]], path: Path, ylabel: str,
-                title: str = "") -> Path:
-    """One line per label (steps, values); a legend when there is more than one."""
-    fig, ax = pyplot().subplots(figsize=(6, 3.5))
-    for label, (steps, values) in series.items():
-        ax.plot(steps, values, marker="o", label=label or None)
-    ax.set(xlabel="environment steps", ylabel=ylabel, title=title)
-    if len(series) > 1:
-        ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
