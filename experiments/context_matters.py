@@ -16,6 +16,8 @@ The runs to compare come from `experiments/learn_check.py --label ...` (same tas
 
 from __future__ import annotations
 
+# Imports inside functions: torch and SB3's preprocessing, only for the context swap of a loaded agent.
+
 import argparse
 from pathlib import Path
 
@@ -23,6 +25,7 @@ import numpy as np
 
 from wsa_robot.agents import load_agent
 from wsa_robot.core.atomic import write_json
+from wsa_robot.engine.curves import Panel, Series, plot_curves
 from wsa_robot.agents.evaluate import run_episode
 from wsa_robot.fusion import has_weights, reads_scorer
 from wsa_robot.run.pipeline import make_vec_env, plan
@@ -98,8 +101,6 @@ def context_swap_effect(model, venv, context_key: str, seed: int = 0) -> dict:
 
 def plot(results: dict[str, dict], path: Path) -> Path | None:
     """One panel per run, side by side on one y scale: each token's weight over the steps (engine/curves.py)."""
-    from wsa_robot.engine.curves import Panel, Series, plot_curves
-
     series, panels = [], []
     for i, (label, r) in enumerate(results.items()):
         w = np.asarray(r["weights"])

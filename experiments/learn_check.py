@@ -13,7 +13,8 @@ it (engine/jobs.py refuses an edited one).
 Writes results/learn_check_lift.json: {"Lift": {"steps": [...], "success_rate": [...], "return": [...],
 "wall_s": ..., "config": {...}}}; other tasks already in the --out file are kept. The run is a one-entry job of
 the engine (engine/), trained by its in-process executor as `wsa-robot plan --executor inprocess` trains a
-plan's runs; only the file it writes is this script's. The curve goes beside --out: learn_check_lift.png, learn_check_fetch_reach.png.
+plan's runs; only the file it writes is this script's. The curve goes beside --out: learn_check_lift.png,
+learn_check_fetch_reach.png.
 
 Two configs of one task side by side: a --label per config, one run dir each, one --out; the entries are
 keyed by label and the PNG beside --out draws every labelled curve of the task (then compare their WSA
