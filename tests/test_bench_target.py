@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from wsa_robot.engine import side_by_side
+from wsa_robot.engine.target import CHECKS_FILE, read_checks, read_target
 from wsa_robot.studies import benchmark
-from wsa_robot.studies.bench_target import CHECKS_FILE, read_checks, read_target
 
 FAKE_CHECKPOINT = "fake_checkpoint.json"  # the step a fake process "checkpointed"
 
@@ -85,8 +86,8 @@ class FakeTraining:
 
 @pytest.fixture
 def fakes(monkeypatch):
-    monkeypatch.setattr(benchmark.subprocess, "Popen", FakeTraining)
-    monkeypatch.setattr(benchmark.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(side_by_side.subprocess, "Popen", FakeTraining)
+    monkeypatch.setattr(side_by_side.time, "sleep", lambda _s: None)
     monkeypatch.setattr(benchmark.RunDir, "checkpoint_step", fake_checkpoint_step)
     FakeTraining.commands = []
     return FakeTraining
@@ -184,6 +185,7 @@ def test_a_run_stopped_in_its_last_eval_as_the_bench_hands_it_more_cores_is_resu
 BENCH_WITH_FAKE_RUNS = """
 import json, sys
 from pathlib import Path
+from wsa_robot.engine.jobs import Job
 from wsa_robot.studies import benchmark
 from wsa_robot.cli.commands import main
 
@@ -200,8 +202,7 @@ signal.signal(signal.SIGTERM, checkpoint)
 while True:
     time.sleep(0.05)
 '''
-benchmark._train_command = lambda spec, fusion, seed, threads=1: [
-    sys.executable, "-c", RUN, str(benchmark.run_path(spec, fusion, seed))]
+Job.child_command = lambda self: [sys.executable, "-c", RUN, str(self.path)]
 benchmark.RunDir.checkpoint_step = lambda self: (
     json.loads((self.path / "fake_checkpoint.json").read_text())["step"]
     if (self.path / "fake_checkpoint.json").exists() else None)
@@ -294,7 +295,7 @@ def test_a_stopped_bench_says_a_run_done_at_the_target_is_done_not_stopped(tmp_p
     monkeypatch.setattr(benchmark, "final_scores", lambda path, n: (
         [19.0] * n if "e2e" in Path(path).name else [10.0] * n, 0))
     sleeps = iter(range(8))  # the bench's 9th wait for its runs is where Ctrl-C comes
-    monkeypatch.setattr(benchmark.time, "sleep", lambda _s: next(sleeps, None) is not None or _interrupt())
+    monkeypatch.setattr(side_by_side.time, "sleep", lambda _s: next(sleeps, None) is not None or _interrupt())
     with pytest.raises(KeyboardInterrupt):
         benchmark.train_all(spec_of(tmp_path, "wsa,e2e"), tmp_path / "logs")
     said = capsys.readouterr().out

@@ -120,16 +120,16 @@ def test_a_run_that_reaches_the_target_stops_there_and_is_not_resumed(tmp_path, 
 def test_a_run_killed_before_its_first_checkpoint_resumes_rather_than_restarting_into_its_own_dir(tmp_path):
     """A run dir holding config.yaml but no checkpoint yet (killed by SIGKILL early) is resumed, as
     `wsa-robot train --resume` starts it from step 0; a new run there would be refused ("already holds a run")."""
-    from wsa_robot.studies.benchmark import _train_command, bench_spec, run_path
+    from wsa_robot.studies.benchmark import bench_spec, job, run_path
     from wsa_robot.config import load_config
     from wsa_robot.run.run_dir import RunDir
 
     spec = bench_spec("atari/Pong", 1024, "1", "e2e", 1024, 1, 1, None, tmp_path, [])
     path = run_path(spec, "e2e", 1)
-    assert "--resume" not in _train_command(spec, "e2e", 1)
+    assert "--resume" not in job(spec, "e2e", 1).child_command()
     path.mkdir(parents=True)
     RunDir(path).write_config(load_config(["task=atari/Pong", "fusion=e2e", f"run_dir={path}"]))
-    assert "--resume" in _train_command(spec, "e2e", 1)
+    assert "--resume" in job(spec, "e2e", 1).child_command()
 
 
 class FakeTraining:
@@ -140,7 +140,7 @@ class FakeTraining:
 
     def __init__(self, cmd, **_):
         from wsa_robot.core.atomic import write_json
-        from wsa_robot.studies.bench_target import TARGET_FILE
+        from wsa_robot.engine.target import TARGET_FILE
 
         self.cmd, self.returncode, self.polls = cmd, None, 0
         FakeTraining.commands.append(cmd)
@@ -167,10 +167,11 @@ class FakeTraining:
 def test_the_cores_of_a_finished_run_go_to_the_runs_still_training(tmp_path, monkeypatch, capsys):
     """Two runs on 2 cores train on one thread each; when E2E stops at the target, WSA is checkpointed and
     resumed on both threads, and both runs report their seconds in this call."""
+    from wsa_robot.engine import side_by_side
     from wsa_robot.studies import benchmark
 
-    monkeypatch.setattr(benchmark.subprocess, "Popen", FakeTraining)
-    monkeypatch.setattr(benchmark.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(side_by_side.subprocess, "Popen", FakeTraining)
+    monkeypatch.setattr(side_by_side.time, "sleep", lambda _s: None)
     FakeTraining.commands = []
     spec = benchmark.bench_spec("atari/Pong", 4096, "1", "wsa,e2e", 1024, 1, 1, None, tmp_path, [], target=18)
     spec.cores = 2
@@ -186,12 +187,13 @@ def test_the_cores_of_a_finished_run_go_to_the_runs_still_training(tmp_path, mon
 
 def test_a_bench_resumed_with_one_run_left_gives_it_every_core(tmp_path, monkeypatch, capsys):
     """The same hand-over across calls: E2E already stopped at the target, so WSA starts on both threads."""
+    from wsa_robot.engine import side_by_side
     from wsa_robot.studies import benchmark
     from wsa_robot.core.atomic import write_json
-    from wsa_robot.studies.bench_target import TARGET_FILE
+    from wsa_robot.engine.target import TARGET_FILE
 
-    monkeypatch.setattr(benchmark.subprocess, "Popen", FakeTraining)
-    monkeypatch.setattr(benchmark.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(side_by_side.subprocess, "Popen", FakeTraining)
+    monkeypatch.setattr(side_by_side.time, "sleep", lambda _s: None)
     FakeTraining.commands = [["fusion=wsa"]]  # so the WSA process ends on its own
     spec = benchmark.bench_spec("atari/Pong", 4096, "1", "wsa,e2e", 1024, 1, 1, None, tmp_path, [], target=18)
     spec.cores = 2

@@ -1,5 +1,6 @@
 """Where jobs train: `local` (child processes, one at a time unless told more: runs should not share a few
-cores), `inprocess` (here, one after another) or `ray` (a local Ray or a cluster; ray_runner.py). Each raises
+cores), `inprocess` (here, one after another) or `ray` (a local Ray or a cluster; ray_runner.py). A comparison
+whose runs must share the machine alike trains them all at once instead (side_by_side.py, the bench's). Each raises
 Stopped when a job did not reach its budget (Ctrl-C, SIGTERM, a failure); the same jobs started again resume.
 
 Ctrl-C reaches a local child too (same process group): it checkpoints, and the executor stops after it;

@@ -26,12 +26,16 @@ BOOKKEEPING = ("seed", "run_dir", "total_steps", "eval_every", "eval_episodes", 
 class Job:
     """One run to train to `steps`: `new_run` are the `key=value`s of a new run (its budget among them); a run
     already started resumes with its own config (`wsa-robot train --resume`). `threads`: torch threads for
-    either (None: the config's)."""
+    either (None: the config's). `eval_every` and `eval_episodes`, how the run is measured, for an executor
+    that reports the evals as they come and tells a run at its budget whose last eval a stop cut off (0: not
+    told; the side-by-side executor reads them)."""
     name: str
     path: Path
     steps: int
     new_run: tuple[str, ...]
     threads: int | None = None
+    eval_every: int = 0
+    eval_episodes: int = 0
 
     @property
     def run(self) -> RunDir:

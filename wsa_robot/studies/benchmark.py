@@ -2,14 +2,15 @@
 seeds, as the paper's Atari comparison. Writes results/atari_<game>.json (results/bench_<task>.json for the
 other backends) and a PNG of the learning curves. The scores are episode returns (for a game, whole games).
 
-Each (fusion, seed) is an ordinary run dir under `runs_root`, an engine job (engine/jobs.py) trained by
-`wsa-robot train` in its own process (the runs of one call train side by side, so they share the machine alike); a run already finished is kept and
-an unfinished one resumes. `deadline_min` stops every run still training at that time with SIGTERM (a
-checkpoint, then exit) and benchmarks what is there. `target` stops a run once its score reaches it: a periodic
-eval (a few games) that reaches it stops the run (SIGTERM: a checkpoint, then exit), and `final_episodes`
-games from that checkpoint decide; if they hold the target the run is marked done there and never resumed,
-else it resumes (bench_target.py keeps every check). Ctrl-C or SIGTERM to the bench stops every run with a
-checkpoint first, and the same command resumes them; a run never outlives its bench (even one killed). The
+The bench is a spec of the engine: each (fusion, seed) is an ordinary run dir under `runs_root`, an engine job
+(engine/jobs.py) trained by `wsa-robot train` in its own process, all side by side so they share the machine
+alike (engine/side_by_side.py: the cores a finished run frees go to those still training; a run already
+finished is kept and an unfinished one resumes). `deadline_min` stops every run still training at that time
+with SIGTERM (a checkpoint, then exit) and benchmarks what is there. `target` is the engine's target-stop rule
+(engine/target.py): a periodic eval (a few games) that reaches it stops the run, and `final_episodes` games from
+that checkpoint decide; if they hold the target the run is done there and never resumed, else it resumes. Ctrl-C
+or SIGTERM to the bench stops every run with a checkpoint first, and the same command resumes them; a run never
+outlives its bench (even one killed). This module says what to run, scores the runs and reports them. The
 final score is `final_episodes` whole games (deterministic policy, real scores: no life loss, no reward
 clipping) on up to 8 envs at once, from the last checkpoint.
 """
@@ -18,12 +19,8 @@ from __future__ import annotations
 
 # Imports inside functions: torch, stable-baselines3 and matplotlib, so `wsa-robot bench --help` and a plan check start fast.
 
-import contextlib
 import json
 import os
-import signal
-import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -32,12 +29,13 @@ import numpy as np
 
 from wsa_robot.core.atomic import write_json
 from wsa_robot.engine.aggregate import iqm_ci
-from wsa_robot.studies.bench_target import eval_to_check, read_checks, read_target, record_check
+from wsa_robot.engine.curves import Mark, Panel, Reference, Series, plot_curves
+from wsa_robot.engine.side_by_side import SideBySide, threads_each
+from wsa_robot.engine.target import TargetStop, read_checks, read_target
 from wsa_robot.config import RunConfig
 from wsa_robot.core.errors import UserError
 from wsa_robot.engine.jobs import Job
 from wsa_robot.run.run_dir import RunDir
-from wsa_robot.run.stopping import die_with_parent, sigterm_as_ctrl_c
 
 
 @dataclass
@@ -101,16 +99,8 @@ def job(spec: BenchSpec, fusion: str, seed: int, threads: int = 1) -> Job:
     path = run_path(spec, fusion, seed)
     return Job(path.name, path, spec.steps, (
         f"task={spec.task}", f"fusion={fusion}", f"seed={seed}", f"total_steps={spec.steps}",
-        f"eval_every={spec.eval_every}", f"eval_episodes={spec.eval_episodes}", *spec.overrides), threads)
-
-
-def _train_command(spec: BenchSpec, fusion: str, seed: int, threads: int = 1) -> list[str]:
-    return job(spec, fusion, seed, threads).child_command()
-
-
-def threads_each(cores: int, runs: int) -> int:
-    """Torch threads per run when `runs` train side by side on `cores`."""
-    return max(1, cores // max(1, runs))
+        f"eval_every={spec.eval_every}", f"eval_episodes={spec.eval_episodes}", *spec.overrides), threads,
+        spec.eval_every, spec.eval_episodes)
 
 
 def say(line: str) -> None:
@@ -118,223 +108,14 @@ def say(line: str) -> None:
 
 
 def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) -> dict[str, float]:
-    """Train every (fusion, seed) side by side; returns this call's training seconds per run name. Runs whose
-    checkpoint already reached the budget or the target are left alone (a resume would add its start-up to
-    their wall time). The runs that train share the cores, and when one finishes, those still training are
-    restarted on the cores it freed (SIGTERM: a checkpoint, then a resume with more threads). `say` gets a
-    line per run as it starts, at each of its periodic evals and when it stops."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    todo: list[tuple[str, str, int, str]] = []  # name, fusion, seed, how it begins
-    for fusion in spec.fusions:
-        for seed in spec.seeds:
-            path = run_path(spec, fusion, seed)
-            run = RunDir(path)
-            saved = run.checkpoint_step()
-            if spec.target is not None and saved is not None and read_target(path) is None:
-                # an eval at the target that a stop left unchecked (or that an older bench never checked); evals
-                # past the checkpoint do not count: a kill lost their steps, and the resume drops them
-                _check_target(spec, path.name, [r for r in run.read_evals() if r["step"] <= saved], say)
-            progress = _progress(spec, path.name)
-            step, _, finished = progress
-            if finished:
-                say(_standing(path.name, progress) + "; kept as it is")
-            else:
-                todo.append((path.name, fusion, seed,
-                             f"resuming at step {step:,}" if run.config_file.exists() else "new run"))
-    with contextlib.ExitStack() as logs, sigterm_as_ctrl_c():
-        runs = _Runs(spec, log_dir, logs, say)
-        threads = threads_each(spec.cores, len(todo))
-        if todo:  # the paths once, so each run's line fits 80 columns
-            say(f"each run's output: {log_dir}/<run>.log")
-        for name, fusion, seed, begin in todo:
-            say(f"{name}: {begin}, to {spec.steps:,} agent steps on {threads} thread{'s' * (threads > 1)}")
-            runs.start(name, fusion, seed, threads)
-        try:
-            return _wait(runs, spec.deadline_min, log_dir, spec, say)
-        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM to the bench alone: the runs checkpoint, then it stops
-            runs.stop_all()
-            for name in runs.procs:
-                say(_standing(name, _progress(spec, name)))
-            say("the same command resumes the runs from there")
-            raise
-        finally:
-            runs.stop_all()  # a failed run stops the others (SIGTERM: they checkpoint first)
-
-
-def _progress(spec: BenchSpec, name: str) -> tuple[int, bool, bool]:
-    """The run's checkpoint step, whether a check held the target, and whether the run is finished: at the
-    target, or at the step budget with its last eval (a stop during that eval leaves it owed; a resume runs it)."""
-    run = RunDir(spec.runs_root / name)
-    step = run.checkpoint_step() or 0  # one read of the checkpoint's zip
-    at_target = read_target(run.path) is not None
-    return step, at_target, at_target or (step >= spec.steps and not run.eval_owed(spec.eval_every, step))
-
-
-def _standing(name: str, progress: tuple[int, bool, bool]) -> str:
-    """Where a run stands (_progress): finished, which the next call keeps as it is, or stopped (resumable)."""
-    step, at_target, finished = progress
-    if not finished:
-        return f"{name}: stopped at step {step:,}"
-    return f"{name}: done at step {step:,}" + (" (stopped at the target)" if at_target else "")
-
-
-def _finished(spec: BenchSpec, name: str) -> bool:
-    return _progress(spec, name)[2]
-
-
-@dataclass
-class _Process:
-    """One training process of a run: when it started and ended (None: still running, as far as the bench
-    stopped it), on how many threads, and whether the bench sent it SIGTERM."""
-    proc: subprocess.Popen
-    started: float
-    threads: int
-    ended: float | None = None
-    signalled: bool = False
-
-    def terminate(self) -> None:
-        if self.proc.poll() is None:
-            self.signalled = True
-            self.proc.send_signal(signal.SIGTERM)  # the run checkpoints, then exits
-
-
-class _Runs:
-    """The training processes of one bench call, by run name, and the seconds of the processes each run had
-    before its current one (a run's seconds in this call are the sum of its processes)."""
-
-    def __init__(self, spec: BenchSpec, log_dir: Path, logs: contextlib.ExitStack,
-                 say: Callable[[str], None]) -> None:
-        self.spec, self.log_dir, self.logs, self.say = spec, log_dir, logs, say
-        self.procs: dict[str, _Process] = {}
-        self.keys: dict[str, tuple[str, int]] = {}
-        self.earlier_s: dict[str, float] = {}
-
-    def start(self, name: str, fusion: str, seed: int, threads: int) -> None:
-        if name in self.procs:
-            self.earlier_s[name] = self.seconds(name)
-        self.keys[name] = (fusion, seed)
-        log = self.logs.enter_context(open(self.log_dir / f"{name}.log", "a"))
-        proc = subprocess.Popen(_train_command(self.spec, fusion, seed, threads), stdout=log,
-                                stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                                preexec_fn=die_with_parent)
-        self.procs[name] = _Process(proc, time.time(), threads)
-
-    def restart(self, name: str, threads: int) -> None:
-        self.start(name, *self.keys[name], threads)
-
-    def seconds(self, name: str) -> float:
-        p = self.procs[name]
-        return self.earlier_s.get(name, 0.0) + (p.ended or time.time()) - p.started
-
-    def stop(self, name: str) -> None:
-        """SIGTERM the run's process and wait for its checkpoint; its seconds stop counting."""
-        p = self.procs[name]
-        p.terminate()
-        p.proc.wait()
-        p.ended = p.ended or time.time()
-        _check_exit(name, p, self.log_dir)
-
-    def hand_over(self, running: list[str]) -> None:
-        """Restart the `running` runs with the cores shared among them alone, where that means more threads.
-        A run that reached its budget while it was being stopped is left stopped (its exit is recorded next)."""
-        threads = threads_each(self.spec.cores, len(running))
-        for name in running:
-            p = self.procs[name]
-            if threads <= p.threads or p.proc.poll() is not None:
-                continue
-            self.stop(name)
-            if not _finished(self.spec, name):
-                self.say(f"{name}: restarting on {threads} threads (cores freed by a finished run)")
-                self.restart(name, threads)
-
-    def stop_all(self) -> None:
-        for p in self.procs.values():
-            p.terminate()
-            p.proc.wait()
-
-
-def _check_exit(name: str, p: _Process, log_dir: Path) -> None:
-    """A failed run raises. A run the bench sent SIGTERM may die of it rather than checkpoint and exit 0: the
-    signal came as it was ending on its own, after its last checkpoint, and that checkpoint stands."""
-    if p.proc.returncode != 0 and not (p.signalled and p.proc.returncode == -signal.SIGTERM):
-        raise RuntimeError(f"training {name} failed (exit {p.proc.returncode}); see {log_dir / name}.log")
-
-
-def _check_target(spec: BenchSpec, name: str, evals: list[dict], say: Callable[[str], None]) -> bool:
-    """If the run's latest eval reached the target and was not checked yet, score `final_episodes` whole games
-    from its checkpoint (the run must be stopped) and keep the check; True if that held the target."""
-    path = spec.runs_root / name
-    row = eval_to_check(path, evals, spec.target)
-    if row is None:
-        return False
-    step = RunDir(path).checkpoint_step() or 0
-    say(f"{name}: eval {float(row['mean_return']):+.1f} at the target; scoring {spec.final_episodes} games "
-        f"at step {step:,}")
-    scores, stalled = final_scores(path, spec.final_episodes)
-    check = record_check(path, row, step, scores, stalled, spec.target)
-    say(f"{name}: {check['episodes']} games: {check['mean_return']:+.1f} ± {check['std']:.1f}" +
-        (", the target holds" if check["held"] else f", under {spec.target:g}; training on"))
-    return check["held"]
-
-
-def _wait(runs: _Runs, deadline_min: float | None, log_dir: Path, spec: BenchSpec,
-          say: Callable[[str], None] = say) -> dict[str, float]:
-    """Seconds each run trained; at `deadline_min` every one still running gets SIGTERM (checkpoint, then stop).
-    A run whose latest periodic eval reached `spec.target` is stopped and its checkpoint scored over whole
-    games (_check_target): it stays stopped if the score holds the target, else it resumes. The bench does
-    nothing else while it scores."""
-    deadline = time.time() + 60 * deadline_min if deadline_min else None
-    stopping = False  # past the deadline: no run is restarted
-    seconds: dict[str, float] = {}
-    evals_seen = {name: len(RunDir(spec.runs_root / name).read_evals()) for name in runs.procs}
-    while len(seconds) < len(runs.procs):
-        finished = False
-        for name, p in list(runs.procs.items()):
-            if name in seconds:
-                continue
-            path = spec.runs_root / name
-            exited = p.proc.poll() is not None  # before reading the evals: a run's last eval precedes its exit
-            evals = RunDir(path).read_evals()
-            evals_seen[name] = _say_new_evals(name, evals, evals_seen[name], spec.eval_episodes, say)
-            if not exited:
-                if spec.target is not None and not stopping and eval_to_check(path, evals, spec.target):
-                    runs.stop(name)
-                    if not _check_target(spec, name, evals, say) and not _finished(spec, name):
-                        runs.restart(name, p.threads)
-                continue
-            p.ended = p.ended or time.time()
-            seconds[name] = runs.seconds(name)
-            _check_exit(name, p, log_dir)
-            step, at_target, done = _progress(spec, name)
-            finished = finished or done
-            why = ("reached the target" if at_target else "reached the budget") if done else "stopped"
-            say(f"{name}: {why} at step {step:,} ({_minutes(seconds[name])} this call)" +
-                ("" if done else "; resumable"))  # 80 columns with any game's name
-        if deadline and time.time() > deadline:
-            say(f"deadline of {deadline_min:g} min: stopping the runs still training (they checkpoint first)")
-            for p in runs.procs.values():
-                p.terminate()
-            deadline, stopping = None, True
-        elif finished and not stopping:
-            runs.hand_over([name for name in runs.procs if name not in seconds])
-        time.sleep(2)
-    return seconds
-
-
-def _say_new_evals(name: str, rows: list[dict], seen: int, episodes: int, say: Callable[[str], None]) -> int:
-    """One line per eval row the run appended since `seen` rows, with the rate since the row before (the run's
-    current pace, not its average over resumes at other settings); returns the count now."""
-    for i in range(seen, len(rows)):
-        row, before = rows[i], rows[i - 1] if i else {"step": 0, "wall_s": 0.0}
-        span = (row.get("wall_s") or 0.0) - (before.get("wall_s") or 0.0)
-        rate = f", {(row['step'] - before['step']) / span:.0f} steps/s" if span > 0 else ""
-        say(f"{name}: step {int(row['step']):,}, eval {float(row['mean_return']):+.1f} "
-            f"over {episodes} game{'s' if episodes != 1 else ''}{rate}")
-    return len(rows)
-
-
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+    """Train every (fusion, seed) side by side (the engine's side-by-side executor, with the target-stop rule
+    when the spec has a target); returns this call's training seconds per run name. Runs whose checkpoint
+    already reached the budget or the target are left alone; `say` gets a line per run as it starts, at each
+    of its periodic evals and when it stops."""
+    unit = "game" if spec.task.startswith("atari/") else "episode"
+    rule = None if spec.target is None else TargetStop(spec.target, spec.final_episodes, final_scores, unit)
+    runner = SideBySide(log_dir, spec.cores, spec.deadline_min, rule, unit)
+    return runner.run([job(spec, f, s) for f in spec.fusions for s in spec.seeds], say)
 
 
 def shares(episodes: int, n_envs: int) -> list[int]:
@@ -494,8 +275,6 @@ def _run_styles(rows: list[dict]) -> tuple[dict[str, str], dict[int, str]]:
 def plot(result: dict, path: Path) -> Path:
     """Eval return against agent steps, one line per run (engine/curves.py); the target and the published
     10M-step scores as horizontal references, and the whole-game check behind each eval at the target."""
-    from wsa_robot.engine.curves import Mark, Panel, Reference, Series, plot_curves
-
     references = []
     published = PUBLISHED_10M.get(result["game"], {})
     if published:
