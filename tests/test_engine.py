@@ -137,3 +137,61 @@ def test_a_sweep_grid_trains_on_the_in_process_executor_too(in_tmp, capsys):
     capsys.readouterr()
     assert main(["sweep", "tiny.yaml", "--executor", "inprocess"]) == 0
     assert "2 finished (skipped)" in capsys.readouterr().out
+
+
+def test_the_side_by_side_executor_stops_a_run_by_any_stop_rule(tmp_path, monkeypatch):
+    """The stop rule is an option of the engine's side-by-side executor, not the bench's: a rule met by a run's
+    first eval stops that run there for good (the bench's target rule is one such rule, tests/test_bench_target.py),
+    and the executor says so in the rule's words."""
+    from wsa_robot.engine import side_by_side
+    from wsa_robot.engine.jobs import Job
+
+    class Training:
+        """A run that appends one eval at its second poll, then trains on until SIGTERM (or 50 polls)."""
+
+        def __init__(self, cmd, **_):
+            self.path = Path(next(a for a in cmd if a.startswith("run_dir=")).split("=", 1)[1])
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.returncode, self.polls = None, 0
+
+        def poll(self):
+            self.polls += 1
+            if self.polls == 2:
+                (self.path / "evals.json").write_text(json.dumps([{"step": 10, "mean_return": 1.0, "wall_s": 1.0}]))
+            if self.polls > 50:
+                self.returncode = 0
+            return self.returncode
+
+        def send_signal(self, _sig):
+            self.returncode = 0
+
+        def wait(self):
+            return self.returncode
+
+    class FirstEval:
+        what = "its first eval"
+
+        def __init__(self):
+            self.checked = []
+
+        def met(self, path):
+            return bool(self.checked)
+
+        def settle(self, path, say):
+            pass
+
+        def due(self, path, evals):
+            return bool(evals) and not self.checked
+
+        def check(self, path, evals, say):
+            self.checked.append(evals[-1]["step"])
+            return True
+
+    monkeypatch.setattr(side_by_side.subprocess, "Popen", Training)
+    monkeypatch.setattr(side_by_side.time, "sleep", lambda _s: None)
+    rule, said = FirstEval(), []
+    job = Job("a", tmp_path / "a", 100, ("task=Lift",), eval_every=10, eval_episodes=2)
+    seconds = side_by_side.SideBySide(tmp_path / "logs", cores=1, rule=rule).run([job], said.append)
+    assert rule.checked == [10] and set(seconds) == {"a"}
+    assert "a: step 10, eval +1.0 over 2 episodes, 10 steps/s" in said
+    assert any(line.startswith("a: reached its first eval at step 0") for line in said), said
