@@ -54,7 +54,7 @@ def test_an_edited_entry_is_refused_before_any_run_starts(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("extra, match", [
-    (["--executor", "slurm"], "unknown executor 'slurm'; choose from: local, inprocess, ray"),
+    (["--executor", "slurm"], "unknown executor 'slurm'; choose from: local, inprocess, side-by-side, ray"),
     (["--executor", "inprocess", "--parallel", "2"], "--parallel sets how many local child processes"),
     (["--address", "10.0.0.1:6379"], "--address, --cpus and --gpus are for --executor ray"),
     (["--executor", "ray", "--address", "10.0.0.1:6379", "--cpus", "2"], "--cpus/--gpus size a local Ray"),
@@ -195,3 +195,42 @@ def test_the_side_by_side_executor_stops_a_run_by_any_stop_rule(tmp_path, monkey
     assert rule.checked == [10] and set(seconds) == {"a"}
     assert "a: step 10, eval +1.0 over 2 episodes, 10 steps/s" in said
     assert any(line.startswith("a: reached its first eval at step 0") for line in said), said
+
+
+def test_the_side_by_side_executor_starts_every_job_at_once_and_names_those_short_of_their_budget(tmp_path,
+                                                                                               monkeypatch):
+    """`--executor side-by-side`: both runs are training before either is polled (so they share the machine
+    alike), and runs that end without reaching their budget are Stopped, one line each, as every executor's."""
+    from wsa_robot.engine import executors, side_by_side
+    from wsa_robot.engine.jobs import Job
+    from wsa_robot.engine.plan import Resources
+
+    started, alive_at_first_poll = [], []
+
+    class Training:
+        """A run that ends on its own at its third poll, without a checkpoint."""
+
+        def __init__(self, cmd, **_):
+            started.append(cmd)
+            self.returncode, self.polls = None, 0
+
+        def poll(self):
+            alive_at_first_poll.append(len(started))
+            self.polls += 1
+            self.returncode = 0 if self.polls > 2 else None
+            return self.returncode
+
+        def send_signal(self, _sig):
+            self.returncode = 0
+
+        def wait(self):
+            return self.returncode
+
+    monkeypatch.setattr(side_by_side.subprocess, "Popen", Training)
+    monkeypatch.setattr(side_by_side.time, "sleep", lambda _s: None)
+    jobs = [Job(name, tmp_path / name, 100, ("task=Lift",)) for name in ("a", "b")]
+    runner = executors.executor("side-by-side", tmp_path / "logs", tmp_path, Resources())
+    with pytest.raises(executors.Stopped) as stopped:
+        runner.run(jobs, lambda _line: None)
+    assert len(started) == 2 and alive_at_first_poll[0] == 2
+    assert stopped.value.lines == [f"{n} stopped at step 0; {executors.AGAIN}" for n in ("a", "b")]

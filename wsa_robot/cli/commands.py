@@ -266,7 +266,8 @@ def plan_command(
     out: Optional[Path] = typer.Option(None, "--out", help="results JSON (default results/<plan name>.json)"),
     report_only: bool = typer.Option(False, "--report-only", help="write the JSON and PNG from the run dirs as "
                                      "they are; no training"),
-    executor: str = typer.Option("local", "--executor", help="local (child processes), inprocess, or ray"),
+    executor: str = typer.Option("local", "--executor", help="local (child processes), inprocess, side-by-side "
+                                 "(every run at once, sharing the cores), or ray"),
     parallel: int = typer.Option(1, "--parallel", help="local: runs training at once (default one: runs "
                                  "sharing a few cores slow each other)"),
     address: Optional[str] = typer.Option(None, "--address", help="ray: an existing cluster (default $RAY_ADDRESS;"

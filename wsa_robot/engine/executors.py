@@ -1,6 +1,7 @@
 """Where jobs train: `local` (child processes, one at a time unless told more: runs should not share a few
-cores), `inprocess` (here, one after another) or `ray` (a local Ray or a cluster; ray_runner.py). A comparison
-whose runs must share the machine alike trains them all at once instead (side_by_side.py, the bench's). Each raises
+cores), `inprocess` (here, one after another), `side-by-side` (every job at once, the cores shared and a finished
+run's handed to the others: side_by_side.py, the bench's runner, for a comparison whose runs must share the machine
+alike) or `ray` (a local Ray or a cluster; ray_runner.py). Each raises
 Stopped when a job did not reach its budget (Ctrl-C, SIGTERM, a failure); the same jobs started again resume.
 
 Ctrl-C reaches a local child too (same process group): it checkpoints, and the executor stops after it;
@@ -25,7 +26,7 @@ from wsa_robot.engine.jobs import Job, unfinished
 from wsa_robot.engine.plan import Resources
 from wsa_robot.run.stopping import die_with_parent, sigterm_as_ctrl_c
 
-EXECUTORS = ("local", "inprocess", "ray")
+EXECUTORS = ("local", "inprocess", "side-by-side", "ray")
 Say = Callable[[str], None]
 
 
@@ -125,6 +126,23 @@ class InProcess:
 
 
 @dataclass
+class AllAtOnce:
+    """`side-by-side`: side_by_side.SideBySide (no deadline, no stop rule) under the executors' contract."""
+    logs: Path
+
+    def run(self, jobs: list[Job], say: Say) -> None:
+        from wsa_robot.engine.side_by_side import SideBySide
+
+        try:
+            SideBySide(self.logs).run(jobs, say)
+        except KeyboardInterrupt:  # every run has checkpointed (SideBySide stops them first)
+            raise Stopped(f"stopped during {', '.join(j.name for j in jobs)}; {AGAIN}") from None
+        short = [line for j in jobs if (line := _short(j))]
+        if short:
+            raise Stopped(*short)
+
+
+@dataclass
 class Ray:
     """Every job a Ray Tune trial (ray_runner.py), `resources` each: a local Ray of `cpus`/`gpus`, or the
     cluster at `address` ($RAY_ADDRESS). Tune's own files go under `out_dir`/_tune."""
@@ -170,6 +188,8 @@ def executor(name: str, logs: Path, out_dir: Path, resources: Resources, paralle
         return Local(logs, parallel)
     if name == "inprocess":
         return InProcess(progress)
+    if name == "side-by-side":
+        return AllAtOnce(logs)
     return Ray(out_dir, resources, address, cpus, gpus)
 
 
