@@ -20,7 +20,7 @@ def sweep_command(file: str, cpus: int | None = None, gpus: int | None = None, a
                   out: Path | None = None, report_only: bool = False, dry_run: bool = False,
                   console: Console | None = None, executor_name: str = "ray", parallel: int = 1) -> int:
     """The exit code: 0 when every trial has finished, 1 when some failed or were stopped early. The trials
-    train on the engine's executor `executor_name` (ray by default; local or inprocess on one machine)."""
+    train on the engine's executor `executor_name` (ray by default; local, inprocess or side-by-side on one machine)."""
     console = console or Console()
     check_executor(executor_name, parallel, address, cpus, gpus)
     spec, path = load_sweep(file)
