@@ -62,8 +62,8 @@ class AtariBackend(Backend):
                             "use camera encoders (see `wsa-robot encoders`)")
         super().check_options(task, options)
 
-    def frames_options(self, seed: int, episode_length: int | None) -> EnvOptions:
-        return EnvOptions(seed=seed)  # whole games, real frames (no life loss, no clipping)
+    def frames_options(self, seed: int, episode_length: int | None, dense: bool = True) -> EnvOptions:
+        return EnvOptions(seed=seed)  # whole games, real frames (no life loss, no clipping); no dense labels
 
     def generate(self, rest: str) -> TaskSpec:
         """The reference setup of tasks/atari/Pong.yaml, renamed; its run defaults are the pixel baseline
