@@ -44,3 +44,15 @@ def train_tiny_lift(run, horizon: int) -> None:
     args = ["train", "total_steps=30", f"horizon={horizon}", "eval_every=0", "sac.learning_starts=20",
             "sac.batch_size=8", "fusion_dim=32", "sac.net_arch=32,32", f"run_dir={run}", "--no-progress"]
     assert main(args) == 0
+
+
+class FakeProcess:
+    """A stand-in for a training process (subprocess.Popen) in executor tests: SIGTERM ends it at once (it
+    checkpoints and exits 0); a subclass's `poll` says when it ends on its own."""
+    returncode: int | None = None
+
+    def send_signal(self, _sig) -> None:
+        self.returncode = 0
+
+    def wait(self) -> int | None:
+        return self.returncode

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import one_line_error
+from helpers import one_line_error, FakeProcess
 
 
 def test_bench_trains_wsa_and_e2e_and_writes_curves_scores_and_a_plot(tmp_path, capsys):
@@ -132,7 +132,7 @@ def test_a_run_killed_before_its_first_checkpoint_resumes_rather_than_restarting
     assert "--resume" in job(spec, "e2e", 1).child_command()
 
 
-class FakeTraining:
+class FakeTraining(FakeProcess):
     """A `wsa-robot train` process: E2E reaches the target at once; WSA trains until SIGTERM (then it
     checkpoints and exits 0) or 50 polls, and a restarted WSA ends on its own a few polls later."""
 
@@ -157,11 +157,6 @@ class FakeTraining:
             self.returncode = 0
         return self.returncode
 
-    def send_signal(self, _sig):
-        self.returncode = 0
-
-    def wait(self):
-        return self.returncode
 
 
 def test_the_cores_of_a_finished_run_go_to_the_runs_still_training(tmp_path, monkeypatch, capsys):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import one_line_error
+from helpers import one_line_error, FakeProcess
 
 TINY = ["horizon=20", "sac.learning_starts=20", "sac.batch_size=8", "sac.net_arch=16,16", "fusion_dim=16",
         "torch_threads=1"]
@@ -146,7 +146,7 @@ def test_the_side_by_side_executor_stops_a_run_by_any_stop_rule(tmp_path, monkey
     from wsa_robot.engine import side_by_side
     from wsa_robot.engine.jobs import Job
 
-    class Training:
+    class Training(FakeProcess):
         """A run that appends one eval at its second poll, then trains on until SIGTERM (or 50 polls)."""
 
         def __init__(self, cmd, **_):
@@ -162,11 +162,6 @@ def test_the_side_by_side_executor_stops_a_run_by_any_stop_rule(tmp_path, monkey
                 self.returncode = 0
             return self.returncode
 
-        def send_signal(self, _sig):
-            self.returncode = 0
-
-        def wait(self):
-            return self.returncode
 
     class FirstEval:
         what = "its first eval"
@@ -207,7 +202,7 @@ def test_the_side_by_side_executor_starts_every_job_at_once_and_names_those_shor
 
     started, alive_at_first_poll = [], []
 
-    class Training:
+    class Training(FakeProcess):
         """A run that ends on its own at its third poll, without a checkpoint."""
 
         def __init__(self, cmd, **_):
@@ -220,11 +215,6 @@ def test_the_side_by_side_executor_starts_every_job_at_once_and_names_those_shor
             self.returncode = 0 if self.polls > 2 else None
             return self.returncode
 
-        def send_signal(self, _sig):
-            self.returncode = 0
-
-        def wait(self):
-            return self.returncode
 
     monkeypatch.setattr(side_by_side.subprocess, "Popen", Training)
     monkeypatch.setattr(side_by_side.time, "sleep", lambda _s: None)
