@@ -246,10 +246,10 @@ def _bench_train(s: Settings, seed: int, overlap: bool, *overrides: str, sb3_upd
     default config with `overrides` (fusion=e2e for the E2E row)."""
     from wsa_robot.agents import build_agent
     from wsa_robot.agents.overlap import attach_learner
-    from wsa_robot.run.training_env import learner_threads as run_threads, make_training_env
+    from wsa_robot.run.training_env import make_training_env, training_threads
 
     cfg, pipe = _plan(s, seed, *overrides, *([] if overlap else ["sac.overlap=false"]))
-    with run_threads(pipe.spec):
+    with training_threads(pipe.spec):
         venv = make_training_env(pipe)
         try:
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, tensorboard_log=None)

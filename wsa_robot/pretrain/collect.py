@@ -35,8 +35,10 @@ CACHE = Path("data/frames")
 
 def labels(task: TaskSpec) -> tuple[str, ...]:
     """What a task's frames come with (its backend's `frame_labels`): per-pixel labels rendered beside the
-    images ("depth", "segmentation"), or a frame stack ("stack")."""
-    return backend_for(task).frame_labels
+    images ("depth", "segmentation"), the PRIVILEGED state, a frame stack ("stack"), and "twin" where the
+    backend switches variations in place (every step rendered again under a second one: `twins`)."""
+    backend = backend_for(task)
+    return backend.frame_labels + (("twin",) if backend.variations_in_place else ())
 
 
 def _make_env(task: TaskSpec, cameras: list[str], image_size: int, seed: int, episode_length: int | None,

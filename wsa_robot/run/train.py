@@ -13,7 +13,7 @@ from stable_baselines3.common.callbacks import CallbackList
 from wsa_robot.agents import build_agent
 from wsa_robot.agents.guard import FiniteGuard, check_parameters
 from wsa_robot.agents.overlap import attach_learner
-from wsa_robot.run.training_env import learner_threads, make_training_env
+from wsa_robot.run.training_env import make_training_env, training_threads
 from wsa_robot.run.callbacks import (CheckpointCallback, EvalCallback, EventsCallback, ProgressCallback,
                                         WeightsCallback)
 from wsa_robot.agents.algos import ALGO_FACTS
@@ -92,7 +92,7 @@ def train(run: RunDir, pipe: Pipeline, resume: bool = False, progress: bool = Tr
     taken = not holds_writer_lock(run.path)  # the CLI takes it before it writes; sweeps and scripts here
     hold_writer_lock(run.path)  # a second writer of this run stops here, in one line (run_lock.py)
     try:
-        with learner_threads(pipe.spec):
+        with training_threads(pipe.spec):
             return _train(run, pipe, resume, progress, events)
     finally:
         if taken:  # a process that trains runs in turn (a Ray worker) must not keep the ones it finished

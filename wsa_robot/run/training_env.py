@@ -14,7 +14,7 @@ from wsa_robot.run.pipeline import Pipeline, make_vec_env
 from wsa_robot.run.spec import RunSpec
 
 
-def learner_threads(spec: RunSpec) -> AbstractContextManager[None]:
+def training_threads(spec: RunSpec) -> AbstractContextManager[None]:
     """torch's thread count while the run trains (TrainingSetup.torch_threads)."""
     return torch_threads(spec.training.torch_threads)
 

@@ -68,8 +68,8 @@ class Backend:
     name: ClassVar[str]
     depth: ClassVar[bool] = False  # renders depth maps beside the images (encoders of modality depth)
     prefix: ClassVar[str | None] = None  # generates the tasks named `<prefix>/<rest>` that have no YAML
-    # what pretraining frames come with: depth, segmentation, a frame stack, the PRIVILEGED state, and twins (every
-    # step also under a second variation of the mix, when frames are collected under one: camera_frames)
+    # what pretraining frames come with: depth, segmentation, a frame stack, the PRIVILEGED state (twins come with
+    # variations_in_place: pretrain/collect.py `labels`)
     frame_labels: ClassVar[tuple[str, ...]] = ()
     pretrain_episode: ClassVar[int | None] = None  # random-policy steps per pretraining episode; None: whole
     controllers: ClassVar[tuple[str, ...]] = ("osc_pose",)  # config `controller` values; osc_pose: the default

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class RobosuiteBackend(Backend):
     name = "robosuite"
     depth = True
-    frame_labels = ("depth", "segmentation", "state", "twin")
+    frame_labels = ("depth", "segmentation", "state")
     pretrain_episode = 100
     controllers = ("osc_pose", "osc_position")  # envs/robosuite_env.py ARM_CONTROLLERS
     control_rates = True
