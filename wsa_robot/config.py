@@ -135,6 +135,9 @@ class RunConfig(_Strict):
     eval_episodes: Count
     demos: str | None = None  # demonstrations: a robomimic HDF5 file, or `scripted` (recorded into the run dir)
     demos_n: NonNegative = 0  # how many of them (the file's first); 0: all
+    # a share of training episodes started from states along the demos, moved back as the agent succeeds
+    # (reverse curriculum, demos/starts.py); 0: off. robosuite only.
+    demo_starts: Unit = 0.0
     faults: list[str] = []  # camera fault specs (wsa_robot/envs/faults.py) for the training and eval envs
     mask_faults: bool = True  # a camera's tokens get token_mask 0 while its frame is dropped or stale
     render: RenderConfig

@@ -187,6 +187,22 @@ def read_transitions(path: Path, cameras: Sequence[str], proprio_keys: Sequence[
         return out
 
 
+def read_states(path: Path, n: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(states [T, S], actions [T, A]) of the first `n` demos (0: all): the flat MuJoCo state before each action,
+    which a robosuite env can be put back into (demos/starts.py). One line if a demo has no states."""
+    with _open(path) as f:
+        names = demo_names(f)
+        names = names[:n] if n else names
+        out = []
+        for name in names:
+            g = f["data"][name]
+            if "states" not in g or len(g["states"]) == 0:
+                raise UserError(f"{path}: {name} has no `states` (flat MuJoCo states), which demo_starts needs; "
+                                "record the demos with `wsa-robot demos record`, or set demo_starts=0")
+            out.append((np.asarray(g["states"], np.float64), np.asarray(g["actions"], np.float32)))
+        return out
+
+
 def check_file(path: Path, cameras: Sequence[str], proprio_keys: Sequence[str], n: int = 0,
                state: bool = False) -> None:
     """One line if the file cannot give a run these observations (or `n` demos)."""

@@ -53,11 +53,17 @@ def check_demos(cfg: RunConfig, task, cameras: list[str], state: bool, off_polic
         if off_policy and cfg.sac.demo_bc:
             raise UserError(f"sac.demo_bc={cfg.sac.demo_bc:g} clones demonstrations, and this run has none; "
                             "add demos=FILE or demos=scripted, or drop sac.demo_bc")
+        if cfg.demo_starts:
+            raise UserError(f"demo_starts={cfg.demo_starts:g} starts episodes from demonstration states, and this "
+                            "run has none; add demos=FILE or demos=scripted, or set demo_starts=0")
         return
     if not off_policy:
         raise UserError(f"demos need an off-policy learner (a replay buffer); algo={cfg.algo} has none: use algo=sac")
     if task.goal:
         raise UserError(f"task {task.name} learns with HER, which relabels goals; demos are not supported there")
+    if cfg.demo_starts and task.backend != "robosuite":
+        raise UserError(f"demo_starts restores a simulator state, which only robosuite tasks can here; "
+                        f"task {task.name} is {task.backend}: set demo_starts=0")
     if scripted(cfg):
         if not has_expert:
             raise UserError(f"demos=scripted: task {task.name} has no scripted controller (envs/experts.py); "
@@ -68,6 +74,10 @@ def check_demos(cfg: RunConfig, task, cameras: list[str], state: bool, off_polic
     path = demo_file(cfg, Path("."))
     check_file(path, cameras, task.proprio_keys, cfg.demos_n, state)
     check_settings(file_info(path)["attrs"], cfg, task, path)
+    if cfg.demo_starts:
+        from wsa_robot.demos.robomimic_file import read_states
+
+        read_states(path, cfg.demos_n)  # one line if a demo has no states to start from
 
 
 def check_settings(recorded: dict, cfg: RunConfig, task, path: Path) -> None:

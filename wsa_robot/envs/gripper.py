@@ -46,3 +46,23 @@ def set_gripper_mode(env: Any, mode: str) -> None:
             if not isinstance(gripper, PandaGripper):
                 raise ValueError(f"gripper={mode} knows the Panda gripper only, not {type(gripper).__name__}")
             _target_from_action(gripper, binary=mode == "binary")
+
+
+def incremental_target(gripper_actions: np.ndarray) -> float:
+    """Where robosuite's incremental Panda gripper (its `format_action`) has moved the fingers' target after
+    these actions from a reset (target 0): each step 0.2 towards closed (+1) or open (-1) by the action's sign,
+    clipped at every step. A state restored from a demo needs it, since MuJoCo's state holds the fingers'
+    positions but not the controller's target: without it the hand opens at the next step."""
+    target = 0.0
+    for a in np.asarray(gripper_actions, np.float64).ravel():
+        target = float(np.clip(target + 0.2 * np.sign(a), -1.0, 1.0))
+    return target
+
+
+def set_gripper_target(env: Any, target: float) -> None:
+    """Put every two-finger gripper's target at `target` (-1 open .. +1 closed), as if its actions had moved it
+    there; the absolute and binary modes overwrite it at the next action anyway."""
+    for robot in env.robots:
+        for gripper in robot.gripper.values():
+            if getattr(gripper, "dof", None) == 1:
+                gripper.current_action = np.array([-1.0, 1.0]) * target

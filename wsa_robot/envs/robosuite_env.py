@@ -12,7 +12,7 @@ import numpy as np
 from gymnasium import spaces
 
 from wsa_robot.envs.experts import EXPERTS, has_expert
-from wsa_robot.envs.gripper import set_gripper_mode
+from wsa_robot.envs.gripper import set_gripper_mode, set_gripper_target
 from wsa_robot.envs.renderer import CameraRenderer
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
 from wsa_robot.envs.variations import INTACT, ROBOT_VARIATIONS, ModelVariations, filed_name, pick, robosuite_scene
@@ -180,6 +180,24 @@ class RobosuiteEnv(gym.Env):
         # is_success is sticky (reached at any step so far), so SB3's episode-end success rate and eval agree
         return self._observe(raw), float(reward), False, truncated, {"is_success": self._succeeded,
                                                                      "success_now": now}
+
+    def start_from(self, state: np.ndarray, gripper_target: float = 0.0) -> dict[str, np.ndarray]:
+        """Put the episode just reset into a flat MuJoCo state (a demonstration's, demos/starts.py), the gripper's
+        target where the demo's actions had moved it, and return the observation of that state."""
+        sim = self._env.sim
+        size = sim.get_state().flatten().shape[0]
+        if np.shape(state) != (size,):
+            raise UserError(f"a demo state has {np.size(state)} values, {self.task.name}'s simulator {size}: the "
+                            "demos were recorded with another robot or robosuite version; record them again")
+        sim.set_state_from_flattened(np.asarray(state, np.float64))
+        sim.forward()
+        for robot in self._env.robots:  # the arm's goal at the restored pose, not at the reset's
+            robot.composite_controller.update_state()
+            robot.composite_controller.reset()
+        set_gripper_target(self._env, gripper_target)
+        raw = self._env._get_observations(force_update=True)
+        self._raw, self._succeeded = raw, False
+        return self._observe(raw)
 
     def expert_action(self) -> np.ndarray:
         """What the task's scripted PRIVILEGED controller (envs/experts.py) does now; it reads the simulator."""

@@ -66,6 +66,24 @@ class EventsCallback(BaseCallback):
         return True
 
 
+class CurriculumCallback(BaseCallback):
+    """Logs the reverse curriculum of `demo_starts` (demos/starts.py) as the training envs report it at the end
+    of each episode started from a demo: demos/curriculum (the share of the demos' steps passed) and
+    demos/start_episodes (episodes started from a demo so far, in this call of learn())."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.episodes = 0
+
+    def _on_step(self) -> bool:
+        for info in self.locals.get("infos", []):
+            if "curriculum" in info:
+                self.episodes += 1
+                self.logger.record("demos/curriculum", float(info["curriculum"]))
+                self.logger.record("demos/start_episodes", self.episodes)
+        return True
+
+
 class CheckpointCallback(BaseCallback):
     """Every `every` steps, and whenever `minutes` of wall time passed since the last save (0: either off;
     train() still saves when it ends, interrupted or not, through `save`). The wall-clock bound is for slow

@@ -19,6 +19,7 @@ from wsa_robot.envs import EnvOptions, make_env
 from wsa_robot.envs.faults import Fault, FaultWrapper, parse_faults
 from wsa_robot.envs.goal import GoalRewardVecEnv
 from wsa_robot.envs.reward import ScaledReward
+from wsa_robot.demos.starts import DemoPath, DemoStarts
 from wsa_robot.envs.visual_mix import VaryEachEpisode
 from wsa_robot.run.spec import RunSpec, resolve
 from wsa_robot.run.training_setup import use_subprocesses
@@ -83,7 +84,7 @@ def plan(spec: RunSpec | RunConfig, device: str | None = None) -> Pipeline:
 
 def _env_thunk(spec: RunSpec, seed: int, video_size: int | None, training: bool,
                faults: list[Fault] | None = None, report_valid: bool = True, variation: str | None = None,
-               worker: bool = False, switchable: bool = False):
+               worker: bool = False, switchable: bool = False, starts: list[DemoPath] | None = None):
     def make():
         if worker:  # Ctrl-C reaches the whole process group: the main process checkpoints, then closes its workers
             signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -91,6 +92,8 @@ def _env_thunk(spec: RunSpec, seed: int, video_size: int | None, training: bool,
         options = EnvOptions.of(spec.env, depth=spec.depth, seed=seed, video_size=video_size, training=training,
                                 variation=variation)
         env = make_env(spec.task, list(spec.cameras), spec.cfg.image_size, options)
+        if training and starts:  # a reverse curriculum from the demos' states (demos/starts.py)
+            env = DemoStarts(env, starts, spec.cfg.demo_starts, seed)
         if training and spec.env.visual_mix:  # domain randomisation; evaluations stay intact
             env = VaryEachEpisode(env, spec.env.visual_mix, seed)
         if training and spec.env.reward_scale != 1.0:  # eval envs report the task's own returns, comparable across runs
@@ -105,7 +108,7 @@ def _env_thunk(spec: RunSpec, seed: int, video_size: int | None, training: bool,
 def make_vec_env(pipe: Pipeline, n_envs: int, seed: int, video_size: int | None = None,
                  training: bool = False, faults: list[str] | None = None,
                  mask_faults: bool | None = None, variation: str | None = None, switchable: bool = False,
-                 vec_env: str | None = None) -> VecEnv:
+                 vec_env: str | None = None, starts: list[DemoPath] | None = None) -> VecEnv:
     """n_envs backend envs of the planned run (subprocesses per its `vec_env`), wrapped to emit embeddings
     unless E2E.
     `video_size`: each env can also render full-quality video frames (`env_method("video_frames")`).
@@ -115,6 +118,7 @@ def make_vec_env(pipe: Pipeline, n_envs: int, seed: int, video_size: int | None 
     `variation`: a named visual variation (`NAME` or `NAME:SEED`, envs/variations.py) for every env; None: intact.
     `switchable`: every env has a FaultWrapper, also without faults, so `set_faults` can change them in place.
     `vec_env`: dummy, subproc or auto instead of the run's (the training envs': RunSpec.training.vec_env).
+    `starts`: the demos' states training episodes may start from (config `demo_starts`, demos/starts.py).
     The GL backend is chosen first (envs/gl.py): the next import loads mujoco, and the env subprocesses inherit it."""
     from wsa_robot.envs.gl import choose_gl_backend
 
@@ -127,7 +131,7 @@ def make_vec_env(pipe: Pipeline, n_envs: int, seed: int, video_size: int | None 
     mask_faults = cfg.mask_faults if mask_faults is None else mask_faults
     workers = use_subprocesses(vec_env or cfg.vec_env, n_envs)
     thunks = [_env_thunk(pipe.spec, seed + i, video_size, training, parsed, report_valid=pipe.bank is not None,
-                         variation=variation, worker=workers, switchable=switchable)
+                         variation=variation, worker=workers, switchable=switchable, starts=starts)
               for i in range(n_envs)]
     venv: VecEnv = SubprocVecEnv(thunks) if workers else DummyVecEnv(thunks)
     if pipe.task.goal:  # HER's compute_reward, answered in this process (envs/goal.py)

@@ -14,8 +14,8 @@ from wsa_robot.agents import build_agent
 from wsa_robot.agents.guard import FiniteGuard, check_parameters
 from wsa_robot.agents.overlap import attach_learner
 from wsa_robot.run.training_env import make_training_env, training_threads
-from wsa_robot.run.callbacks import (CheckpointCallback, EvalCallback, EventsCallback, ProgressCallback,
-                                        WeightsCallback)
+from wsa_robot.run.callbacks import (CheckpointCallback, CurriculumCallback, EvalCallback, EventsCallback,
+                                        ProgressCallback, WeightsCallback)
 from wsa_robot.agents.algos import ALGO_FACTS
 from wsa_robot.config import RunConfig
 from wsa_robot.core.console import console
@@ -99,13 +99,27 @@ def train(run: RunDir, pipe: Pipeline, resume: bool = False, progress: bool = Tr
             release_writer_lock(run.path)
 
 
+def demo_starts(cfg: RunConfig, run: RunDir):
+    """The demos' states a share `demo_starts` of training episodes starts from (demos/starts.py), or None."""
+    if not cfg.demo_starts:
+        return None
+    from wsa_robot.demos.source import demo_file, scripted
+    from wsa_robot.demos.starts import read_paths
+
+    path = demo_file(cfg, run.path)
+    paths = read_paths(path, 0 if scripted(cfg) else cfg.demos_n)
+    say(f"demo starts: {cfg.demo_starts:g} of training episodes start along {len(paths)} demos of {path}, "
+        "from their ends back to their starts as the agent succeeds (reverse curriculum)")
+    return paths
+
+
 def _train(run: RunDir, pipe: Pipeline, resume: bool, progress: bool, events: list[dict] | None) -> RunDir:
     cfg = pipe.spec.cfg
     venv = eval_env = None
     try:
         if cfg.demos is not None:
             record_scripted_demos(cfg, pipe, run)
-        venv = make_training_env(pipe)  # with sac.overlap, updates run while the env steps (run/training_env.py)
+        venv = make_training_env(pipe, starts=demo_starts(cfg, run))  # with sac.overlap, updates run while the env steps (run/training_env.py)
         eval_env = make_vec_env(pipe, 1, pipe.spec.seeds.periodic_eval, training=False) \
             if cfg.eval_every else None
         if resume:
@@ -138,6 +152,8 @@ def _train(run: RunDir, pipe: Pipeline, resume: bool, progress: bool, events: li
         checkpoints = CheckpointCallback(run, cfg.checkpoint_every, wall, cfg.checkpoint_minutes)
         callbacks = [FiniteGuard(), weights, checkpoints]
         callbacks += [evals] if evals else []
+        if cfg.demo_starts:
+            callbacks.append(CurriculumCallback())
         if events:
             callbacks.append(EventsCallback(events, len(pipe.token_keys) - len(pipe.removed_tokens)))
         bar = ProgressCallback(cfg.total_steps, weights, evals, console=console()) if progress else None
