@@ -31,7 +31,6 @@ from wsa_robot.fusion import has_weights, reads_scorer
 from wsa_robot.run.pipeline import make_vec_env, plan
 from wsa_robot.core.provenance import provenance
 from wsa_robot.run.run_dir import RunDir
-from wsa_robot.core.seeds import eval_seed
 
 
 def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:
@@ -41,7 +40,7 @@ def episode_weights(run: RunDir, seed: int | None, episodes: int) -> dict:
     if not has_weights(cfg.fusion):
         raise SystemExit(f"{run.path} is a fusion={cfg.fusion} run: it has no token weights")
     pipe = plan(cfg)
-    venv = make_vec_env(pipe, 1, eval_seed(cfg.seed) if seed is None else seed, training=False)
+    venv = make_vec_env(pipe, 1, pipe.spec.seeds.eval if seed is None else seed, training=False)
     try:
         model = load_agent(cfg, run.checked_model_file(), None)
         results = [run_episode(model, venv) for _ in range(episodes)]

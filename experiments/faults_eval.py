@@ -23,7 +23,6 @@ from wsa_robot.core.atomic import write_json
 from wsa_robot.core.provenance import provenance
 from wsa_robot.eval.conditions import Evaluator, conditions_table
 from wsa_robot.run.run_dir import existing_run_dir
-from wsa_robot.core.seeds import eval_seed
 
 FAULTS = ["camera_dropout:agentview:p=0.5", "freeze:robot0_eye_in_hand:p=0.5", "noise:all:sigma=25"]
 VARIATIONS = ["table_color", "lighting_dim", "camera_shift"]
@@ -69,9 +68,8 @@ def main() -> None:
         label, path = item.split("=", 1)
         run = existing_run_dir(path)
         cfg = run.read_config()
-        seed = eval_seed(cfg.seed)
         results: dict[str, dict] = {}
-        with Evaluator(run, seed) as evaluator:  # the run's encoders, agent and env, built once for all conditions
+        with Evaluator(run) as evaluator:  # the run's encoders, agent and env, built once for all conditions
             for name, kwargs in conditions(cfg.fusion, args.faults, args.variations, args.unmasked):
                 console.print(f"{label}: {name}")
                 results[name] = evaluator.evaluate(args.episodes, **kwargs)

@@ -22,7 +22,6 @@ from wsa_robot.core.errors import UserError
 from wsa_robot.run.pipeline import make_vec_env, plan
 from wsa_robot.core.provenance import provenance
 from wsa_robot.run.run_dir import existing_run_dir
-from wsa_robot.core.seeds import eval_seed
 from wsa_robot.run.spec import resolve
 
 LIFT_HEIGHT = 0.04  # robosuite Lift's success: the cube's bottom more than 4 cm above the table
@@ -79,7 +78,7 @@ def main() -> int:
             raise UserError(f"{args.run} is a {cfg.task} run; lift_policy.py reads Lift's cube")
         choose_gl_backend()
         pipe = plan(resolve(cfg))
-        venv = make_vec_env(pipe, 1, eval_seed(cfg.seed), training=False)
+        venv = make_vec_env(pipe, 1, pipe.spec.seeds.eval, training=False)
         model = load_agent(cfg, run.checked_model_file(), None)
         steps = run.checkpoint_step()
         try:

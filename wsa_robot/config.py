@@ -12,9 +12,13 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from wsa_robot.core.algo_facts import ALGO_FACTS
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.merging import merged
 from wsa_robot.core.resources import data_dir
+from wsa_robot.encoders.bank import AUTO_PRECISION, PRECISIONS
+from wsa_robot.encoders.ort_runtime import RUNTIMES
+from wsa_robot.encoders.preprocess import MODES as PREPROCESS_MODES
 from wsa_robot.envs.backends import BACKENDS
 from wsa_robot.envs.gripper import GRIPPER_MODES
 from wsa_robot.fusion.names import AUGMENTATIONS, FUSIONS, SCORERS
@@ -91,17 +95,17 @@ class PPOConfig(_Strict):
 
 class RunConfig(_Strict):
     task: str
-    algo: Literal["sac", "ppo"]
+    algo: Literal[tuple(ALGO_FACTS)]  # core/algo_facts.py
     fusion: Literal[FUSIONS]  # fusion/names.py
     encoders: list[str]
     removed_tokens: list[str] = []  # tokens masked out of a running run (`train --resume RUN --remove-encoder`)
     weights_dir: str | None = None  # zoo weights folder; None: $WSA_WEIGHTS_DIR, then the model caches
     # zoo encoders' resize/crop: the models' authors' recipe, or the whole frame stretched (encoders/preprocess.py)
-    zoo_preprocess: Literal["authors", "stretch"] = "authors"
+    zoo_preprocess: Literal[PREPROCESS_MODES] = "authors"
     # frozen encoders' compute (autocast); auto: bf16 on a CPU with AMX, else fp32 (encoders/bank.py)
-    encoder_precision: Literal["fp32", "fp16", "bf16", "auto"] = "fp32"
+    encoder_precision: Literal[(*PRECISIONS, AUTO_PRECISION)] = "fp32"
     encoder_compile: bool = False  # torch.compile each frozen encoder (GPU)
-    encoder_runtime: Literal["torch", "onnx"] = "torch"  # what runs the frozen encoders (onnx: CPU, onnxruntime)
+    encoder_runtime: Literal[RUNTIMES] = "torch"  # what runs the frozen encoders (onnx: CPU, onnxruntime)
     cameras: list[str] | None
     image_size: Count
     proprio: Literal["token", "context", "both", "none"]

@@ -15,6 +15,8 @@ demo again one stride before its end, which an agent that has learned passes in 
 
 from __future__ import annotations
 
+# Imports inside functions: the file reader (h5py), only when a run reads its demos' states.
+
 import math
 from dataclasses import dataclass, field
 from typing import Any

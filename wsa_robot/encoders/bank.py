@@ -15,6 +15,7 @@ from wsa_robot.core.keys import token_key
 
 # autocast dtype per precision name; fp32 runs without autocast
 PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+AUTO_PRECISION = "auto"  # resolve_precision's choice for this machine
 
 
 def native_bf16_cpu() -> bool:
@@ -30,7 +31,7 @@ def resolve_precision(precision: str, device: str, runtime: str = "torch") -> st
     of their norm for the Pong skills), so `auto` suits a task whose agent trains on them from the start. It is
     resolved where the bank is built, so a run resumed or evaluated on another machine computes in that
     machine's choice (train prints it); set bf16 or fp32 to pin it."""
-    if precision != "auto":
+    if precision != AUTO_PRECISION:
         return precision
     cpu = torch.device(device).type == "cpu"
     return "bf16" if cpu and runtime == "torch" and native_bf16_cpu() else "fp32"
@@ -40,7 +41,7 @@ def check_precision(precision: str, device: str) -> None:
     """Unknown names, and fp16 off CUDA (CPU half kernels are slow or missing; bf16 is the CPU's type), are
     user errors."""
     if precision not in PRECISIONS:
-        names = ", ".join([*PRECISIONS, "auto"])
+        names = ", ".join([*PRECISIONS, AUTO_PRECISION])
         raise UserError(f"bad value for encoder_precision: {precision!r}; use one of {names}")
     if precision == "fp16" and torch.device(device).type == "cpu":
         raise UserError("encoder_precision=fp16 needs a CUDA device; use bf16 or fp32 on CPU")

@@ -18,7 +18,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from wsa_robot.agents import build_agent, load_agent, policy_extractor
 from wsa_robot.agents.grow import grow_replay_buffer, mask_tokens, saved_observation_keys, transplant
-from wsa_robot.config import RunConfig, apply_overrides, validate
+from wsa_robot.config import apply_overrides, validate
 from wsa_robot.core.console import console
 from wsa_robot.core.errors import UserError
 from wsa_robot.fusion import can_grow
@@ -78,7 +78,7 @@ def resume_agent(run: RunDir, venv: VecEnv, pipe: Pipeline) -> BaseAlgorithm:
     saved = saved_observation_keys(path)
     grown = saved != set(venv.observation_space.spaces)
     if grown:
-        model, old_tokens = _grown_agent(cfg, path, venv, pipe, saved, run)
+        model, old_tokens = _grown_agent(path, venv, pipe, saved, run)
     else:
         model, old_tokens = load_agent(cfg, path, venv), pipe.token_keys
     if getattr(model, "replay_buffer", None) is not None:
@@ -89,9 +89,10 @@ def resume_agent(run: RunDir, venv: VecEnv, pipe: Pipeline) -> BaseAlgorithm:
     return model
 
 
-def _grown_agent(cfg: RunConfig, path: Path, venv: VecEnv, pipe: Pipeline, saved: set[str],
+def _grown_agent(path: Path, venv: VecEnv, pipe: Pipeline, saved: set[str],
                  run: RunDir) -> tuple[BaseAlgorithm, list[str]]:
     """A new agent for the new token set with every matching parameter of the checkpoint (agents/grow.py)."""
+    cfg = pipe.spec.cfg
     now = set(venv.observation_space.spaces)
     if saved - now or not can_grow(cfg.fusion):
         raise UserError(f"checkpoint {path} was trained on other observations than {run.config_file} names "

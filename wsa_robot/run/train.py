@@ -17,7 +17,6 @@ from wsa_robot.run.training_env import make_training_env, training_threads
 from wsa_robot.run.callbacks import (CheckpointCallback, CurriculumCallback, EvalCallback, EventsCallback,
                                         ProgressCallback, WeightsCallback)
 from wsa_robot.agents.algos import ALGO_FACTS
-from wsa_robot.config import RunConfig
 from wsa_robot.core.console import console
 from wsa_robot.core.errors import NonFiniteError, SaveError
 from wsa_robot.agents.evaluate import run_episodes
@@ -45,7 +44,7 @@ def _nonfinite_parameters(model) -> NonFiniteError | None:
     return None
 
 
-def record_scripted_demos(cfg: RunConfig, pipe: Pipeline, run: RunDir) -> None:
+def record_scripted_demos(pipe: Pipeline, run: RunDir) -> None:
     """`demos: scripted`: the task's controller records them into the run dir, once (a resume reads that file);
     a recording made before for the same settings and seed is copied from the cache (demos/source.py)."""
     import shutil
@@ -54,6 +53,7 @@ def record_scripted_demos(cfg: RunConfig, pipe: Pipeline, run: RunDir) -> None:
     from wsa_robot.demos.record import record
     from wsa_robot.demos.source import cached_file, demo_file, recorded_count, scripted
 
+    cfg = pipe.spec.cfg
     path = demo_file(cfg, run.path)
     if not scripted(cfg) or path.exists():
         return
@@ -68,11 +68,12 @@ def record_scripted_demos(cfg: RunConfig, pipe: Pipeline, run: RunDir) -> None:
         shutil.copyfile(cache, tmp)
 
 
-def give_demos(cfg: RunConfig, pipe: Pipeline, run: RunDir, model) -> None:
+def give_demos(pipe: Pipeline, run: RunDir, model) -> None:
     """The demos embedded by the run's own encoders into the learner's second buffer (demos/replay.py)."""
     from wsa_robot.demos.replay import attach_demos
     from wsa_robot.demos.source import demo_file, scripted
 
+    cfg = pipe.spec.cfg
     path = demo_file(cfg, run.path)
     report = attach_demos(model, model.get_env(), path, 0 if scripted(cfg) else cfg.demos_n, pipe.cameras,
                           pipe.task.proprio_keys, cfg.image_size, cfg.reward_scale, pipe.state)
@@ -99,8 +100,9 @@ def train(run: RunDir, pipe: Pipeline, resume: bool = False, progress: bool = Tr
             release_writer_lock(run.path)
 
 
-def demo_starts(cfg: RunConfig, run: RunDir):
+def demo_starts(pipe: Pipeline, run: RunDir) -> list | None:
     """The demos' states a share `demo_starts` of training episodes starts from (demos/starts.py), or None."""
+    cfg = pipe.spec.cfg
     if not cfg.demo_starts:
         return None
     from wsa_robot.demos.source import demo_file, scripted
@@ -118,8 +120,8 @@ def _train(run: RunDir, pipe: Pipeline, resume: bool, progress: bool, events: li
     venv = eval_env = None
     try:
         if cfg.demos is not None:
-            record_scripted_demos(cfg, pipe, run)
-        venv = make_training_env(pipe, starts=demo_starts(cfg, run))  # with sac.overlap, updates run while the env steps (run/training_env.py)
+            record_scripted_demos(pipe, run)
+        venv = make_training_env(pipe, starts=demo_starts(pipe, run))  # with sac.overlap, updates run while the env steps (run/training_env.py)
         eval_env = make_vec_env(pipe, 1, pipe.spec.seeds.periodic_eval, training=False) \
             if cfg.eval_every else None
         if resume:
@@ -128,7 +130,7 @@ def _train(run: RunDir, pipe: Pipeline, resume: bool, progress: bool, events: li
         else:
             model = build_agent(cfg, venv, pipe.token_keys, pipe.context_key, run.tensorboard)
         if cfg.demos is not None:
-            give_demos(cfg, pipe, run, model)
+            give_demos(pipe, run, model)
         honour_deferred_interrupts()  # a Ctrl-C during the set-up stops the run here, before anything is saved
         if not resume:
             # the run exists from here: a start that failed before (an env that would not build) left a folder
