@@ -169,3 +169,18 @@ def test_a_backend_registered_in_one_line_makes_its_tasks_loadable(monkeypatch, 
         assert done[0] and obs["eye"].shape == (1, 84, 84, 3)
     finally:
         venv.close()
+
+
+def test_every_env_key_reaches_the_runs_env_options_by_its_name(nothing_built):
+    """A config key named as a RunOptions field reaches every env of the run with no line of its own in resolve
+    (issue 37: an env key costs the config, RunOptions and the backend that reads it)."""
+    from wsa_robot.envs.backends.base import RunOptions
+
+    config_keys = set(type(load_config()).model_fields)
+    shared = [f.name for f in dataclasses.fields(RunOptions) if f.name in config_keys]
+    assert {"reward_shaping", "controller", "control_freq", "gripper", "horizon", "reward_scale"} <= set(shared)
+    spec = resolve(load_config(["controller=osc_position", "control_freq=10", "gripper=binary", "horizon=77",
+                                "reward_scale=2.5", "reward_shaping=false"]))
+    assert {k: getattr(spec.env, k) for k in shared} == {k: getattr(spec.cfg, k) for k in shared}
+    assert (spec.env.controller, spec.env.control_freq, spec.env.gripper, spec.env.horizon, spec.env.reward_scale,
+            spec.env.reward_shaping) == ("osc_position", 10, "binary", 77, 2.5, False)

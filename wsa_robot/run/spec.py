@@ -7,7 +7,7 @@ loads the spec's encoders, once; so a mistake in a config is the same UserError 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from wsa_robot.agents.algos import check_replay, off_policy
 from wsa_robot.config import RunConfig
@@ -133,13 +133,12 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
     if not needs_cameras(cfg):
         cameras = []  # the state oracle alone: the envs render nothing (rendering is most of a step's cost)
     faults = tuple(parse_faults(cfg.faults, cameras))  # a bad fault spec fails before any encoder loads or env starts
-    env = RunOptions(reward_shaping=cfg.reward_shaping, controller=cfg.controller,
-                     state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
-                     reward_scale=cfg.reward_scale, control_freq=cfg.control_freq, gripper=cfg.gripper,
-                     expert=off_policy(cfg.algo) and cfg.sac.expert_steps > 0, horizon=cfg.horizon,
-                     quality=cfg.render.model_dump(),
-                     visual_mix=checked_visual_mix(task, cfg.train_variations, cfg.train_hold_out,
-                                                   names=("train_variations", "train_hold_out")))
+    derived = {"state": not pixel_based(cfg.fusion) and STATE in cfg.encoders,
+               "expert": off_policy(cfg.algo) and cfg.sac.expert_steps > 0, "quality": cfg.render.model_dump(),
+               "visual_mix": checked_visual_mix(task, cfg.train_variations, cfg.train_hold_out,
+                                                names=("train_variations", "train_hold_out"))}
+    # an env key is a config key and a RunOptions field of one name: it travels here without a line of its own
+    env = RunOptions(**{f.name: getattr(cfg, f.name) for f in fields(RunOptions) if f.name not in derived}, **derived)
     backend.check_options(task, env)
     check_replay(cfg, task.goal)
     check_demos(cfg, task, cameras, state=not pixel_based(cfg.fusion) and STATE in cfg.encoders,
