@@ -11,8 +11,8 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from wsa_robot.envs.experts import EXPERTS, has_expert
-from wsa_robot.envs.gripper import set_gripper_mode, set_gripper_target
+from wsa_robot.envs.robosuite.experts import EXPERTS, has_expert
+from wsa_robot.envs.robosuite.gripper import set_gripper_mode, set_gripper_target
 from wsa_robot.envs.renderer import CameraRenderer
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
 from wsa_robot.envs.variations import INTACT, ROBOT_VARIATIONS, ModelVariations, filed_name, pick, robosuite_scene
@@ -200,7 +200,8 @@ class RobosuiteEnv(gym.Env):
         return self._observe(raw)
 
     def expert_action(self) -> np.ndarray:
-        """What the task's scripted PRIVILEGED controller (envs/experts.py) does now; it reads the simulator."""
+        """What the task's scripted PRIVILEGED controller (envs/robosuite/experts.py) does now; it reads the
+        simulator."""
         if not has_expert(self.task.env_id):
             raise UserError(f"task {self.task.name} has no scripted controller; drop sac.expert_steps")
         scripted = EXPERTS[self.task.env_id]
