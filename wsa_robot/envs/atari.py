@@ -23,10 +23,11 @@ from stable_baselines3.common.atari_wrappers import ClipRewardEnv, EpisodicLifeE
 from stable_baselines3.common.monitor import Monitor
 
 from wsa_robot.envs.stall import STALL_STEPS, StallLimit
+from wsa_robot.envs.variations import pick
 from wsa_robot.core.task_spec import TaskSpec
 
-# Imports inside functions: envs/variations.py loads mujoco and atari_variations.py HackAtari, which an intact
-# Atari game never needs.
+# Imports inside functions: atari_variations.py, HackAtari's modifications, which an intact Atari game never
+# needs.
 
 gym.register_envs(ale_py)
 
@@ -62,7 +63,6 @@ def make_atari_env(task: TaskSpec, image_size: int = 84, training: bool = False,
 
     A Monitor sits under the life and clipping wrappers, so SB3's episode return is the real game score."""
     from wsa_robot.envs.atari_variations import variations
-    from wsa_robot.envs.variations import pick
 
     found = pick(variation, lambda: variations(task))
     kwargs = dict(frameskip=1, max_num_frames_per_episode=horizon or task.horizon, **task.env_kwargs)

@@ -32,9 +32,9 @@ import gymnasium as gym
 import numpy as np
 
 from wsa_robot.core.errors import UserError
+from wsa_robot.envs.variations import Variation
 
-# Imports inside functions: envs/variations.py loads mujoco and hackatari loads its emulator core; listing a
-# game's variations needs neither.
+# Imports inside functions: hackatari loads its emulator core, which listing a game's variations does not need.
 
 BACKEND = "atari"
 
@@ -96,9 +96,7 @@ def game_of(task) -> str:
 
 
 def variations(task) -> dict:
-    """The Variation entries of an Atari task (wsa_robot.envs.variations.variations_for calls this)."""
-    from wsa_robot.envs.variations import Variation
-
+    """The Variation entries of an Atari task (AtariBackend.variations, envs/backends/atari.py, calls this)."""
     game = game_of(task)
     known = modifications(game)
     if not known:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.task_spec import TaskSpec
 
-if TYPE_CHECKING:  # annotations only: importing them would load gymnasium and mujoco
+if TYPE_CHECKING:  # annotations only: importing them would load gymnasium
     import gymnasium as gym
 
     from wsa_robot.envs.variations import Variation

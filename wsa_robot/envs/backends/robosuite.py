@@ -41,6 +41,6 @@ class RobosuiteBackend(Backend):
         return has_expert(task.env_id)
 
     def variations(self, task: TaskSpec) -> dict[str, Variation]:
-        from wsa_robot.envs.variations import ROBOT_VARIATIONS
+        from wsa_robot.envs.robosuite.variations import ROBOT_VARIATIONS
 
         return dict(ROBOT_VARIATIONS)

@@ -15,7 +15,8 @@ from wsa_robot.envs.robosuite.experts import EXPERTS, has_expert
 from wsa_robot.envs.robosuite.gripper import set_gripper_mode, set_gripper_target
 from wsa_robot.envs.renderer import CameraRenderer
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
-from wsa_robot.envs.variations import INTACT, ROBOT_VARIATIONS, ModelVariations, filed_name, pick, robosuite_scene
+from wsa_robot.envs.robosuite.variations import ROBOT_VARIATIONS, ModelVariations, robosuite_scene
+from wsa_robot.envs.variations import INTACT, filed_name, pick
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.keys import PROPRIO
 from wsa_robot.core.task_spec import TaskSpec
