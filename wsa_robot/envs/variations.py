@@ -2,7 +2,7 @@
 
 Spec syntax: `NAME` (seed 0) or `NAME:SEED`; `intact` (or None) is the unchanged scene. Each backend owns
 its variations (`Backend.variations`, envs/backends/): robosuite tasks get MuJoCo scene changes
-(envs/robosuite/variations.py), Atari games HackAtari's modifications of that game (envs/atari_variations.py);
+(envs/robosuite/variations.py), Atari games HackAtari's modifications of that game (envs/atari/variations.py);
 envs/task_variations.py asks a task's backend. An env module resolves a name against its own backend's list
 (`pick`), never the registry. Light: no simulator is imported here.
 """

@@ -8,7 +8,7 @@ are read from that module's source here (without importing it) and an unknown on
 
 The env under a modification is the intact one with HackAtari as its core: HackAtari with `frameskip=1` and
 `obs_mode="ori"` (raw RGB frames, no stack of its own) under the same AtariPreprocessing (frame skip 4, max
-of the last 2 frames, grey 84x84, no-ops at reset) and frame stack as wsa_robot/envs/atari.py, so the
+of the last 2 frames, grey 84x84, no-ops at reset) and frame stack as wsa_robot/envs/atari/env.py, so the
 observation is the same uint8 [84, 84, 4] stack. `HackedAtari` is the small gym.Env around it that those
 wrappers need (`unwrapped.ale`, `_frameskip == 1`, the ALE env's seeded `np_random` for the no-ops), so the
 same seed and actions give the same no-ops as the intact game.
