@@ -1,2 +1,4 @@
-"""The atari backend: its env (env.py), HackAtari modifications as variations (variations.py) and the limit on
-eval games that make no progress (stall.py). Empty on purpose: importing the package loads no emulator."""
+"""The atari backend: backend.py (what the registry asks; imports no emulator), the env (env.py), HackAtari's
+modifications as variations (variations.py) and the early end of eval games that make no progress (stall.py).
+
+Empty on purpose: importing the package loads no emulator."""

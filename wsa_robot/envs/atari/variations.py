@@ -96,7 +96,7 @@ def game_of(task) -> str:
 
 
 def variations(task) -> dict:
-    """The Variation entries of an Atari task (AtariBackend.variations, envs/backends/atari.py, calls this)."""
+    """The Variation entries of an Atari task (AtariBackend.variations, envs/atari/backend.py, calls this)."""
     game = game_of(task)
     known = modifications(game)
     if not known:

@@ -1,2 +1,4 @@
-"""The robosuite backend: its env (env.py), scripted controllers (experts.py), gripper modes (gripper.py) and
-visual variations (variations.py). Empty on purpose: importing the package loads no simulator."""
+"""The robosuite backend: backend.py (what the registry asks; imports no simulator), the env (env.py), the
+scripted controllers (experts.py), the gripper modes (gripper.py) and the visual variations (variations.py).
+
+Empty on purpose: importing the package loads no simulator."""

@@ -214,7 +214,7 @@ class RobosuiteEnv(gym.Env):
     def set_variation(self, spec: str | None) -> None:
         """Show the scene under a named visual variation (`NAME` or `NAME:SEED`, see envs/variations.py);
         None or "intact": the unchanged scene. Only visual model fields change, never physics."""
-        found = pick(spec, lambda: ROBOT_VARIATIONS)  # this backend's own (envs/backends/robosuite.py)
+        found = pick(spec, lambda: ROBOT_VARIATIONS)  # this backend's own (envs/robosuite/backend.py)
         for tex in self._variations.set(found):
             for renderer in (self._renderer, self._video):
                 if renderer is not None:

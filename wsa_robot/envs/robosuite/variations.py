@@ -5,7 +5,7 @@ A variation is a small function that changes only visual fields of the MuJoCo mo
 same table on every machine. Physics fields are never written: the same seed and actions give the same
 trajectory under every variation, only the pixels differ. The spec syntax (`NAME`, `NAME:SEED`, `intact`) and
 the `Variation` entry every backend lists are envs/variations.py; this module is robosuite's list
-(`ROBOT_VARIATIONS`, which envs/backends/robosuite.py answers with) and what applies it to a scene.
+(`ROBOT_VARIATIONS`, which envs/robosuite/backend.py answers with) and what applies it to a scene.
 
 The field names follow robosuite's domain-randomization modders (robosuite.utils.mjmod): TextureModder
 (geom_rgba, mat_rgba, mat_texid, texture bitmaps), LightingModder (light_diffuse/ambient/specular) and
@@ -238,7 +238,7 @@ def _camera_shift(scene: Scene, rng: np.random.Generator) -> None:
         model.cam_quat[cam] = _rotate(model.cam_quat[cam], _unit(rng), CAMERA_TURN_DEG)
 
 
-# the robosuite backend's variations (envs/backends/robosuite.py), in the order `--variations all` runs them
+# the robosuite backend's variations (envs/robosuite/backend.py), in the order `--variations all` runs them
 ROBOT_VARIATIONS: dict[str, Variation] = {v.name: v for v in [
     Variation("table_color", "the table top in a flat random colour instead of white ceramic", _table_color),
     Variation("table_texture", "the table top painted with a checkerboard of two random colours", _table_texture),

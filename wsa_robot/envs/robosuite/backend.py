@@ -1,5 +1,5 @@
 """robosuite tasks (tasks/*.yaml): cameras and depth from one render pass, the robot variations, two arm
-controllers. The env itself is envs/robosuite/env.py, imported when one is made (it loads robosuite)."""
+controllers. The env itself is env.py beside it, imported when one is made (it loads robosuite)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """gymnasium-robotics tasks: Fetch (goal tasks, HER) and FrankaKitchen, whose subsets it generates
-(`kitchen/<subtask>[+<subtask>...]`, `kitchen/all`). The env is envs/gym_robotics/env.py, imported when one is
-made (it loads mujoco and gymnasium-robotics)."""
+(`kitchen/<subtask>[+<subtask>...]`, `kitchen/all`). The env is env.py beside it, imported when one is made
+(it loads mujoco and gymnasium-robotics)."""
 
 from __future__ import annotations
 

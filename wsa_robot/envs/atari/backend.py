@@ -1,6 +1,6 @@
 """Atari games (ALE): one camera, `screen` (a 4-frame grey stack), HackAtari's modifications as variations,
-and a task for any ALE game (`atari/<Game>`) without its own YAML. The env is envs/atari/env.py, imported when
-one is made (ale_py is loaded when an env is made or the games are listed)."""
+and a task for any ALE game (`atari/<Game>`) without its own YAML. The env is env.py beside it, imported
+when one is made (ale_py is loaded when an env is made or the games are listed)."""
 
 from __future__ import annotations
 
