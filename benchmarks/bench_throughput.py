@@ -62,7 +62,7 @@ import torch
 from wsa_robot.envs.gl import ensure_headless_gl
 
 ensure_headless_gl()  # MUJOCO_GL must be set before anything imports mujoco
-import wsa_robot.envs.robosuite_env  # noqa: E402, F401  (imports robosuite with its import-time warnings muted)
+import wsa_robot.envs.robosuite.env  # noqa: E402, F401  (imports robosuite with its import-time warnings muted)
 
 from _bench_atari import bench_ppo, bench_reference  # noqa: E402
 from _bench_util import (describe, machine_info, measure_filled_buffer_rss,  # noqa: E402

@@ -37,7 +37,7 @@ TARGETS = ("object_minus_gripper", "object_pos", "gripper_pos")
 
 def collect(task_name: str, steps: int, episode_length: int, seed: int) -> tuple[dict, dict, np.ndarray]:
     """Images (and depth) per camera, ground-truth targets and the episode index of every step."""
-    from wsa_robot.envs.robosuite_env import RobosuiteEnv
+    from wsa_robot.envs.robosuite.env import RobosuiteEnv
 
     task = load_task(task_name)
     env = RobosuiteEnv(task, task.cameras, 84, depth=True, seed=seed, horizon=episode_length)

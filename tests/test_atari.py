@@ -247,7 +247,7 @@ def test_an_eval_game_with_no_progress_ends_and_says_it_stalled():
     from gymnasium.wrappers import AtariPreprocessing
     from stable_baselines3.common.monitor import Monitor
 
-    from wsa_robot.envs.atari import StallLimit
+    from wsa_robot.envs.atari.env import StallLimit
 
     env = Monitor(StallLimit(AtariPreprocessing(gym.make("ALE/Breakout-v5", frameskip=1), noop_max=0), 200))
     env.reset(seed=0)
@@ -265,7 +265,7 @@ def test_an_eval_game_of_a_policy_that_never_presses_fire_plays_every_life():
     """Training ends an episode at a lost life and its reset presses FIRE, so a trained Breakout agent may never
     have learnt to relaunch the ball. Its eval game presses FIRE after a lost life as training does: a NOOP
     policy loses all 5 lives and the game ends over, not stalled."""
-    from wsa_robot.envs.atari import make_atari_env
+    from wsa_robot.envs.atari.env import make_atari_env
 
     env = make_atari_env(load_task("atari/Breakout"), training=False, seed=0, stall_steps=200)
     env.reset()
@@ -278,7 +278,7 @@ def test_an_eval_game_of_a_policy_that_never_presses_fire_plays_every_life():
 
 
 def test_a_game_that_scores_is_never_cut_and_training_envs_have_no_stall_limit():
-    from wsa_robot.envs.atari import RelaunchAfterLostLife, StallLimit, make_atari_env
+    from wsa_robot.envs.atari.env import RelaunchAfterLostLife, StallLimit, make_atari_env
 
     env = make_atari_env(load_task("atari/Pong"), training=False, seed=0, stall_steps=200)
     env.reset()

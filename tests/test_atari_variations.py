@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from wsa_robot.envs import make_env
-from wsa_robot.envs.atari_variations import CURATED, modifications
+from wsa_robot.envs.atari.variations import CURATED, modifications
 from wsa_robot.envs.task_variations import expand, variations_for
 from wsa_robot.envs.variations import INTACT
 from wsa_robot.core.errors import UserError

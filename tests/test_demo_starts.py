@@ -11,7 +11,7 @@ import pytest
 
 from wsa_robot.config import load_config
 from wsa_robot.demos.starts import HOLD, PASSES, DemoPath, DemoStarts, ReverseCurriculum, read_paths
-from wsa_robot.envs.gripper import incremental_target
+from wsa_robot.envs.robosuite.gripper import incremental_target
 
 from helpers import one_line_error
 

@@ -1,11 +1,11 @@
 """`sac.expert_steps`: the first steps of training are played by the task's scripted PRIVILEGED controller
-(envs/experts.py), so the replay buffer holds lifts before the agent has found one."""
+(envs/robosuite/experts.py), so the replay buffer holds lifts before the agent has found one."""
 
 
 import numpy as np
 import pytest
 
-from wsa_robot.envs.robosuite_env import RobosuiteEnv
+from wsa_robot.envs.robosuite.env import RobosuiteEnv
 from wsa_robot.run.replay_file import load_replay
 from wsa_robot.envs.tasks import load_task
 

@@ -199,7 +199,7 @@ def test_her_wsa_sac_learns_through_the_pipeline(in_her_home):
     from wsa_robot.run.replay_file import load_replay
 
     from wsa_robot.agents import load_agent
-    from wsa_robot.envs.gym_robotics import fetch_reward
+    from wsa_robot.envs.gym_robotics.env import fetch_reward
     from wsa_robot.run.pipeline import plan
 
     cfg, run = in_her_home

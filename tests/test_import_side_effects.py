@@ -44,7 +44,7 @@ def test_importing_every_module_changes_no_process_state():
                          cwd=ROOT.parent)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert "wsa_robot.envs.robosuite_env" in result["modules"] and not result["failed"], result["failed"]
+    assert "wsa_robot.envs.robosuite.env" in result["modules"] and not result["failed"], result["failed"]
     before, after = result["before"], result["after"]
     changed = {k: (before["environ"].get(k), after["environ"].get(k))
                for k in set(before["environ"]) | set(after["environ"])

@@ -85,7 +85,7 @@ def test_steps_report_success_and_truncate_at_horizon():
 def test_segmentation_labels_the_cube_gripper_and_table():
     from wsa_robot.envs.spaces import SEGMENT_CLASSES
 
-    from wsa_robot.envs.robosuite_env import RobosuiteEnv
+    from wsa_robot.envs.robosuite.env import RobosuiteEnv
 
     e = RobosuiteEnv(load_task("Lift"), ["agentview", "robot0_eye_in_hand"], 84, seed=0, segmentation=True)
     try:

@@ -63,7 +63,7 @@ def test_robosuite_state_is_the_object_state_and_no_renderer_exists():
 
 
 def test_fetch_state_is_the_object_part_of_the_observation():
-    from wsa_robot.envs.gym_robotics import GymRoboticsEnv
+    from wsa_robot.envs.gym_robotics.env import GymRoboticsEnv
     from wsa_robot.envs.tasks import load_task
 
     env = GymRoboticsEnv(load_task("fetch/Push"), [], state=True)

@@ -9,7 +9,7 @@ import pytest
 
 from wsa_robot.cli.commands import main
 from wsa_robot.envs import make_env
-from wsa_robot.envs.robosuite_env import SEGMENT_CLASSES, RobosuiteEnv
+from wsa_robot.envs.robosuite.env import SEGMENT_CLASSES, RobosuiteEnv
 from wsa_robot.envs.task_variations import variations_for
 from wsa_robot.envs.variations import INTACT
 from wsa_robot.core.errors import UserError

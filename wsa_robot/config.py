@@ -20,7 +20,7 @@ from wsa_robot.encoders.bank import AUTO_PRECISION, PRECISIONS
 from wsa_robot.encoders.ort_runtime import RUNTIMES
 from wsa_robot.encoders.preprocess import MODES as PREPROCESS_MODES
 from wsa_robot.envs.backends import BACKENDS
-from wsa_robot.envs.gripper import GRIPPER_MODES
+from wsa_robot.envs.robosuite.gripper import GRIPPER_MODES
 from wsa_robot.fusion.names import AUGMENTATIONS, FUSIONS, SCORERS
 
 # what `controller` may name: every backend's arm controllers (envs/backends/), osc_pose first (the default)
@@ -67,7 +67,8 @@ class SACConfig(_Strict):
     net_arch: list[Count]
     critic_layer_norm: bool = False  # LayerNorm in the critic's hidden layers (agents/sac_policy.py)
     noise_beta: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0  # exploration noise colour: 0 white, 1 pink (agents/colored_noise.py)
-    expert_steps: NonNegative = 0  # first steps played by the task's scripted PRIVILEGED controller (envs/experts.py)
+    # first steps played by the task's scripted PRIVILEGED controller (envs/robosuite/experts.py)
+    expert_steps: NonNegative = 0
     overlap: bool = True  # update while the env subprocess renders the next step (agents/overlap.py)
     # the features the critic scores the actor's actions on: fresh (SB3: extracted again after the critic's step)
     # | reused (DrQ-v2: those the actor chose them from); agents/sac_update.py
@@ -125,7 +126,7 @@ class RunConfig(_Strict):
     run_dir: str | None
     horizon: Count | None
     control_freq: Count | None = None  # robosuite's control rate in Hz; None: the task's
-    gripper: Literal[GRIPPER_MODES] = "incremental"  # envs/gripper.py
+    gripper: Literal[GRIPPER_MODES] = "incremental"  # envs/robosuite/gripper.py
     reward_shaping: bool | None
     reward_scale: Positive = 1.0  # the training envs' reward times this; evals unscaled
     controller: Literal[CONTROLLERS] = "osc_pose"  # robosuite arm: 6-d pose or 3-d position deltas

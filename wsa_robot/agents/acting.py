@@ -45,7 +45,7 @@ def rollout_weights(model: BaseAlgorithm) -> np.ndarray | None:
 class WeightsSAC(OnePassSAC):
     """SAC that records the weights of each rollout action in `policy.rollout_weights`, and explores with
     temporally correlated noise when `noise_beta` > 0 (agents/colored_noise.py; 0: SB3's white noise).
-    Its first `expert_steps` actions come from the envs' scripted controller (envs/experts.py) instead of
+    Its first `expert_steps` actions come from the envs' scripted controller (envs/robosuite/experts.py) instead of
     SB3's uniform random warm-up; they are stored and learned from like any other."""
 
     def __init__(self, *args, noise_beta: float = 0.0, expert_steps: int = 0, **kwargs) -> None:

@@ -17,7 +17,7 @@ def run_episode(model: BaseAlgorithm, venv: VecEnv, on_frame: FrameHook | None =
     """One deterministic episode; success = the task's success signal was reached at any step, None when the
     env gives no success signal (Atari games). `on_frame` gets the env's full-quality video frames (an env
     made with video_size), not the agent's view. `stalled`: the env ended the game early because nothing
-    happened in it (envs/atari.py StallLimit)."""
+    happened in it (envs/atari/env.py StallLimit)."""
     obs = venv.reset()
     total, length, success, weights, stalled = 0.0, 0, None, [], False
     while True:

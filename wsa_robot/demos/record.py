@@ -1,7 +1,7 @@
 """`wsa-robot demos record`: the task's scripted controller plays episodes; the successful ones are written in
 robomimic's layout (demos/robomimic_file.py).
 
-The controllers (envs/experts.py) read object positions from the simulator: the file says PRIVILEGED in its
+The controllers (envs/robosuite/experts.py) read object positions from the simulator: the file says PRIVILEGED in its
 attributes. What they record is what a run's env shows (its cameras at its image size, upright, and the
 proprio keys) with the run's controller, gripper mode and control rate, so an agent learns from the demos
 exactly as from its own steps. Episode k of a recording is seeded `seeds.demo_seed(seed) + k`, a stream no
@@ -28,7 +28,8 @@ from wsa_robot.core.seeds import demo_seed
 from wsa_robot.core.task_spec import TaskSpec
 
 PRIVILEGED = ("PRIVILEGED: the actions come from a scripted controller that reads object positions from the "
-              "simulator (wsa_robot/envs/experts.py); the observations are what the run's cameras and proprio show")
+              "simulator (wsa_robot/envs/robosuite/experts.py); the observations are what the run's cameras and "
+              "proprio show")
 HELD = 10  # an episode ends once the task has been solved this many steps in a row (the solved state shown)
 TRIES = 3  # attempts per demo asked for before a recording gives up
 
@@ -55,8 +56,9 @@ def record(cfg: RunConfig, task: TaskSpec, n: int, out: Path, seed: int = 0,
     if n < 1:
         raise UserError(f"-n {n}: record at least one demo")
     if not backend_for(task).has_expert(task):
-        raise UserError(f"task {task.name} has no scripted controller to record demos with (envs/experts.py has "
-                        "Lift, Stack, Door and PickPlaceCan); give demos recorded elsewhere in robomimic's format")
+        raise UserError(f"task {task.name} has no scripted controller to record demos with "
+                        "(envs/robosuite/experts.py has Lift, Stack, Door and PickPlaceCan); give demos recorded "
+                        "elsewhere in robomimic's format")
     cameras = run_cameras(cfg, task)
     # the task's own horizon, whatever the run's: a demo is a whole solution (a short test run still gets one)
     env = make_env(task, cameras, cfg.image_size, seed=demo_seed(seed), horizon=task.horizon,
@@ -128,7 +130,7 @@ def play(env, cameras: list[str], proprio_keys: list[str], seed: int) -> Episode
 def env_args(cfg: RunConfig, task: TaskSpec, cameras: list[str], raw_env) -> dict:
     """robomimic's `env_args`: what robosuite.make needs to rebuild the env (robomimic's EnvRobosuite reads
     env_name, type and env_kwargs), plus this project's own settings under `wsa_robot`."""
-    from wsa_robot.envs.robosuite_env import controller_config
+    from wsa_robot.envs.robosuite.env import controller_config
 
     return {"env_name": task.env_id, "type": ROBOSUITE_ENV_TYPE,
             "env_kwargs": {"robots": [task.robot], "controller_configs": controller_config(task.robot, cfg.controller),

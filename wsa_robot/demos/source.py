@@ -66,7 +66,7 @@ def check_demos(cfg: RunConfig, task, cameras: list[str], state: bool, off_polic
                         f"task {task.name} is {task.backend}: set demo_starts=0")
     if scripted(cfg):
         if not has_expert:
-            raise UserError(f"demos=scripted: task {task.name} has no scripted controller (envs/experts.py); "
+            raise UserError(f"demos=scripted: task {task.name} has no scripted controller (envs/robosuite/experts.py); "
                             "give a robomimic-format file: demos=FILE")
         return
     from wsa_robot.demos.robomimic_file import check_file, file_info
@@ -124,7 +124,8 @@ def cached_file(cfg: RunConfig) -> Path:
 
     cameras = run_cameras(cfg)  # what the recorder renders (demos/record.py)
     here = Path(__file__).resolve().parent
-    code = hashlib.sha256(b"".join(p.read_bytes() for p in (here / "record.py", here.parent / "envs" / "experts.py")))
+    experts = here.parent / "envs" / "robosuite" / "experts.py"
+    code = hashlib.sha256(b"".join(p.read_bytes() for p in (here / "record.py", experts)))
     what = {"task": cfg.task, "cameras": list(cameras), "image_size": cfg.image_size, "controller": cfg.controller,
             "gripper": cfg.gripper, "control_freq": cfg.control_freq, "reward_shaping": cfg.reward_shaping,
             "n": recorded_count(cfg), "seed": cfg.seed, "code": code.hexdigest()}

@@ -24,7 +24,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from wsa_robot.envs.gripper import incremental_target
+from wsa_robot.envs.robosuite.gripper import incremental_target
 
 STAGES = 8  # strides per demo: a 41-step Lift demo moves back 6 steps at a time
 PASSES = 2  # consecutive successes from one start that move it back
@@ -35,7 +35,7 @@ SLACK = 20  # a demo-started episode's limit: twice the demo's remaining steps p
 @dataclass(frozen=True)
 class DemoPath:
     """One demonstration as states an episode can start from: the flat MuJoCo state before each action, and the
-    incremental gripper's target there (envs/gripper.py)."""
+    incremental gripper's target there (envs/robosuite/gripper.py)."""
     states: np.ndarray  # [T, S]
     gripper: np.ndarray  # [T]
 

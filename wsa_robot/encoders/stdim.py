@@ -9,7 +9,7 @@ Both losses are averaged over positions and added (the paper's L_GL + L_LL). The
 NatureCNN's second conv layer (64 channels, 9x9 on an 84x84 frame), the layer before the last conv that the
 paper's 84x84 ("downsampled") network uses.
 
-Input: the 84x84 grey frames of the agent's own observation (wsa_robot/envs/atari.py), read as they are, H x W;
+Input: the 84x84 grey frames of the agent's own observation (wsa_robot/envs/atari/env.py), read as they are, H x W;
 the reference instead resized frames to (160, 210), transposed relative to the 210x160 screen. The paper
 encodes single frames (no stack): on an Atari 4-frame stack the network reads the newest frame only (t and
 t+1 then differ by one agent step), so the frozen encoder takes the same stack every Atari encoder takes.

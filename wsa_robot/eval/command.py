@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Imports inside functions: envs.variations (mujoco), video writing and plots, loaded only when the command needs them.
+# Imports inside functions: video writing and plots, loaded only when the command needs them.
 
 import contextlib
 
@@ -12,6 +12,8 @@ from wsa_robot.agents import load_agent
 from wsa_robot.core.atomic import write_json
 from wsa_robot.core.console import console
 from wsa_robot.envs.faults import parse_faults
+from wsa_robot.envs.task_variations import canonical
+from wsa_robot.envs.variations import INTACT
 from wsa_robot.agents.evaluate import run_episodes
 from wsa_robot.run.pipeline import make_vec_env, plan
 from wsa_robot.run.run_dir import RunDir
@@ -27,9 +29,6 @@ def eval_run(run: RunDir, episodes: int, render: bool, faults: list[str] | None 
     `variation`: a named visual variation (NAME or NAME:SEED, envs/variations.py); None: the intact scene."""
     faults = [str(f) for f in parse_faults(faults)]  # a bad spec fails before anything loads
     cfg = run.read_config()
-    from wsa_robot.envs.task_variations import canonical
-    from wsa_robot.envs.variations import INTACT
-
     spec = resolve(cfg)
     variation = canonical(spec.task, variation)  # a bad name fails before anything loads, too
     variation = None if variation == INTACT else variation

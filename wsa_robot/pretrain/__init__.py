@@ -11,7 +11,7 @@ from wsa_robot.core.assets import add_to_manifest
 from wsa_robot.encoders.checkpoint import SKILL_NAMES, save_model
 from wsa_robot.encoders.registry import built_in_names
 from wsa_robot.core.errors import UserError
-from wsa_robot.envs.experts import has_expert
+from wsa_robot.envs.robosuite.experts import has_expert
 from wsa_robot.envs import checked_visual_mix
 from wsa_robot.envs.visual_mix import VARIATION_SEEDS
 from wsa_robot.pretrain.collect import collect_frames, labels
@@ -53,7 +53,8 @@ def pretrain(task_name: str, skill_name: str, frames_per_camera: int = 3000, ste
         raise UserError(f"skill {skill.name} learns from two views of each step under different visual variations: "
                         "add --vary all (and --hold-out KIND to keep one kind for the test)")
     if expert_fraction and not has_expert(task.env_id):
-        raise UserError(f"--expert-fraction: task {task.name} has no scripted controller (envs/experts.py); drop it")
+        raise UserError(f"--expert-fraction: task {task.name} has no scripted controller "
+                        "(envs/robosuite/experts.py); drop it")
     frames = collect_frames(task, cameras, frames_per_camera, episode_length=episode_length, seed=seed,
                             cache=cache, agent_run=agent_run, agent_fraction=agent_fraction, visuals=visuals,
                             expert_fraction=expert_fraction, twins=twins)

@@ -150,7 +150,7 @@ def collect_frames(task: TaskSpec, cameras: list[str], frames_per_camera: int, i
     same collection is there. `episode_length`: steps per episode (default: 100 for robosuite, whole games
     for Atari). `agent_run`: a trained run of this task plays `agent_fraction` of the episodes. `visuals`:
     the variations the episodes are shown under (VisualMix). `expert_fraction`: the share of episodes the
-    task's scripted PRIVILEGED controller plays (envs/experts.py): states with the object grasped and lifted.
+    task's scripted PRIVILEGED controller plays (envs/robosuite/experts.py): states with the object grasped and lifted.
     `twins`: every step also under a second draw of `visuals` (Frames.twin; needs `visuals`), without depth
     and segmentation (the skills that learn from twins read the state only)."""
     if twins and visuals is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from rich.table import Table
 
-from wsa_robot.envs.stall import STALL_STEPS
+from wsa_robot.envs.atari.stall import STALL_STEPS
 from wsa_robot.core.keys import SEPARATOR
 from wsa_robot.core.tables import Col, fitted_table
 

@@ -137,7 +137,7 @@ def fresh_final_scores(path: Path, episodes: int, n_envs: int = 8) -> tuple[list
 
 def play_games(path: Path, episodes: int, stream: str, n_envs: int = 8) -> tuple[list[float], int]:
     """Real game scores of `episodes` whole deterministic games from the run's last checkpoint, and how many
-    of those games stalled (ended early for making no progress: envs/stall.py). At most `n_envs` envs play at
+    of those games stalled (ended early for making no progress: envs/atari/stall.py). At most `n_envs` envs play at
     once, each its fixed share of the games (`shares`), every game it starts played to its end; `stream`
     names the run's seed stream (spec.Seeds) the envs are seeded from."""
     from wsa_robot.agents import load_agent

@@ -68,7 +68,8 @@ def demos_used(cfg, path: Path) -> dict:
     if cfg.demos is None:
         return {"demos": 0, "demos_source": None}
     if scripted(cfg):
-        return {"demos": recorded_count(cfg), "demos_source": "scripted PRIVILEGED controller (envs/experts.py)"}
+        return {"demos": recorded_count(cfg),
+                "demos_source": "scripted PRIVILEGED controller (envs/robosuite/experts.py)"}
     return {"demos": cfg.demos_n or "all", "demos_source": str(demo_file(cfg, path))}
 
 

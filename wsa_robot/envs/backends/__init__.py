@@ -1,14 +1,15 @@
-"""The backends, one class each (envs/backends/base.py says what a backend is), and the registry that finds a
-task's. Adding a backend: one module with a `Backend` subclass and one line in `BACKENDS`.
+"""The registry of backends, which finds a task's. Each backend is one class (envs/backends/base.py says what a
+backend is) in its own package beside its env: envs/robosuite/backend.py, envs/atari/backend.py,
+envs/gym_robotics/backend.py. Adding a backend: one module with a `Backend` subclass and one line in `BACKENDS`.
 
 Light: no simulator is imported here or by the backend modules at import time (see base.py)."""
 
 from __future__ import annotations
 
-from wsa_robot.envs.backends.atari import AtariBackend
+from wsa_robot.envs.atari.backend import AtariBackend
 from wsa_robot.envs.backends.base import Backend, EnvOptions, RunOptions
-from wsa_robot.envs.backends.gym_robotics import GymRoboticsBackend
-from wsa_robot.envs.backends.robosuite import RobosuiteBackend
+from wsa_robot.envs.gym_robotics.backend import GymRoboticsBackend
+from wsa_robot.envs.robosuite.backend import RobosuiteBackend
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.task_spec import TaskSpec
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.task_spec import TaskSpec
 
-if TYPE_CHECKING:  # annotations only: importing them would load gymnasium and mujoco
+if TYPE_CHECKING:  # annotations only: importing them would load gymnasium
     import gymnasium as gym
 
     from wsa_robot.envs.variations import Variation
@@ -26,7 +26,7 @@ class RunOptions:
     (`Backend.check_options`, in the caller's process, and again by `make_env`: env subprocesses would only
     crash). `state`: the observation also holds `state`, the privileged object state. `controller`: the
     robosuite arm controller. `control_freq`: actions per simulated second; None: the task's. `gripper`:
-    envs/gripper.py. `expert`: the first steps are played by a scripted controller (`sac.expert_steps`).
+    envs/robosuite/gripper.py. `expert`: the first steps are played by a scripted controller (`sac.expert_steps`).
     `reward_scale` and `visual_mix` (a new visual variation every episode, envs/visual_mix.py) apply to the envs
     an agent learns from only (run/pipeline.py wraps them)."""
     reward_shaping: bool | None = None
@@ -74,7 +74,7 @@ class Backend:
     pretrain_episode: ClassVar[int | None] = None  # random-policy steps per pretraining episode; None: whole
     controllers: ClassVar[tuple[str, ...]] = ("osc_pose",)  # config `controller` values; osc_pose: the default
     control_rates: ClassVar[bool] = False  # config `control_freq` sets how often the agent acts
-    gripper_modes: ClassVar[tuple[str, ...]] = ("incremental",)  # config `gripper` values (envs/gripper.py)
+    gripper_modes: ClassVar[tuple[str, ...]] = ("incremental",)  # config `gripper` values (envs/robosuite/gripper.py)
     variations_in_place: ClassVar[bool] = False  # its envs' `set_variation` switches between episodes
 
     def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
@@ -107,7 +107,8 @@ class Backend:
                             f"{task.name} ({task.backend}) has its own action space: drop the override")
         if options.expert and not self.has_expert(task):
             raise UserError(f"sac.expert_steps: task {task.name} has no scripted controller to play its first "
-                            "steps (robosuite Lift, Stack, Door and PickPlaceCan have one, envs/experts.py); drop sac.expert_steps")
+                            "steps (robosuite Lift, Stack, Door and PickPlaceCan have one, envs/robosuite/experts.py); "
+                            "drop sac.expert_steps")
         if options.reward_scale != 1.0 and task.goal:
             raise UserError(f"task {task.name} learns with HER, which recomputes rewards unscaled; "
                             "drop reward_scale (keep 1.0)")

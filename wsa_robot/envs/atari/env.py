@@ -22,11 +22,11 @@ from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation
 from stable_baselines3.common.atari_wrappers import ClipRewardEnv, EpisodicLifeEnv, FireResetEnv
 from stable_baselines3.common.monitor import Monitor
 
-from wsa_robot.envs.stall import STALL_STEPS, StallLimit
+from wsa_robot.envs.atari.stall import STALL_STEPS, StallLimit
+from wsa_robot.envs.variations import pick
 from wsa_robot.core.task_spec import TaskSpec
 
-# Imports inside functions: envs/variations.py loads mujoco and atari_variations.py HackAtari, which an intact
-# Atari game never needs.
+# Imports inside functions: variations.py, HackAtari's modifications, which an intact Atari game never needs.
 
 gym.register_envs(ale_py)
 
@@ -57,19 +57,18 @@ def make_atari_env(task: TaskSpec, image_size: int = 84, training: bool = False,
                    stall_steps: int = STALL_STEPS) -> gym.Env:
     """The game as a Dict-observation env. `horizon`: ALE frames per episode (default the task's, 108000 =
     30 minutes of play). `training`: episodic life and reward clipping (what PPO learns from); off for eval.
-    `variation`: a HackAtari modification of the game (wsa_robot/envs/atari_variations.py); None: intact.
+    `variation`: a HackAtari modification of the game (wsa_robot/envs/atari/variations.py); None: intact.
     `stall_steps`: eval envs end a game that makes no progress for that many agent steps (StallLimit); 0: never.
 
     A Monitor sits under the life and clipping wrappers, so SB3's episode return is the real game score."""
-    from wsa_robot.envs.atari_variations import variations
-    from wsa_robot.envs.variations import pick
+    from wsa_robot.envs.atari.variations import variations
 
     found = pick(variation, lambda: variations(task))
     kwargs = dict(frameskip=1, max_num_frames_per_episode=horizon or task.horizon, **task.env_kwargs)
     if found is None:
         env = gym.make(task.env_id, **kwargs)
     else:
-        from wsa_robot.envs.atari_variations import HackedAtari
+        from wsa_robot.envs.atari.variations import HackedAtari
 
         kwargs.pop("frameskip")
         env = HackedAtari(task.env_id, found[0].name, **kwargs)

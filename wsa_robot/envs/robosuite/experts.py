@@ -24,7 +24,8 @@ OSC_STEP = 0.05
 ABOVE = 0.06  # approach height over the object's centre, metres
 LIFT = 0.15  # Lift: held this high over where the hand closed (Lift succeeds at 4 cm)
 CARRY = 0.12  # Stack: carried this high over the target before it is lowered
-GRIP_STEPS = 12  # robosuite's incremental Panda gripper closes (or opens) in 10 steps of one sign (envs/gripper.py)
+# robosuite's incremental Panda gripper closes (or opens) in 10 steps of one sign (gripper.py)
+GRIP_STEPS = 12
 
 
 class PickExpert:

@@ -8,7 +8,7 @@ are read from that module's source here (without importing it) and an unknown on
 
 The env under a modification is the intact one with HackAtari as its core: HackAtari with `frameskip=1` and
 `obs_mode="ori"` (raw RGB frames, no stack of its own) under the same AtariPreprocessing (frame skip 4, max
-of the last 2 frames, grey 84x84, no-ops at reset) and frame stack as wsa_robot/envs/atari.py, so the
+of the last 2 frames, grey 84x84, no-ops at reset) and frame stack as wsa_robot/envs/atari/env.py, so the
 observation is the same uint8 [84, 84, 4] stack. `HackedAtari` is the small gym.Env around it that those
 wrappers need (`unwrapped.ale`, `_frameskip == 1`, the ALE env's seeded `np_random` for the no-ops), so the
 same seed and actions give the same no-ops as the intact game.
@@ -32,9 +32,9 @@ import gymnasium as gym
 import numpy as np
 
 from wsa_robot.core.errors import UserError
+from wsa_robot.envs.variations import Variation
 
-# Imports inside functions: envs/variations.py loads mujoco and hackatari loads its emulator core; listing a
-# game's variations needs neither.
+# Imports inside functions: hackatari loads its emulator core, which listing a game's variations does not need.
 
 BACKEND = "atari"
 
@@ -96,9 +96,7 @@ def game_of(task) -> str:
 
 
 def variations(task) -> dict:
-    """The Variation entries of an Atari task (wsa_robot.envs.variations.variations_for calls this)."""
-    from wsa_robot.envs.variations import Variation
-
+    """The Variation entries of an Atari task (AtariBackend.variations, envs/atari/backend.py, calls this)."""
     game = game_of(task)
     known = modifications(game)
     if not known:

@@ -1,13 +1,13 @@
 """robosuite tasks (tasks/*.yaml): cameras and depth from one render pass, the robot variations, two arm
-controllers. The env itself is envs/robosuite_env.py, imported when one is made (it loads robosuite)."""
+controllers. The env itself is env.py beside it, imported when one is made (it loads robosuite)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from wsa_robot.envs.backends.base import Backend, EnvOptions
-from wsa_robot.envs.experts import has_expert
-from wsa_robot.envs.gripper import GRIPPER_MODES
+from wsa_robot.envs.robosuite.experts import has_expert
+from wsa_robot.envs.robosuite.gripper import GRIPPER_MODES
 from wsa_robot.core.task_spec import TaskSpec
 
 # Imports inside functions: the env module (robosuite, mujoco) and the variations (mujoco) load when used.
@@ -23,13 +23,13 @@ class RobosuiteBackend(Backend):
     depth = True
     frame_labels = ("depth", "segmentation", "state")
     pretrain_episode = 100
-    controllers = ("osc_pose", "osc_position")  # envs/robosuite_env.py ARM_CONTROLLERS
+    controllers = ("osc_pose", "osc_position")  # envs/robosuite/env.py ARM_CONTROLLERS
     control_rates = True
     gripper_modes = GRIPPER_MODES
     variations_in_place = True
 
     def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
-        from wsa_robot.envs.robosuite_env import RobosuiteEnv
+        from wsa_robot.envs.robosuite.env import RobosuiteEnv
 
         o = options
         return RobosuiteEnv(task, cameras, image_size, depth=o.depth, seed=o.seed, horizon=o.horizon,
@@ -41,6 +41,6 @@ class RobosuiteBackend(Backend):
         return has_expert(task.env_id)
 
     def variations(self, task: TaskSpec) -> dict[str, Variation]:
-        from wsa_robot.envs.variations import ROBOT_VARIATIONS
+        from wsa_robot.envs.robosuite.variations import ROBOT_VARIATIONS
 
         return dict(ROBOT_VARIATIONS)

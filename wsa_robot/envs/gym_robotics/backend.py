@@ -1,6 +1,6 @@
 """gymnasium-robotics tasks: Fetch (goal tasks, HER) and FrankaKitchen, whose subsets it generates
-(`kitchen/<subtask>[+<subtask>...]`, `kitchen/all`). The env is envs/gym_robotics.py, imported when one is
-made (it loads mujoco and gymnasium-robotics)."""
+(`kitchen/<subtask>[+<subtask>...]`, `kitchen/all`). The env is env.py beside it, imported when one is made
+(it loads mujoco and gymnasium-robotics)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class GymRoboticsBackend(Backend):
     frame_labels = ("depth", "segmentation")
 
     def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
-        from wsa_robot.envs.gym_robotics import GymRoboticsEnv
+        from wsa_robot.envs.gym_robotics.env import GymRoboticsEnv
 
         o = options
         shaped = task.reward_shaping if o.reward_shaping is None else o.reward_shaping

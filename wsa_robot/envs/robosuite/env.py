@@ -11,11 +11,12 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from wsa_robot.envs.experts import EXPERTS, has_expert
-from wsa_robot.envs.gripper import set_gripper_mode, set_gripper_target
+from wsa_robot.envs.robosuite.experts import EXPERTS, has_expert
+from wsa_robot.envs.robosuite.gripper import set_gripper_mode, set_gripper_target
 from wsa_robot.envs.renderer import CameraRenderer
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
-from wsa_robot.envs.variations import INTACT, ROBOT_VARIATIONS, ModelVariations, filed_name, pick, robosuite_scene
+from wsa_robot.envs.robosuite.variations import ROBOT_VARIATIONS, ModelVariations, robosuite_scene
+from wsa_robot.envs.variations import INTACT, filed_name, pick
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.keys import PROPRIO
 from wsa_robot.core.task_spec import TaskSpec
@@ -200,7 +201,8 @@ class RobosuiteEnv(gym.Env):
         return self._observe(raw)
 
     def expert_action(self) -> np.ndarray:
-        """What the task's scripted PRIVILEGED controller (envs/experts.py) does now; it reads the simulator."""
+        """What the task's scripted PRIVILEGED controller (envs/robosuite/experts.py) does now; it reads the
+        simulator."""
         if not has_expert(self.task.env_id):
             raise UserError(f"task {self.task.name} has no scripted controller; drop sac.expert_steps")
         scripted = EXPERTS[self.task.env_id]
@@ -212,7 +214,7 @@ class RobosuiteEnv(gym.Env):
     def set_variation(self, spec: str | None) -> None:
         """Show the scene under a named visual variation (`NAME` or `NAME:SEED`, see envs/variations.py);
         None or "intact": the unchanged scene. Only visual model fields change, never physics."""
-        found = pick(spec, lambda: ROBOT_VARIATIONS)  # this backend's own (envs/backends/robosuite.py)
+        found = pick(spec, lambda: ROBOT_VARIATIONS)  # this backend's own (envs/robosuite/backend.py)
         for tex in self._variations.set(found):
             for renderer in (self._renderer, self._video):
                 if renderer is not None:

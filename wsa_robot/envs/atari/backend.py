@@ -1,6 +1,6 @@
 """Atari games (ALE): one camera, `screen` (a 4-frame grey stack), HackAtari's modifications as variations,
-and a task for any ALE game (`atari/<Game>`) without its own YAML. The env is envs/atari.py, imported when
-one is made (ale_py is loaded when an env is made or the games are listed)."""
+and a task for any ALE game (`atari/<Game>`) without its own YAML. The env is env.py beside it, imported
+when one is made (ale_py is loaded when an env is made or the games are listed)."""
 
 from __future__ import annotations
 
@@ -46,13 +46,13 @@ class AtariBackend(Backend):
     frame_labels = ("stack",)
 
     def make_env(self, task: TaskSpec, cameras: list[str], image_size: int, options: EnvOptions) -> gym.Env:
-        from wsa_robot.envs.atari import make_atari_env
+        from wsa_robot.envs.atari.env import make_atari_env
 
         return make_atari_env(task, image_size, training=options.training, seed=options.seed,
                               horizon=options.horizon, variation=options.variation)
 
     def variations(self, task: TaskSpec) -> dict[str, Variation]:
-        from wsa_robot.envs.atari_variations import variations
+        from wsa_robot.envs.atari.variations import variations
 
         return variations(task)
 
