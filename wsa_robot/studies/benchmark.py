@@ -112,10 +112,19 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
     when the spec has a target); returns this call's training seconds per run name. Runs whose checkpoint
     already reached the budget or the target are left alone; `say` gets a line per run as it starts, at each
     of its periodic evals and when it stops."""
-    unit = "game" if spec.task.startswith("atari/") else "episode"
-    rule = None if spec.target is None else TargetStop(spec.target, spec.final_episodes, final_scores, unit)
-    runner = SideBySide(log_dir, spec.cores, spec.deadline_min, rule, unit)
+    rule = None if spec.target is None else target_rule(spec.task, spec.target, spec.final_episodes)
+    runner = SideBySide(log_dir, spec.cores, spec.deadline_min, rule, episode_unit(spec.task))
     return runner.run([job(spec, f, s) for f in spec.fusions for s in spec.seeds], say)
+
+
+def episode_unit(task: str) -> str:
+    return "game" if task.startswith("atari/") else "episode"
+
+
+def target_rule(task: str, target: float, episodes: int) -> TargetStop:
+    """The engine's target-stop rule for runs of `task`: an eval at `target` is checked over `episodes` whole
+    episodes (games) from the run's checkpoint (final_scores). The bench's, and `wsa-robot plan/sweep --target`."""
+    return TargetStop(target, episodes, final_scores, episode_unit(task))
 
 
 def shares(episodes: int, n_envs: int) -> list[int]:
