@@ -85,12 +85,17 @@ def test_a_missing_plan_file_says_where_to_look(tmp_path, capsys):
 
 
 def test_every_shipped_plan_reads():
-    """The plans under configs/ (learning plans, the encoder-set comparison) parse as the engine reads them."""
+    """The plans under configs/ (learning plans, the encoder-set comparison) parse as the engine reads them, and
+    so do the bench specs (bench_*.yaml, `wsa-robot bench --plan`)."""
     from wsa_robot.engine.plan import read_plan
+    from wsa_robot.studies.benchmark import read_bench_file
 
     root = Path(__file__).resolve().parents[1] / "configs"
-    plans = [p for p in sorted(root.glob("*.yaml")) if p.name != "default.yaml"]
-    assert any(p.name == "encoder_sets.yaml" for p in plans)
+    benches = sorted(root.glob("bench_*.yaml"))
+    plans = [p for p in sorted(root.glob("*.yaml")) if p.name != "default.yaml" and p not in benches]
+    assert any(p.name == "encoder_sets.yaml" for p in plans) and any(p.name == "bench_pong.yaml" for p in benches)
+    for path in benches:
+        assert read_bench_file(path)["task"], path.name
     for path in plans:
         plan = read_plan(path)
         assert plan.runs and len({r.name for r in plan.runs}) == len(plan.runs), path.name

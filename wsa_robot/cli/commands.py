@@ -314,6 +314,10 @@ def plan_command(
 
 @app.command()
 def bench(
+    ctx: typer.Context,
+    plan: Optional[Path] = typer.Option(None, "--plan", help="a bench spec YAML (e.g. configs/bench_pong.yaml: "
+                                        "`bench:` with task, fusions, seeds, steps, eval_every, eval_episodes, "
+                                        "final_episodes, target, overrides); options given here override it"),
     task: str = typer.Option("atari/Pong", "--task", help="a task of any backend, see `wsa-robot tasks` "
                              "(e.g. atari/Pong, Lift)"),
     steps: int = typer.Option(1_000_000, "--steps", min=1, help="agent steps per run"),
@@ -336,11 +340,19 @@ def bench(
 ) -> None:
     """Train WSA and E2E (or any fusions) side by side on one task (an Atari game, or any other backend's), then
     write the learning curves, the final score over whole episodes, wall time and agent-steps/s to
-    results/atari_<game>.json (results/bench_<task>.json) and a PNG."""
-    from wsa_robot.studies.benchmark import bench_spec, benchmark
+    results/atari_<game>.json (results/bench_<task>.json) and a PNG. The runs always train side by side (the
+    engine's side-by-side executor): the bench measures wall time and steps/s of runs sharing one machine alike."""
+    from wsa_robot.studies.benchmark import BENCH_KEYS, bench_settings, bench_spec, benchmark
 
-    spec = bench_spec(task, steps, seeds, fusions, eval_every, eval_episodes, final_episodes, deadline_min,
-                      runs_root, list(overrides or []), target)
+    s = {"task": task, "fusions": fusions, "seeds": seeds, "steps": steps, "eval_every": eval_every,
+         "eval_episodes": eval_episodes, "final_episodes": final_episodes, "target": target,
+         "overrides": list(overrides or [])}
+    if plan is not None:
+        given = {k for k in BENCH_KEYS  # typed on the command line (typer's own click: its enum, by name)
+                 if getattr(ctx.get_parameter_source(k), "name", "DEFAULT") != "DEFAULT"}
+        s = bench_settings(plan, s, given)
+    spec = bench_spec(s["task"], s["steps"], s["seeds"], s["fusions"], s["eval_every"], s["eval_episodes"],
+                      s["final_episodes"], deadline_min, runs_root, s["overrides"], s["target"])
     result = benchmark(spec, out or spec.default_out, train=not report_only)
     for row in result["runs"]:
         console.print(f"{row['fusion']:>4} seed {row['seed']}: {row['steps']:,} steps, final {row['final_mean']:.1f} "
