@@ -1,4 +1,4 @@
-"""Learning curves of labelled configurations (`wsa-robot plan`, scripts/learn_lift.py): a plan (engine/plan.py)
+"""Learning curves of labelled configurations (`wsa-robot plan`): a plan (engine/plan.py)
 trained by the engine, each (label, seed) an ordinary run dir RUNS_ROOT/<label>-seed<seed> with the run's own
 periodic deterministic eval (eval_every / eval_episodes), reported as success against steps beside the state
 oracle. A second call resumes what a stop left unfinished and leaves finished runs alone; a run whose saved
