@@ -315,3 +315,60 @@ def test_each_env_plays_a_fixed_share_of_the_games_to_their_end():
 
     games = games_by_share(Agent(), Envs(), shares(6, 2))
     assert len(games) == 6 and np.mean([score for score, _ in games]) == 0.5
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench_spec_of(monkeypatch, argv: list[str]):
+    """The spec (and results path) `wsa-robot bench ARGV` would run, without training or scoring."""
+    from wsa_robot.cli.commands import main
+    from wsa_robot.studies import benchmark
+
+    got = {}
+
+    def capture(spec, out, train=True):
+        got.update(spec=spec, out=out)
+        return {"runs": []}
+
+    monkeypatch.setattr(benchmark, "benchmark", capture)
+    assert main(argv) == 0
+    return got["spec"], got["out"]
+
+
+def test_the_pong_bench_spec_is_the_command_that_made_its_results_file(monkeypatch):
+    """configs/bench_pong.yaml: the bench as a spec of the engine, the same spec as the command line that made
+    results/atari_pong.json (its provenance), into the same results file."""
+    import dataclasses
+
+    made_by = json.loads((ROOT / "results" / "atari_pong.json").read_text())["provenance"]["command"]
+    assert "bench --task atari/Pong --steps 3000000 --eval-every 100000 --target 18" in made_by
+    by_file = bench_spec_of(monkeypatch, ["bench", "--plan", str(ROOT / "configs" / "bench_pong.yaml")])
+    by_line = bench_spec_of(monkeypatch, ["bench", "--task", "atari/Pong", "--steps", "3000000", "--eval-every",
+                                          "100000", "--target", "18"])
+    assert dataclasses.asdict(by_file[0]) == dataclasses.asdict(by_line[0]) and by_file[1] == by_line[1]
+    assert by_file[1] == Path("results/atari_pong.json") and by_file[0].fusions == ["wsa", "e2e"]
+
+
+def test_options_on_the_command_line_override_the_bench_spec(monkeypatch, tmp_path):
+    spec_file = tmp_path / "b.yaml"
+    spec_file.write_text("bench:\n  task: atari/Pong\n  fusions: [e2e]\n  seeds: [1, 2]\n  steps: 5000\n"
+                         "  overrides: [horizon=400]\n")
+    spec, _ = bench_spec_of(monkeypatch, ["bench", "--plan", str(spec_file), "--steps", "1024", "wsa_scorer=scaled"])
+    assert (spec.steps, spec.seeds, spec.fusions) == (1024, [1, 2], ["e2e"])
+    assert spec.overrides == ("horizon=400", "wsa_scorer=scaled") and spec.eval_every == 40_000  # the default
+
+
+@pytest.mark.parametrize("text, match", [
+    ("bench:\n  task: atari/Pong\n  step: 10\n", "unknown bench key 'step'; did you mean steps?"),
+    ("bench:\n  seeds: one\n", "seeds"),
+    ("task: Lift\nruns: []\n", "is not a bench spec"),
+])
+def test_bench_spec_mistakes_are_one_line(capsys, tmp_path, text, match):
+    (tmp_path / "b.yaml").write_text(text)
+    one_line_error(capsys, ["bench", "--plan", str(tmp_path / "b.yaml")], match)
+
+
+def test_a_bench_spec_given_to_plan_says_to_run_it_with_bench(capsys):
+    one_line_error(capsys, ["plan", str(ROOT / "configs" / "bench_pong.yaml")],
+                   "is a bench spec; run it with `wsa-robot bench --plan")

@@ -85,12 +85,17 @@ def test_a_missing_plan_file_says_where_to_look(tmp_path, capsys):
 
 
 def test_every_shipped_plan_reads():
-    """The plans under configs/ (learning plans, the encoder-set comparison) parse as the engine reads them."""
+    """The plans under configs/ (learning plans, the encoder-set comparison) parse as the engine reads them, and
+    so do the bench specs (bench_*.yaml, `wsa-robot bench --plan`)."""
     from wsa_robot.engine.plan import read_plan
+    from wsa_robot.studies.benchmark import read_bench_file
 
     root = Path(__file__).resolve().parents[1] / "configs"
-    plans = [p for p in sorted(root.glob("*.yaml")) if p.name != "default.yaml"]
-    assert any(p.name == "encoder_sets.yaml" for p in plans)
+    benches = sorted(root.glob("bench_*.yaml"))
+    plans = [p for p in sorted(root.glob("*.yaml")) if p.name != "default.yaml" and p not in benches]
+    assert any(p.name == "encoder_sets.yaml" for p in plans) and any(p.name == "bench_pong.yaml" for p in benches)
+    for path in benches:
+        assert read_bench_file(path)["task"], path.name
     for path in plans:
         plan = read_plan(path)
         assert plan.runs and len({r.name for r in plan.runs}) == len(plan.runs), path.name
@@ -224,3 +229,137 @@ def test_the_side_by_side_executor_starts_every_job_at_once_and_names_those_shor
         runner.run(jobs, lambda _line: None)
     assert len(started) == 2 and alive_at_first_poll[0] == 2
     assert stopped.value.lines == [f"{n} stopped at step 0; {executors.AGAIN}" for n in ("a", "b")]
+
+
+FAKE_CHECKPOINT = "fake_checkpoint.json"  # the step a fake training process "checkpointed"
+
+
+def fake_checkpoint_step(self) -> int | None:
+    file = self.path / FAKE_CHECKPOINT
+    return json.loads(file.read_text())["step"] if file.exists() else None
+
+
+class ToTarget(FakeProcess):
+    """A `wsa-robot train` child: a new one writes its run's config.yaml; at its second poll it appends an eval
+    of 20 one eval (1024 steps) past its checkpoint, then trains on until SIGTERM (a checkpoint 100 steps past
+    that eval, exit 0) or 50 polls (exit 0 with no new checkpoint: short of its budget)."""
+    started: list[list[str]] = []
+
+    def __init__(self, cmd, **_):
+        from wsa_robot.config import load_config
+        from wsa_robot.run.run_dir import RunDir
+
+        ToTarget.started.append(cmd)
+        if "--resume" in cmd:
+            self.path = Path(cmd[cmd.index("--resume") + 1])
+        else:
+            at = next(i for i, a in enumerate(cmd) if a.startswith("run_dir="))
+            self.path = Path(cmd[at].split("=", 1)[1])
+            self.path.mkdir(parents=True, exist_ok=True)
+            RunDir(self.path).write_config(load_config(cmd[at:]))
+        self.returncode, self.polls = None, 0
+        self.step = fake_checkpoint_step(self) or 0
+
+    def poll(self):
+        self.polls += 1
+        if self.polls == 2:
+            self.step += 1024
+            evals = self.path / "evals.json"
+            rows = json.loads(evals.read_text()) if evals.exists() else []
+            evals.write_text(json.dumps(rows + [{"step": self.step, "mean_return": 20.0, "success_rate": 0.0,
+                                                 "wall_s": 1.0}]))
+        if self.polls > 50:
+            self.returncode = 0
+        return self.returncode
+
+    def send_signal(self, _sig):
+        (self.path / FAKE_CHECKPOINT).write_text(json.dumps({"step": self.step + 100}))
+        self.returncode = 0
+
+
+@pytest.fixture
+def to_target(monkeypatch):
+    """`wsa-robot train` processes are ToTarget fakes, read as checkpointed where they say."""
+    import subprocess
+    import time
+
+    from wsa_robot.run.run_dir import RunDir
+
+    real = subprocess.Popen  # other commands (git, for the results' provenance) run as they are
+    monkeypatch.setattr(subprocess, "Popen", lambda cmd, *a, **k: ToTarget(cmd) if "train" in cmd else
+                        real(cmd, *a, **k))
+    monkeypatch.setattr(time, "sleep", lambda _s: None)
+    monkeypatch.setattr(RunDir, "checkpoint_step", fake_checkpoint_step)
+    ToTarget.started = []
+    return ToTarget
+
+
+def test_the_local_executor_stops_a_run_at_the_target_only_if_whole_episodes_hold_it(tmp_path, to_target):
+    """The target-stop rule (engine/target.py) on the local executor, as on the side-by-side one: an eval at the
+    target stops the run (a checkpoint), whole episodes from that checkpoint decide; under the target the run
+    resumes, holding it the run is done there, short of its budget, and no later call resumes it."""
+    from wsa_robot.engine import executors
+    from wsa_robot.engine.jobs import Job
+    from wsa_robot.engine.target import TargetStop, read_checks, read_target
+
+    games = iter([[10.0, 11.0, 9.0], [19.0, 19.0, 19.0]])
+    rule = TargetStop(18, 3, lambda path, n: (next(games), 0))
+    job = Job("a", tmp_path / "a", 100_000, ("task=Lift", "encoders=state", *TINY))
+    said: list[str] = []
+    executors.start([job], executors.Local(tmp_path / "logs", rule=rule), said.append)
+    assert [(c["eval_step"], c["step"], c["held"]) for c in read_checks(job.path)] == [(1024, 1124, False),
+                                                                                      (2148, 2248, True)]
+    assert read_target(job.path)["step"] == 2248 and len(to_target.started) == 2
+    assert "--resume" in to_target.started[1]  # under the target: trained on from the checkpoint
+    assert "a: reached the target at step 2,248" in said, said
+    for runner in (executors.Local(tmp_path / "logs", rule=rule), executors.Local(tmp_path / "logs")):
+        said.clear()
+        executors.start([job], runner, said.append)  # done for good, with the rule or without it
+        assert len(to_target.started) == 2 and said == ["a: finished (2248 steps, stopped at the target)"]
+
+
+@pytest.mark.parametrize("executor", ["local", "side-by-side"])
+def test_plan_target_stops_a_run_on_the_executors_that_can(tmp_path, capsys, monkeypatch, to_target, executor):
+    """`wsa-robot plan --target SCORE`: the bench's target rule on a plan, its checks in the results rows."""
+    from wsa_robot.cli.commands import main
+    from wsa_robot.studies import benchmark
+
+    monkeypatch.setattr(benchmark, "final_scores", lambda path, n: ([19.0] * n, 0))
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    argv = ["plan", str(tmp_path / "plan.yaml"), "--runs-root", str(tmp_path / "runs"), "--steps", "100000",
+            "--eval-every", "1024", "--eval-episodes", "2", "--out", str(tmp_path / "out.json"), "--executor",
+            executor, "--target", "18", "--target-episodes", "4", *TINY]
+    assert main(argv) == 0, capsys.readouterr()
+    assert "oracle-seed0: reached the target at step 1,124" in capsys.readouterr().out
+    row, = json.loads((tmp_path / "out.json").read_text())["runs"]
+    assert row["stopped_at_target"]["eval_step"] == 1024 and row["stopped_at_target"]["episodes"] == 4
+    assert row["target_checks"] == [row["stopped_at_target"]] and len(to_target.started) == 1
+
+
+@pytest.mark.parametrize("executor", ["inprocess", "ray"])
+def test_plan_target_on_an_executor_that_cannot_stop_a_run_is_one_line(tmp_path, capsys, executor):
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    one_line_error(capsys, plan_argv(tmp_path, 30, "--executor", executor, "--target", "18"),
+                   f"--target needs --executor local or side-by-side; {executor} cannot stop a run")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_sweep_target_on_ray_is_one_line(in_tmp, capsys):
+    Path("tiny.yaml").write_text("name: tiny\nbase: {task: Lift, encoders: [state], total_steps: 30}\n"
+                                 "grid: {fusion: [wsa]}\n")
+    one_line_error(capsys, ["sweep", "tiny.yaml", "--target", "18"],
+                   "--target needs --executor local or side-by-side; ray cannot stop a run")
+
+
+def test_sweep_target_stops_a_trial_on_the_local_executor_and_counts_it_done(in_tmp, capsys, monkeypatch,
+                                                                               to_target):
+    from wsa_robot.cli.commands import main
+    from wsa_robot.studies import benchmark
+
+    monkeypatch.setattr(benchmark, "final_scores", lambda path, n: ([19.0] * n, 0))
+    Path("tiny.yaml").write_text("name: tiny\nbase: {task: Lift, encoders: [state], total_steps: 100000, "
+                                 "eval_every: 1024, eval_episodes: 2, horizon: 20}\ngrid: {fusion: [wsa]}\n")
+    assert main(["sweep", "tiny.yaml", "--executor", "local", "--target", "18", "--target-episodes", "3"]) == 0
+    assert "fusion=wsa: reached the target at step 1,124" in capsys.readouterr().out
+    assert main(["sweep", "tiny.yaml", "--executor", "local"]) == 0  # done for good: skipped
+    assert "1 finished (skipped)" in capsys.readouterr().out and len(to_target.started) == 1

@@ -1,5 +1,6 @@
-"""scripts/learn_lift.py: labelled configurations trained one at a time as run dirs, resumed by the same
-command, reported as curves with steps to 0.8 success, the default flag and the oracle marked."""
+"""`wsa-robot plan` (what scripts/learn_lift.py was): labelled configurations trained one at a time as run dirs
+in child processes, resumed by the same command, reported as curves with steps to 0.8 success, the default flag
+and the oracle marked."""
 
 import json
 import subprocess
@@ -39,7 +40,8 @@ def train_command(run: LearnRun, path: Path, steps: int, eval_every: int, eval_e
 
 
 def script(tmp: Path, steps: int, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "learn_lift.py"), "--plan", str(tmp / "plan.yaml"),
+    """`wsa-robot plan` as a user runs it: its own process, the default (local) executor."""
+    return subprocess.run([sys.executable, "-m", "wsa_robot.cli", "plan", str(tmp / "plan.yaml"),
                            "--runs-root", str(tmp / "runs"), "--steps", str(steps), "--eval-every", "30",
                            "--eval-episodes", "2", "--out", str(tmp / "learn.json"), *extra, *TINY],
                           capture_output=True, text=True, cwd=ROOT, timeout=900)

@@ -54,14 +54,27 @@ def test_every_results_file_carries_provenance(path):
 
 
 def test_encoder_sets_report_only_takes_its_settings_from_the_runs(tmp_path):
+    """The encoder-set comparison is `wsa-robot plan configs/encoder_sets.yaml` (experiments/compare_encoder_sets.py
+    was): its report reads each run's budget and eval schedule from the run dir, not the command's defaults."""
+    from wsa_robot.config import load_config
+    from wsa_robot.engine.plan import Schedule, read_plan
+    from wsa_robot.run.run_dir import RunDir
+
+    plan = ROOT / "configs" / "encoder_sets.yaml"
+    for run in read_plan(plan, only=["ae", "ae+kp"]).runs:
+        path = tmp_path / "runs" / run.name
+        path.mkdir(parents=True)
+        RunDir(path).write_config(load_config(run.config_overrides(Schedule(8000, 2000, 5), ["torch_threads=1"])))
     out = tmp_path / "sets.json"
-    proc = subprocess.run([sys.executable, "experiments/compare_encoder_sets.py", "--sets", "ae", "ae,kp",
-                           "--report-only", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "wsa_robot.cli", "plan", str(plan), "--runs-root",
+                           str(tmp_path / "runs"), "--report-only", "--out", str(out)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
-    # the runs went 8000 steps with an eval every 2000; the script's defaults (10000, 2500) must not appear
-    assert data["budget_steps"] == 8000 and data["eval_every"] == 2000 and data["eval_episodes"] == 5
+    assert [r["label"] for r in data["runs"]] == ["ae", "ae+kp"]
+    # the runs went 8000 steps with an eval every 2000; the command's defaults (200000, 10000) must not appear
+    for row in data["runs"]:
+        assert (row["budget_steps"], row["config"]["eval_every"], row["config"]["eval_episodes"]) == (8000, 2000, 5)
     assert valid(data["provenance"]) == [] and "--report-only" in data["provenance"]["command"]
     committed = json.loads((ROOT / "results" / "encoder_sets_lift.json").read_text())
     assert (committed["budget_steps"], committed["eval_every"]) == (8000, 2000)

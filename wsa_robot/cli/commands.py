@@ -228,6 +228,13 @@ def runs(
         _print_table(lambda width: runs_table(rows, root, width), wide)
 
 
+TARGET_HELP = ("stop a run once its periodic eval's mean return reaches this: the eval is checked over "
+               "--target-episodes whole episodes from the run's checkpoint, and the run trains on unless they hold "
+               "it; budget or target, whichever first (engine/target.py, as `bench --target`). Only --executor "
+               "local or side-by-side can stop a run at its evals; inprocess and ray cannot")
+TARGET_EPISODES_HELP = "with --target: whole episodes (games) that check an eval at the target"
+
+
 @app.command()
 def sweep(
     file: str = typer.Argument(..., help="sweep YAML (or a shipped one's name: paper_atari, lift_encoders)"),
@@ -239,8 +246,11 @@ def sweep(
                                                             "cluster, a filesystem every node shares"),
     report_only: bool = typer.Option(False, "--report-only", help="aggregate the run dirs as they are; no Ray"),
     dry_run: bool = typer.Option(False, "--dry-run", help="validate and list the trials; no Ray"),
-    executor: str = typer.Option("ray", "--executor", help="ray (default), local (child processes) or inprocess"),
+    executor: str = typer.Option("ray", "--executor", help="ray (default), local (child processes), inprocess "
+                                 "or side-by-side (every trial at once, sharing the cores)"),
     parallel: int = typer.Option(1, "--parallel", help="local: trials training at once"),
+    target: Optional[float] = typer.Option(None, "--target", help=TARGET_HELP),
+    target_episodes: int = typer.Option(30, "--target-episodes", min=1, help=TARGET_EPISODES_HELP),
 ) -> None:
     """Run a grid of trials (any config keys x seeds) on Ray (or --executor local/inprocess), skip finished ones,
     resume unfinished ones, then write summary.csv / summary.md / curves/ (mean ± std over seeds per cell).
@@ -248,7 +258,8 @@ def sweep(
     from wsa_robot.sweep.command import sweep_command
 
     code = sweep_command(file, cpus=cpus, gpus=gpus, address=address, out=out, report_only=report_only,
-                         dry_run=dry_run, console=console, executor_name=executor, parallel=parallel)
+                         dry_run=dry_run, console=console, executor_name=executor, parallel=parallel,
+                         target=target, target_episodes=target_episodes)
     if code:
         raise typer.Exit(code)
 
@@ -274,20 +285,26 @@ def plan_command(
                                           " none: a local Ray)"),
     cpus: Optional[int] = typer.Option(None, "--cpus", min=1, help="ray: CPUs of the local Ray (default: all)"),
     gpus: Optional[int] = typer.Option(None, "--gpus", min=0, help="ray: GPUs of the local Ray (default: all)"),
+    target: Optional[float] = typer.Option(None, "--target", help=TARGET_HELP),
+    target_episodes: int = typer.Option(30, "--target-episodes", min=1, help=TARGET_EPISODES_HELP),
     overrides: Optional[list[str]] = typer.Argument(None, help="key=value for every run, e.g. torch_threads=1"),
 ) -> None:
     """Train a plan's labelled configurations, each seed an ordinary run dir, resuming unfinished runs and
-    skipping finished ones; then write the results JSON (curves, steps to 0.8 success, summary over seeds) and
-    its PNG. Exit 1 if a run stopped short of --steps (the same command resumes it)."""
+    skipping finished ones (and those --target stopped); then write the results JSON (curves, steps to 0.8
+    success, summary over seeds, target checks) and its PNG. Exit 1 if a run stopped short of --steps (the same
+    command resumes it)."""
     from wsa_robot.engine.executors import check_executor, executor as make_executor
     from wsa_robot.engine.plan import Schedule, read_plan
+    from wsa_robot.studies.benchmark import target_rule
     from wsa_robot.studies.learning import learn
 
-    check_executor(executor, parallel, address, cpus, gpus)
+    check_executor(executor, parallel, address, cpus, gpus, None if report_only else target)
     name = file.stem
     root = runs_root or Path("runs") / name
-    runner = None if report_only else make_executor(executor, root / "logs", root, read_plan(file).resources,
-                                                    parallel, address, cpus, gpus)
+    plan = read_plan(file)
+    rule = None if target is None or report_only else target_rule(plan.task, target, target_episodes)
+    runner = None if report_only else make_executor(executor, root / "logs", root, plan.resources,
+                                                    parallel, address, cpus, gpus, rule=rule)
     code = learn(file, root, Schedule(steps, eval_every, eval_episodes), out or Path("results") / f"{name}.json",
                  list(overrides or []), runner, only, say=lambda line: console.print(line, soft_wrap=True,
                                                                                      highlight=False))
@@ -297,6 +314,10 @@ def plan_command(
 
 @app.command()
 def bench(
+    ctx: typer.Context,
+    plan: Optional[Path] = typer.Option(None, "--plan", help="a bench spec YAML (e.g. configs/bench_pong.yaml: "
+                                        "`bench:` with task, fusions, seeds, steps, eval_every, eval_episodes, "
+                                        "final_episodes, target, overrides); options given here override it"),
     task: str = typer.Option("atari/Pong", "--task", help="a task of any backend, see `wsa-robot tasks` "
                              "(e.g. atari/Pong, Lift)"),
     steps: int = typer.Option(1_000_000, "--steps", min=1, help="agent steps per run"),
@@ -319,11 +340,19 @@ def bench(
 ) -> None:
     """Train WSA and E2E (or any fusions) side by side on one task (an Atari game, or any other backend's), then
     write the learning curves, the final score over whole episodes, wall time and agent-steps/s to
-    results/atari_<game>.json (results/bench_<task>.json) and a PNG."""
-    from wsa_robot.studies.benchmark import bench_spec, benchmark
+    results/atari_<game>.json (results/bench_<task>.json) and a PNG. The runs always train side by side (the
+    engine's side-by-side executor): the bench measures wall time and steps/s of runs sharing one machine alike."""
+    from wsa_robot.studies.benchmark import BENCH_KEYS, bench_settings, bench_spec, benchmark
 
-    spec = bench_spec(task, steps, seeds, fusions, eval_every, eval_episodes, final_episodes, deadline_min,
-                      runs_root, list(overrides or []), target)
+    s = {"task": task, "fusions": fusions, "seeds": seeds, "steps": steps, "eval_every": eval_every,
+         "eval_episodes": eval_episodes, "final_episodes": final_episodes, "target": target,
+         "overrides": list(overrides or [])}
+    if plan is not None:
+        given = {k for k in BENCH_KEYS  # typed on the command line (typer's own click: its enum, by name)
+                 if getattr(ctx.get_parameter_source(k), "name", "DEFAULT") != "DEFAULT"}
+        s = bench_settings(plan, s, given)
+    spec = bench_spec(s["task"], s["steps"], s["seeds"], s["fusions"], s["eval_every"], s["eval_episodes"],
+                      s["final_episodes"], deadline_min, runs_root, s["overrides"], s["target"])
     result = benchmark(spec, out or spec.default_out, train=not report_only)
     for row in result["runs"]:
         console.print(f"{row['fusion']:>4} seed {row['seed']}: {row['steps']:,} steps, final {row['final_mean']:.1f} "

@@ -24,9 +24,12 @@ from typing import Callable, Protocol
 from wsa_robot.core.errors import UserError
 from wsa_robot.engine.jobs import Job, unfinished
 from wsa_robot.engine.plan import Resources
+from wsa_robot.engine.side_by_side import StopRule
+from wsa_robot.engine.target import read_target
 from wsa_robot.run.stopping import die_with_parent, sigterm_as_ctrl_c
 
 EXECUTORS = ("local", "inprocess", "side-by-side", "ray")
+STOPPING = ("local", "side-by-side")  # the executors that can stop a run at its evals (a stop rule, --target)
 Say = Callable[[str], None]
 
 
@@ -52,20 +55,25 @@ AGAIN = "run the same command again to resume"
 
 
 def _short(job: Job) -> str | None:
-    """The line of a job that ended short of its budget; None if it reached it."""
+    """The line of a job that ended short of its budget; None if it reached it or the target rule stopped it
+    there for good."""
     reached = job.steps_done()
-    return f"{job.name} stopped at step {reached}; {AGAIN}" if reached < job.steps else None
+    short = reached < job.steps and read_target(job.path) is None
+    return f"{job.name} stopped at step {reached}; {AGAIN}" if short else None
 
 
 @dataclass
 class Local:
-    """`wsa-robot train` per job in a child process, at most `parallel` at a time; output to logs/<job>.log."""
+    """`wsa-robot train` per job in a child process, at most `parallel` at a time; output to logs/<job>.log.
+    With a stop `rule`, a run it says is due is stopped (SIGTERM: a checkpoint) and checked, and resumed unless
+    the check met the rule; a run the rule met is kept as it is."""
     logs: Path
     parallel: int = 1
+    rule: StopRule | None = None
 
     def run(self, jobs: list[Job], say: Say) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
-        pending, running = list(jobs), []  # running: (job, process, log file)
+        pending, running = [j for j in jobs if not self._kept(j, say)], []  # running: (job, process, log file)
         failed: list[str] = []
         with sigterm_as_ctrl_c() as terminated:
             try:
@@ -74,10 +82,18 @@ class Local:
                         running.append(self._start(pending.pop(0), say))
                     if not running:
                         break
-                    for item in [r for r in running if r[1].poll() is not None]:
+                    for item in list(running):
+                        job, proc, log = item
+                        if proc.poll() is None:  # before reading the evals: a run's last eval precedes its exit
+                            if self.rule is not None and not failed and \
+                                    self.rule.due(job.path, evals := job.run.read_evals()):
+                                running.remove(item)
+                                if self._stop_and_check(item, evals, say, failed):
+                                    running.append(self._start(job, say))
+                            continue
                         running.remove(item)
-                        item[2].close()
-                        failed += self._ended(item[0], item[1].returncode)
+                        log.close()
+                        failed += self._ended(job, proc.returncode)
                     if running:
                         time.sleep(0.5)
             except KeyboardInterrupt:
@@ -91,6 +107,33 @@ class Local:
                 raise Stopped(f"stopped during {names}; {AGAIN}") from None
         if failed:
             raise Stopped(*failed)
+
+    def _kept(self, job: Job, say: Say) -> bool:
+        """Before the job starts: the rule decides what an earlier stop left undecided; True if it met the run."""
+        if self.rule is None:
+            return False
+        self.rule.settle(job.path, say)
+        if not self.rule.met(job.path):
+            return False
+        say(f"{job.name}: done at step {job.steps_done():,} (stopped at {self.rule.what}); kept as it is")
+        return True
+
+    def _stop_and_check(self, item: tuple[Job, subprocess.Popen, object], evals: list[dict], say: Say,
+                        failed: list[str]) -> bool:
+        """Stop the running job (SIGTERM: it checkpoints, then exits) and check it by the rule; True if it is
+        to train on (the check did not meet the rule and its budget is not reached)."""
+        job, proc, log = item
+        proc.send_signal(signal.SIGTERM)
+        proc.wait()
+        log.close()
+        if proc.returncode not in (0, -signal.SIGTERM):  # -SIGTERM: it was ending on its own, checkpointed
+            failed += self._ended(job, proc.returncode)
+            return False
+        assert self.rule is not None
+        if self.rule.check(job.path, evals, say):
+            say(f"{job.name}: reached {self.rule.what} at step {job.steps_done():,}")
+            return False
+        return job.steps_done() < job.steps
 
     def _start(self, job: Job, say: Say) -> tuple[Job, subprocess.Popen, object]:
         log_path = self.logs / f"{job.name}.log"
@@ -127,14 +170,17 @@ class InProcess:
 
 @dataclass
 class AllAtOnce:
-    """`side-by-side`: side_by_side.SideBySide (no deadline, no stop rule) under the executors' contract."""
+    """`side-by-side`: side_by_side.SideBySide (no deadline; the stop `rule`, if any) under the executors'
+    contract."""
     logs: Path
+    rule: StopRule | None = None
 
     def run(self, jobs: list[Job], say: Say) -> None:
         from wsa_robot.engine.side_by_side import SideBySide
 
+        unit = getattr(self.rule, "unit", "episode")
         try:
-            SideBySide(self.logs).run(jobs, say)
+            SideBySide(self.logs, rule=self.rule, unit=unit).run(jobs, say)
         except KeyboardInterrupt:  # every run has checkpointed (SideBySide stops them first)
             raise Stopped(f"stopped during {', '.join(j.name for j in jobs)}; {AGAIN}") from None
         short = [line for j in jobs if (line := _short(j))]
@@ -166,10 +212,14 @@ class Ray:
             raise Stopped(*short)
 
 
-def check_executor(name: str, parallel: int, address: str | None, cpus: int | None, gpus: int | None) -> None:
+def check_executor(name: str, parallel: int, address: str | None, cpus: int | None, gpus: int | None,
+                   target: float | None = None) -> None:
     """The executor options a user can get wrong, before anything starts (a UserError names the fix)."""
     if name not in EXECUTORS:
         raise UserError(f"unknown executor {name!r}; choose from: {', '.join(EXECUTORS)}")
+    if target is not None and name not in STOPPING:
+        raise UserError(f"--target needs --executor {' or '.join(STOPPING)}; {name} cannot stop a run at its "
+                        "evals (drop --target or change --executor)")
     if parallel < 1:
         raise UserError(f"--parallel takes a number of runs of at least 1; got {parallel}")
     if parallel > 1 and name != "local":
@@ -182,14 +232,16 @@ def check_executor(name: str, parallel: int, address: str | None, cpus: int | No
 
 def executor(name: str, logs: Path, out_dir: Path, resources: Resources, parallel: int = 1,
              address: str | None = None, cpus: int | None = None, gpus: int | None = None,
-             progress: bool = False) -> Executor:
-    """The executor `name` (check_executor first)."""
+             progress: bool = False, rule: StopRule | None = None) -> Executor:
+    """The executor `name` (check_executor first); `rule` only on the STOPPING ones."""
+    if rule is not None and name not in STOPPING:
+        raise ValueError(f"the {name} executor cannot apply a stop rule")
     if name == "local":
-        return Local(logs, parallel)
+        return Local(logs, parallel, rule)
     if name == "inprocess":
         return InProcess(progress)
     if name == "side-by-side":
-        return AllAtOnce(logs)
+        return AllAtOnce(logs, rule)
     return Ray(out_dir, resources, address, cpus, gpus)
 
 

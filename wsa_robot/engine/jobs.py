@@ -1,7 +1,7 @@
 """Jobs: the runs of a plan (or a grid) as the executors start them, each a run dir with a step budget.
 
 A job is new (no config.yaml yet), started (resumed from its checkpoint, with its own config and the budget) or
-finished (its checkpoint reached the budget: left alone). A started run whose saved config no longer matches its
+finished (its checkpoint reached the budget, or the target rule stopped it there for good: left alone). A started run whose saved config no longer matches its
 plan entry is refused before any job starts, so an edited plan never continues a run under other settings.
 """
 
@@ -15,6 +15,7 @@ from wsa_robot.config import RunConfig, load_config
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.run_files import read_yaml_mapping
 from wsa_robot.engine.plan import Plan, Schedule
+from wsa_robot.engine.target import read_target
 from wsa_robot.run.run_dir import RunDir, train_child_command
 
 # keys that say how a run is scheduled and measured, not what learns
@@ -84,19 +85,23 @@ def check_started(job: Job) -> None:
 
 
 def plan_jobs(plan: Plan, runs_root: Path, schedule: Schedule, common: list[str]) -> list[Job]:
-    """One job per run of the plan: RUNS_ROOT/<label>-seed<seed>."""
-    return [Job(run.name, runs_root / run.name, schedule.steps, tuple(run.config_overrides(schedule, common)))
+    """One job per run of the plan: RUNS_ROOT/<label>-seed<seed>, told its eval schedule (the side-by-side
+    executor reports the evals and resumes a run whose last eval a stop cut off)."""
+    return [Job(run.name, runs_root / run.name, schedule.steps, tuple(run.config_overrides(schedule, common)),
+                eval_every=schedule.eval_every, eval_episodes=schedule.eval_episodes)
             for run in plan.runs]
 
 
 def unfinished(jobs: list[Job], log: Callable[[str], None] = print) -> list[Job]:
-    """The jobs still short of their budget, each started one checked against its entry (all before any job
-    starts); a line for each finished one."""
+    """The jobs still short of their budget and not stopped at the target for good (target.py), each started one
+    checked against its entry (all before any job starts); a line for each finished one."""
     todo = []
     for job in jobs:
         done = job.steps_done()
         if done >= job.steps:
             log(f"{job.name}: finished ({done} steps)")
+        elif read_target(job.path) is not None:
+            log(f"{job.name}: finished ({done} steps, stopped at the target)")
         else:
             todo.append(job)
     for job in todo:

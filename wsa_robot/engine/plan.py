@@ -87,6 +87,8 @@ def _read(path: Path) -> dict:
             from None
     if not isinstance(data, dict):
         raise UserError(f"{path} must be a mapping with `task:` and `runs:` (see configs/learn_lift.yaml)")
+    if "bench" in data:
+        raise UserError(f"{path} is a bench spec; run it with `wsa-robot bench --plan {path}`")
     for key in data:
         if key not in PLAN_FIELDS:
             close = difflib.get_close_matches(str(key), PLAN_FIELDS, n=1, cutoff=0.5)

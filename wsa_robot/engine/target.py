@@ -1,5 +1,6 @@
-"""The target-stop rule, an option of the side-by-side executor (side_by_side.py): a run whose periodic eval
-reaches a score is stopped and checked, and done there for good if the check holds. Its state is files in the run
+"""The target-stop rule, an option of the executors that watch a run's evals while it trains (side_by_side.py,
+executors.Local: `wsa-robot bench/plan/sweep --target`): a run whose periodic eval reaches a score is stopped and
+checked, and done there for good if the check holds. Its state is files in the run
 dir: the checks of periodic evals that reached the target, and the mark of the one whose whole-episode score held
 it (the run stops there and is never resumed).
 

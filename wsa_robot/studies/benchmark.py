@@ -1,5 +1,5 @@
-"""`wsa-robot bench --task T`: WSA against E2E (or any fusions) on one task of any backend, for a step budget and
-seeds, as the paper's Atari comparison. Writes results/atari_<game>.json (results/bench_<task>.json for the
+"""`wsa-robot bench --task T` (or `--plan FILE`, a bench spec: configs/bench_pong.yaml): WSA against E2E (or any
+fusions) on one task of any backend, for a step budget and seeds, as the paper's Atari comparison. Writes results/atari_<game>.json (results/bench_<task>.json for the
 other backends) and a PNG of the learning curves. The scores are episode returns (for a game, whole games).
 
 The bench is a spec of the engine: each (fusion, seed) is an ordinary run dir under `runs_root`, an engine job
@@ -23,9 +23,10 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wsa_robot.core.atomic import write_json
 from wsa_robot.engine.aggregate import iqm_ci
@@ -90,6 +91,69 @@ def bench_spec(task: str, steps: int, seeds: str, fusions: str, eval_every: int,
                      overrides=tuple(overrides), task=spec_task.name)
 
 
+BENCH_KEYS = ("task", "fusions", "seeds", "steps", "eval_every", "eval_episodes", "final_episodes", "target",
+              "overrides")
+
+
+class BenchFile(BaseModel):
+    """A bench spec file's `bench:` mapping (configs/bench_pong.yaml): any of BENCH_KEYS, named and typed as the
+    `wsa-robot bench` options of the same names (lists where the options take comma-separated values)."""
+    model_config = ConfigDict(extra="forbid")
+    task: Optional[str] = None
+    fusions: Optional[list[str]] = None
+    seeds: Optional[list[int]] = None
+    steps: Optional[int] = Field(None, gt=0)
+    eval_every: Optional[int] = Field(None, gt=0)
+    eval_episodes: Optional[int] = Field(None, gt=0)
+    final_episodes: Optional[int] = Field(None, gt=0)
+    target: Optional[float] = None
+    overrides: Optional[list[str]] = None
+
+
+def read_bench_file(path: Path) -> dict:
+    """The settings a bench spec file gives, as the bench command's arguments (seeds and fusions
+    comma-separated); every mistake a UserError."""
+    import difflib
+
+    import yaml
+
+    if not path.exists():
+        raise UserError(f"bench spec {path} does not exist (see configs/bench_pong.yaml)")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError:
+        raise UserError(f"{path} is not valid YAML; fix the file") from None
+    if not isinstance(data, dict) or set(data) != {"bench"} or not isinstance(data["bench"], dict):
+        raise UserError(f"{path} is not a bench spec: it holds one mapping `bench:` of {', '.join(BENCH_KEYS)} "
+                        "(see configs/bench_pong.yaml; a plan of runs goes to `wsa-robot plan`)")
+    for key in data["bench"]:
+        if key not in BENCH_KEYS:
+            close = difflib.get_close_matches(str(key), BENCH_KEYS, n=1, cutoff=0.5)
+            raise UserError(f"{path}: unknown bench key {key!r}; " +
+                            (f"did you mean {close[0]}?" if close else f"a bench spec has {', '.join(BENCH_KEYS)}"))
+    try:
+        given = BenchFile(**data["bench"]).model_dump(exclude_unset=True)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise UserError(f"{path}: bad {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    for key in ("seeds", "fusions"):
+        if key in given:
+            given[key] = ",".join(map(str, given[key]))
+    return given
+
+
+def bench_settings(path: Path, settings: dict, given: set[str]) -> dict:
+    """The bench command's `settings` (by BENCH_KEYS) with the spec file's values, except those `given` on the
+    command line, which win; the file's overrides come first and the command line's after them."""
+    out = dict(settings)
+    for key, value in read_bench_file(path).items():
+        if key == "overrides":
+            out[key] = [*value, *settings.get(key, [])]
+        elif key not in given:
+            out[key] = value
+    return out
+
+
 def run_path(spec: BenchSpec, fusion: str, seed: int) -> Path:
     return spec.runs_root / f"{spec.game.lower()}-{fusion}-seed{seed}"
 
@@ -112,10 +176,19 @@ def train_all(spec: BenchSpec, log_dir: Path, say: Callable[[str], None] = say) 
     when the spec has a target); returns this call's training seconds per run name. Runs whose checkpoint
     already reached the budget or the target are left alone; `say` gets a line per run as it starts, at each
     of its periodic evals and when it stops."""
-    unit = "game" if spec.task.startswith("atari/") else "episode"
-    rule = None if spec.target is None else TargetStop(spec.target, spec.final_episodes, final_scores, unit)
-    runner = SideBySide(log_dir, spec.cores, spec.deadline_min, rule, unit)
+    rule = None if spec.target is None else target_rule(spec.task, spec.target, spec.final_episodes)
+    runner = SideBySide(log_dir, spec.cores, spec.deadline_min, rule, episode_unit(spec.task))
     return runner.run([job(spec, f, s) for f in spec.fusions for s in spec.seeds], say)
+
+
+def episode_unit(task: str) -> str:
+    return "game" if task.startswith("atari/") else "episode"
+
+
+def target_rule(task: str, target: float, episodes: int) -> TargetStop:
+    """The engine's target-stop rule for runs of `task`: an eval at `target` is checked over `episodes` whole
+    episodes (games) from the run's checkpoint (final_scores). The bench's, and `wsa-robot plan/sweep --target`."""
+    return TargetStop(target, episodes, final_scores, episode_unit(task))
 
 
 def shares(episodes: int, n_envs: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""Learning curves of labelled configurations (`wsa-robot plan`, scripts/learn_lift.py): a plan (engine/plan.py)
+"""Learning curves of labelled configurations (`wsa-robot plan`): a plan (engine/plan.py)
 trained by the engine, each (label, seed) an ordinary run dir RUNS_ROOT/<label>-seed<seed> with the run's own
 periodic deterministic eval (eval_every / eval_episodes), reported as success against steps beside the state
 oracle. A second call resumes what a stop left unfinished and leaves finished runs alone; a run whose saved
@@ -22,6 +22,7 @@ from wsa_robot.engine.executors import Executor, Stopped, start
 from wsa_robot.engine.jobs import changed_settings, plan_jobs
 from wsa_robot.engine.plan import Plan, PlannedRun, Schedule, check_plan, read_plan
 from wsa_robot.engine.results import earlier_rows
+from wsa_robot.engine.target import read_checks, read_target
 from wsa_robot.run.run_dir import RunDir
 
 TARGET = 0.8  # the success rate whose first crossing is reported (steps_to_0.8)
@@ -58,7 +59,8 @@ def run_row(run: PlannedRun, path: Path) -> dict | None:
             **demos_used(cfg, path),
             "run": str(path), "steps_done": rd.checkpoint_step() or 0, "budget_steps": cfg.total_steps,
             "curve": curve, "config": cfg.model_dump(), f"steps_to_{TARGET}": first, f"wall_s_to_{TARGET}": wall,
-            f"steps_to_{HIGH_TARGET}": first_high, f"wall_s_to_{HIGH_TARGET}": wall_high}
+            f"steps_to_{HIGH_TARGET}": first_high, f"wall_s_to_{HIGH_TARGET}": wall_high,
+            "stopped_at_target": read_target(path), "target_checks": read_checks(path)}  # `--target`: the bench's
 
 
 def demos_used(cfg, path: Path) -> dict:

@@ -18,11 +18,13 @@ from wsa_robot.core.tables import Col, fitted_table
 
 def sweep_command(file: str, cpus: int | None = None, gpus: int | None = None, address: str | None = None,
                   out: Path | None = None, report_only: bool = False, dry_run: bool = False,
-                  console: Console | None = None, executor_name: str = "ray", parallel: int = 1) -> int:
+                  console: Console | None = None, executor_name: str = "ray", parallel: int = 1,
+                  target: float | None = None, target_episodes: int = 30) -> int:
     """The exit code: 0 when every trial has finished, 1 when some failed or were stopped early. The trials
-    train on the engine's executor `executor_name` (ray by default; local, inprocess or side-by-side on one machine)."""
+    train on the engine's executor `executor_name` (ray by default; local, inprocess or side-by-side on one machine),
+    with the target-stop rule when `target` is given (local and side-by-side only: check_executor)."""
     console = console or Console()
-    check_executor(executor_name, parallel, address, cpus, gpus)
+    check_executor(executor_name, parallel, address, cpus, gpus, None if report_only or dry_run else target)
     spec, path = load_sweep(file)
     trials = expand(spec, path, out)  # every config validated before anything starts
     out_dir = sweep_dir(spec, out)
@@ -46,7 +48,11 @@ def sweep_command(file: str, cpus: int | None = None, gpus: int | None = None, a
     failed: list[str] = []
     if todo:
         try:
-            runner = executor(executor_name, out_dir / "logs", out_dir, spec.resources, parallel, address, cpus, gpus)
+            from wsa_robot.studies.benchmark import target_rule
+
+            rule = None if target is None else target_rule(trials[0].cfg.task, target, target_episodes)
+            runner = executor(executor_name, out_dir / "logs", out_dir, spec.resources, parallel, address, cpus, gpus,
+                              rule=rule)
             runner.run([t.job() for t in todo], lambda line: console.print(line, soft_wrap=True, highlight=False))
         except Stopped as e:
             failed = e.lines

@@ -20,6 +20,7 @@ import yaml
 from wsa_robot.config import RunConfig, _keys, load_config, read_run_config
 from wsa_robot.core.errors import UserError
 from wsa_robot.engine.jobs import Job
+from wsa_robot.engine.target import read_target
 from wsa_robot.run.run_dir import RunDir
 from wsa_robot.sweep.spec import SweepSpec
 
@@ -52,8 +53,9 @@ class Trial:
         return Job(self.id, self.run.path, self.cfg.total_steps, tuple(self.overrides), self.cfg.torch_threads)
 
     def status(self) -> str:
-        """done (reached total_steps), partial (has a checkpoint to resume) or new."""
-        if self.steps_done() >= self.cfg.total_steps:
+        """done (reached total_steps, or stopped at the target for good: engine/target.py), partial (has a
+        checkpoint to resume) or new."""
+        if self.steps_done() >= self.cfg.total_steps or read_target(self.run.path) is not None:
             return "done"
         return "partial" if self.run.model_file.exists() else "new"
 
