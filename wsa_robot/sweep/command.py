@@ -10,6 +10,7 @@ from rich.console import Console
 
 from wsa_robot.core.atomic import write_text
 from wsa_robot.engine.executors import Stopped, check_executor, executor
+from wsa_robot.studies.benchmark import target_rule
 from wsa_robot.sweep.grid import check_trials, check_resumable, expand, sweep_dir
 from wsa_robot.sweep.report import report
 from wsa_robot.sweep.spec import load_sweep
@@ -48,8 +49,6 @@ def sweep_command(file: str, cpus: int | None = None, gpus: int | None = None, a
     failed: list[str] = []
     if todo:
         try:
-            from wsa_robot.studies.benchmark import target_rule
-
             rule = None if target is None else target_rule(trials[0].cfg.task, target, target_episodes)
             runner = executor(executor_name, out_dir / "logs", out_dir, spec.resources, parallel, address, cpus, gpus,
                               rule=rule)
