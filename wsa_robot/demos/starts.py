@@ -24,11 +24,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from wsa_robot.demos.record import HELD as HOLD  # an episode from a demo state succeeds as a recording ends
 from wsa_robot.envs.robosuite.gripper import incremental_target
 
 STAGES = 8  # strides per demo: a 41-step Lift demo moves back 6 steps at a time
 PASSES = 2  # consecutive successes from one start that move it back
-HOLD = 10  # steps the task must stay solved for an episode from a demo state to count as a success
 SLACK = 20  # a demo-started episode's limit: twice the demo's remaining steps plus this
 
 
