@@ -110,6 +110,14 @@ class CameraRenderer:
             self._gl = None
 
 
+def close_with_renderers(env, *renderers: CameraRenderer | None) -> None:
+    """Close a simulator env and the renderers made for it (camera frames, video): those that were made."""
+    for renderer in renderers:
+        if renderer is not None:
+            renderer.close()
+    env.close()
+
+
 def free_camera(model: mujoco.MjModel, lookat: list[float] | None = None, distance: float = 1.5,
                 azimuth: float = 90.0, elevation: float = -30.0, track_body: str | None = None) -> mujoco.MjvCamera:
     """A camera that is not in the model: fixed in the world looking at `lookat`, or following a body

@@ -25,7 +25,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from wsa_robot.envs.renderer import CameraRenderer, free_camera
+from wsa_robot.envs.renderer import CameraRenderer, close_with_renderers, free_camera
 from wsa_robot.envs.spaces import camera_spaces
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.keys import PROPRIO
@@ -244,8 +244,4 @@ class GymRoboticsEnv(gym.Env):
                 for cam, view in zip(self._video_cameras, self._video_views)}
 
     def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-        if self._video is not None:
-            self._video.close()
-        self._env.close()
+        close_with_renderers(self._env, self._renderer, self._video)

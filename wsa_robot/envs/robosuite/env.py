@@ -13,7 +13,7 @@ from gymnasium import spaces
 
 from wsa_robot.envs.robosuite.experts import EXPERTS, has_expert
 from wsa_robot.envs.robosuite.gripper import set_gripper_mode, set_gripper_target
-from wsa_robot.envs.renderer import CameraRenderer
+from wsa_robot.envs.renderer import CameraRenderer, close_with_renderers
 from wsa_robot.envs.spaces import SEGMENT_CLASSES, camera_spaces  # noqa: F401  (SEGMENT_CLASSES: re-exported)
 from wsa_robot.envs.robosuite.variations import ROBOT_VARIATIONS, ModelVariations, robosuite_scene
 from wsa_robot.envs.variations import INTACT, filed_name, pick
@@ -243,8 +243,4 @@ class RobosuiteEnv(gym.Env):
                 for cam, cam_id in zip(self._video_cameras, self._video_ids)}
 
     def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-        if self._video is not None:
-            self._video.close()
-        self._env.close()
+        close_with_renderers(self._env, self._renderer, self._video)
