@@ -1,6 +1,6 @@
 """The README's table of robosuite tasks learned from a few demos (issue 35, item 4), made from the results files.
 
-    python experiments/task_table.py configs/task_table.yaml --readme README.md
+    python experiments/task_table.py configs/tables/tasks.yaml --readme README.md
 
 Per task (the spec file holds each task's target, the results file and label of its camera agent and of its
 PRIVILEGED state oracle, and the peers' published budgets): the demos used, how many seeds reached the target
@@ -108,7 +108,7 @@ def put_in(text: str, table: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("spec", type=Path, help="the tasks, their targets and results (configs/task_table.yaml)")
+    p.add_argument("spec", type=Path, help="the tasks, their targets and results (configs/tables/tasks.yaml)")
     p.add_argument("--readme", type=Path, help="also write the table into this file between its markers")
     args = p.parse_args(argv)
     table = markdown(yaml.safe_load(args.spec.read_text()))

@@ -65,7 +65,7 @@ def test_the_readme_gets_the_table_between_its_markers_and_a_file_without_them_i
 
 def test_the_readmes_table_is_what_the_results_files_make_today(monkeypatch):
     monkeypatch.chdir(ROOT)
-    spec = yaml.safe_load((ROOT / "configs/task_table.yaml").read_text())
+    spec = yaml.safe_load((ROOT / "configs/tables/tasks.yaml").read_text())
     readme = (ROOT / "README.md").read_text()
     assert task_table.markdown(spec) in readme, \
-        "README's task table is stale: python experiments/task_table.py configs/task_table.yaml --readme README.md"
+        "README's task table is stale: python experiments/task_table.py configs/tables/tasks.yaml --readme README.md"
