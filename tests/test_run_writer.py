@@ -40,8 +40,8 @@ def test_two_writers_of_one_run_one_trains_and_the_files_stay_whole(in_tmp):
         assert len(json.loads(out)) == 1
     finally:
         first.send_signal(signal.SIGINT)
-        first.communicate(timeout=120)
-    assert first.returncode == 0
+        _, first_err = first.communicate(timeout=120)
+    assert first.returncode == 0, first_err[-3000:]
     evals = [row["step"] for row in run.read_evals()]
     assert evals == sorted(set(evals)), evals  # one writer: no row twice, none out of order
     assert run.checkpoint_step() == run.read_state()["num_timesteps"]
