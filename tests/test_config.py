@@ -64,6 +64,23 @@ def test_task_defaults_apply_under_the_users_overrides(tmp_path, monkeypatch):
     assert load_config().algo == "sac"  # Lift keeps the global defaults
 
 
+def test_a_tasks_demos_serve_sac_and_a_ppo_run_takes_its_other_defaults_without_them():
+    """Lift learns from 5 scripted demos and starts half its episodes along them by default (tasks/Lift.yaml);
+    demos need a replay buffer, so `algo=ppo` takes Lift's other defaults (its controller) without them, where
+    it would otherwise be refused. Demos the user names with PPO are kept, so the refusal can say so."""
+    sac, ppo = load_config(["task=Lift"]), load_config(["task=Lift", "algo=ppo"])
+    assert (sac.demos, sac.demos_n, sac.demo_starts) == ("scripted", 5, 0.5)
+    assert (ppo.demos, ppo.demos_n, ppo.demo_starts) == (None, 0, 0.0)
+    assert ppo.controller == sac.controller == "osc_position"
+    assert load_config(["task=Lift", "algo=ppo", "demos=scripted"]).demos == "scripted"
+    # the user's own demos (a file, or none) take the task's count and curriculum with the task's recording
+    for named in ("demos=theirs.hdf5", "demos=null"):
+        own = load_config(["task=Lift", named])
+        assert (own.demos_n, own.demo_starts) == (0, 0.0), named
+    fewer = load_config(["task=Lift", "demos=scripted", "demos_n=3"])  # the task's recording, fewer of them
+    assert (fewer.demos, fewer.demos_n, fewer.demo_starts) == ("scripted", 3, 0.5)
+
+
 @pytest.mark.parametrize("fusion, missing, trained_with", [
     ("wsa", "wsa_scorer", "linear"),   # the default before additive attention
     ("lin", "lin_context", True),      # LIN concatenated the context before the key existed

@@ -165,7 +165,7 @@ def test_training_envs_start_from_the_demos_and_evaluation_envs_never(lift_demo)
 
 
 @pytest.mark.parametrize("argv,match", [
-    (["train", "demo_starts=0.5"], "this run has none"),
+    (["train", "demos=null", "demo_starts=0.5"], "this run has none"),
     (["train", "--task", "kitchen/microwave", "demos=scripted", "demo_starts=0.5"], "only robosuite"),
     (["train", "demo_starts=1.5"], "demo_starts"),
 ])

@@ -205,8 +205,8 @@ def test_the_update_samples_from_both_buffers_and_restores_its_own(tmp_path):
 
 @pytest.mark.parametrize("argv,match", [
     (["train", "algo=ppo", "demos=scripted"], "off-policy"),
-    (["train", "demos_n=3"], "without demos"),
-    (["train", "sac.demo_bc=0.5"], "clones demonstrations"),
+    (["train", "demos=null", "demos_n=3"], "without demos"),
+    (["train", "demos=null", "sac.demo_bc=0.5"], "clones demonstrations"),
     (["train", "--task", "NutAssemblyRound", "demos=scripted"], "no scripted controller"),
     (["train", "demos=/nonexistent/demos.hdf5"], "no demonstrations file"),
 ])

@@ -227,11 +227,29 @@ def load_config(overrides: list[str] | None = None, base: Path | None = None) ->
     from wsa_robot.envs.tasks import load_task
 
     data = yaml.safe_load(base.read_text()) if base else _defaults()
-    task = apply_overrides(copy.deepcopy(data), overrides or [])["task"]
+    named = apply_overrides({}, overrides or [])  # what the user set, alone
+    task = named.get("task", data["task"])
     if not isinstance(task, str):
         raise UserError(f"task={task!r} is not a task name; write e.g. task=Lift (`wsa-robot tasks` lists them)")
-    data = merged(data, load_task(task).config)
+    task_config = load_task(task).config
+    algo = named.get("algo", task_config.get("algo", data["algo"]))
+    own_demos = "demos" in named and named["demos"] != "scripted"  # a file of the user's, or null: none
+    data = merged(data, task_defaults(task_config, algo, own_demos))
     return validate(apply_overrides(data, overrides or []))
+
+
+DEMO_KEYS = ("demos", "demos_n", "demo_starts")
+
+
+def task_defaults(task_config: dict[str, Any], algo: Any, own_demos: bool) -> dict[str, Any]:
+    """A task's defaults as they apply to this run. Its demonstrations (tasks/Lift.yaml: its controller's
+    recording, their count, the curriculum along them) are one choice, left out together where they cannot
+    apply: for an on-policy learner (PPO), which has no replay buffer to keep them in, and where the user says
+    `demos=FILE` (the count and states are the file's) or `demos=null`. A user who names demos with PPO is
+    refused in one line (demos/source.py)."""
+    if own_demos or not (algo in ALGO_FACTS and ALGO_FACTS[algo].off_policy):
+        return {k: v for k, v in task_config.items() if k not in DEMO_KEYS}
+    return task_config
 
 
 def dump_config(cfg: RunConfig) -> str:
