@@ -201,8 +201,9 @@ def test_non_finite_reward_losses_and_parameters_are_caught():
 
 # ---- end to end through the CLI on Lift ------------------------------------------------------------------
 
+# demos=null: the encoder added below reads depth, which demos do not hold (a refusal tested in test_demos)
 FAST = ["sac.learning_starts=40", "sac.batch_size=16", "horizon=40", "fusion_dim=32", "sac.net_arch=32,32",
-        "eval_every=0", "checkpoint_every=40", "sac.buffer_size=1000", "vec_env=dummy"]
+        "eval_every=0", "checkpoint_every=40", "sac.buffer_size=1000", "vec_env=dummy", "demos=null"]
 
 
 def run_cli(capsys, argv):

@@ -209,6 +209,7 @@ def test_the_update_samples_from_both_buffers_and_restores_its_own(tmp_path):
     (["train", "demos=null", "sac.demo_bc=0.5"], "clones demonstrations"),
     (["train", "--task", "NutAssemblyRound", "demos=scripted"], "no scripted controller"),
     (["train", "demos=/nonexistent/demos.hdf5"], "no demonstrations file"),
+    (["train", "encoders=ae,sim_depth"], "demos hold only the cameras' RGB"),  # Lift's default demos
 ])
 def test_demos_a_run_cannot_use_are_one_line(capsys, argv, match, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -13,7 +13,7 @@ from wsa_robot.run.run_dir import RunDir
 
 TINY = ["sac.learning_starts=20", "sac.batch_size=16", "horizon=20", "fusion_dim=16", "sac.net_arch=16",
         "eval_every=0", "checkpoint_every=20", "sac.buffer_size=500", "vec_env=dummy", "sac.overlap=false",
-        "cameras=agentview", "total_steps=40"]
+        "cameras=agentview", "total_steps=40", "demos=null"]  # demos hold no depth, which sim_depth reads (below)
 
 
 def cli(capsys, argv: list[str]) -> str:

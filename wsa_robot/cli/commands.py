@@ -410,10 +410,11 @@ def demos_record(
     from wsa_robot.config import load_config
     from wsa_robot.demos.record import record
 
-    cfg = load_config([f"task={task}", *(overrides or [])])
+    # the run the demos are for, without the task's own demos (config.task_defaults): they are being made here
+    cfg = load_config([f"task={task}", "demos=null", *(overrides or [])])
     from wsa_robot.run.spec import resolve
 
-    spec = resolve(cfg.model_copy(update={"demos": None, "demos_n": 0}))  # every check of the config, first
+    spec = resolve(cfg)  # every check of the config, first
     out = out or Path("demos") / f"{spec.task.name}_{n}.hdf5"
     done = record(cfg, spec.task, n, out, seed=seed, report=console.print)
     console.print(f"{len(done.episodes)} demos of {spec.task.name} in {done.seconds:.1f} s ({done.attempts} tries) "

@@ -170,6 +170,10 @@ def resolve(cfg: RunConfig, entries: dict[str, EncoderEntry] | None = None) -> R
     if depth and not backend.depth:
         raise UserError(f"encoder {depth[0]} needs depth images, which task {task.name} does not have; "
                         "choose another (see `wsa-robot encoders`)")
+    if depth and cfg.demos is not None:  # demos/record.py keeps the cameras' RGB frames, not depth
+        raise UserError(f"encoder {depth[0]} reads depth images, and demos hold only the cameras' RGB frames; set "
+                        "demos=null (sac.expert_steps=10000 puts the scripted controller's episodes in the buffer "
+                        "instead) or choose encoders of RGB")
     contexts = [token_key(n, c) for n in active for c in cameras] + [PROPRIO] + \
         [k for k in keys if k == STATE] + goal_tokens(task.name)
     if context not in contexts:
