@@ -4,7 +4,6 @@ from __future__ import annotations
 
 # Imports inside functions: tasks and run_files, read only when a config names a task or a run dir is read.
 
-import copy
 import difflib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
