@@ -8,7 +8,7 @@ from wsa_robot.agents import build_agent, policy_extractor, rollout_weights
 from wsa_robot.config import load_config
 from wsa_robot.run.pipeline import make_vec_env, plan
 
-SMALL = ["horizon=20", "fusion_dim=32"]
+SMALL = ["horizon=20", "fusion_dim=32", "demos=null"]  # agents built here directly: no run gives them demos
 
 
 def learn(overrides, steps):

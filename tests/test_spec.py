@@ -41,7 +41,7 @@ def nothing_built(monkeypatch):
 
 
 def test_resolve_builds_nothing_and_holds_the_whole_run(nothing_built):
-    spec = resolve(load_config(["task=Lift", "encoders=ae,sim_depth", "seed=3",
+    spec = resolve(load_config(["task=Lift", "encoders=ae,sim_depth", "seed=3", "demos=null",  # no depth in demos
                                 "removed_tokens=[sim_depth@agentview]"]))
     assert spec.task.name == "Lift" and spec.backend is BACKENDS["robosuite"]
     assert spec.cameras == ("agentview", "robot0_eye_in_hand")
