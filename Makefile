@@ -39,9 +39,10 @@ train: setup
 eval: setup
 	$(BIN)/wsa-robot eval --render $(ARGS)
 
-# One worker per core (at most 4), a test file per worker at a time: module fixtures build once.
+# One worker per core (at most 4), a test file per worker at a time: module fixtures build once. The longest
+# files first (tests/conftest.py SLOW_FILES): one drawn last would run alone while the other cores idle.
 test: setup
-	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile --durations 10 $(ARGS)
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder --durations 10 $(ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -36,3 +36,19 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# Seconds each slow file took on an idle 2-core machine (`pytest --durations 0`, 2026-12-07); only their order
+# matters. Workers take whole files (`--dist loadfile`) in collection order, so the longest start first and the
+# short ones fill in beside them: a long file drawn last would run alone at the end while the other cores idle.
+SLOW_FILES = {
+    "test_user_commands.py": 204, "test_demos.py": 131, "test_benchmark.py": 115, "test_sweep.py": 110,
+    "test_train_run.py": 105, "test_learning.py": 102, "test_kill_resume.py": 93, "test_engine.py": 85,
+    "test_run_start.py": 71, "test_run_writer.py": 58, "test_experts.py": 56, "test_saved_runs.py": 40,
+    "test_save_failure.py": 39, "test_variations.py": 37, "test_adapt.py": 36, "test_interrupt.py": 34,
+    "test_gym_robotics.py": 32, "test_faults.py": 32, "test_eval_reuse.py": 32, "test_old_run_dir.py": 31,
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: -SLOW_FILES.get(item.path.name, 0))  # stable: a file's tests keep their order
