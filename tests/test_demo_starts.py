@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from wsa_robot.config import load_config
-from wsa_robot.demos.starts import HOLD, PASSES, DemoPath, DemoStarts, ReverseCurriculum, read_paths
+from wsa_robot.demos.starts import HELD, PASSES, DemoPath, DemoStarts, ReverseCurriculum, read_paths
 from wsa_robot.envs.robosuite.gripper import incremental_target
 
 from helpers import one_line_error
@@ -85,7 +85,7 @@ def test_an_episode_from_a_demo_state_ends_once_solved_for_hold_steps_and_moves_
     first = env.curriculum.start[0]
     for _ in range(PASSES):
         steps, info = play(env)
-        assert steps == HOLD and info["demo_start"] == 0 and "curriculum" in info
+        assert steps == HELD and info["demo_start"] == 0 and "curriculum" in info
     assert [s for s, _ in inner.started] == [first] * PASSES
     assert inner.started[0][1] == pytest.approx(incremental_target(np.ones(first)))  # the gripper as the demo left it
     assert env.curriculum.start[0] < first

@@ -23,6 +23,7 @@ import numpy as np
 from wsa_robot.config import RunConfig
 from wsa_robot.demos.robomimic_file import IMAGE_SUFFIX, OBJECT, ROBOSUITE_ENV_TYPE, Episode, write_demos
 from wsa_robot.demos.source import MATCHED, TASKS_OWN
+from wsa_robot.demos.starts import HELD  # an episode ends once the task has held solved this long
 from wsa_robot.core.errors import UserError
 from wsa_robot.core.seeds import demo_seed
 from wsa_robot.core.task_spec import TaskSpec
@@ -30,7 +31,6 @@ from wsa_robot.core.task_spec import TaskSpec
 PRIVILEGED = ("PRIVILEGED: the actions come from a scripted controller that reads object positions from the "
               "simulator (wsa_robot/envs/robosuite/experts.py); the observations are what the run's cameras and "
               "proprio show")
-HELD = 10  # an episode ends once the task has been solved this many steps in a row (the solved state shown)
 TRIES = 3  # attempts per demo asked for before a recording gives up
 
 # the run settings a recording was made with, written as the file's attributes: a run must have the same ones

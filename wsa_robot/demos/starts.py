@@ -2,7 +2,7 @@
 as in RFCL, Tao et al. 2024, and DemoStart): config `demo_starts`.
 
 Each demo gets a start index that begins one stride before its end, where the task is all but solved. An episode
-started there ends (truncated, so its value is bootstrapped) once the task has been solved for HOLD steps in a row
+started there ends (truncated, so its value is bootstrapped) once the task has been solved for HELD steps in a row
 (what a recorded demo ends with, demos/record.py) or after a short limit; after PASSES consecutive successes from
 the same start, that demo's start moves one stride back towards its first state. A demo whose first state has been
 passed is done and starts no more episodes; once every demo is done, every episode starts as the task's own. While
@@ -24,8 +24,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from wsa_robot.demos.record import HELD as HOLD  # an episode from a demo state succeeds as a recording ends
 from wsa_robot.envs.robosuite.gripper import incremental_target
+
+# Steps in a row the task must stay solved: a recorded demo ends so (demos/record.py), and so does an episode
+# started from a demo's state. Here, not in record.py, so that env subprocesses import no torch (envs/worker.py).
+HELD = 10
 
 STAGES = 8  # strides per demo: a 41-step Lift demo moves back 6 steps at a time
 PASSES = 2  # consecutive successes from one start that move it back
@@ -123,7 +126,7 @@ class DemoStarts(gym.Wrapper):
             return obs, reward, terminated, truncated, info
         self._steps += 1
         self._solved_run = self._solved_run + 1 if info.get("success_now") else 0
-        success = self._solved_run >= HOLD
+        success = self._solved_run >= HELD
         if success or self._steps >= self._limit or terminated or truncated:
             self.curriculum.record(self._demo, success)
             info["curriculum"] = self.curriculum.progress()

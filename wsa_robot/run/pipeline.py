@@ -4,23 +4,20 @@ from __future__ import annotations
 
 # Imports inside functions: envs.gl and envs.task_variations load mujoco, which the pipeline needs only when an env is made.
 
-import signal
 from dataclasses import dataclass
 
-from stable_baselines3.common.env_util import is_wrapped
-from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
 from wsa_robot.config import RunConfig
 from wsa_robot.core.device import resolve_device
 from wsa_robot.encoders.bank import EncoderBank
 from wsa_robot.encoders.vec_env import EmbeddingVecEnv
-from wsa_robot.envs import EnvOptions, make_env
-from wsa_robot.envs.faults import Fault, FaultWrapper, parse_faults
+from wsa_robot.envs import EnvOptions
+from wsa_robot.envs.faults import parse_faults
 from wsa_robot.envs.goal import GoalRewardVecEnv
-from wsa_robot.envs.reward import ScaledReward
-from wsa_robot.demos.starts import DemoPath, DemoStarts
-from wsa_robot.envs.visual_mix import VaryEachEpisode
+from wsa_robot.demos.starts import DemoPath
+from wsa_robot.run.env_recipe import EnvRecipe
+from wsa_robot.run.env_workers import EnvSubprocesses
 from wsa_robot.run.spec import RunSpec, resolve
 from wsa_robot.run.training_setup import use_subprocesses
 from wsa_robot.core.task_spec import TaskSpec
@@ -82,29 +79,6 @@ def plan(spec: RunSpec | RunConfig, device: str | None = None) -> Pipeline:
     return Pipeline(spec, bank)
 
 
-def _env_thunk(spec: RunSpec, seed: int, video_size: int | None, training: bool,
-               faults: list[Fault] | None = None, report_valid: bool = True, variation: str | None = None,
-               worker: bool = False, switchable: bool = False, starts: list[DemoPath] | None = None):
-    def make():
-        if worker:  # Ctrl-C reaches the whole process group: the main process checkpoints, then closes its workers
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-        options = EnvOptions.of(spec.env, depth=spec.depth, seed=seed, video_size=video_size, training=training,
-                                variation=variation)
-        env = make_env(spec.task, list(spec.cameras), spec.cfg.image_size, options)
-        if training and starts:  # a reverse curriculum from the demos' states (demos/starts.py)
-            env = DemoStarts(env, starts, spec.cfg.demo_starts, seed)
-        if training and spec.env.visual_mix:  # domain randomisation; evaluations stay intact
-            env = VaryEachEpisode(env, spec.env.visual_mix, seed)
-        if training and spec.env.reward_scale != 1.0:  # eval envs report the task's own returns, comparable across runs
-            env = ScaledReward(env, spec.env.reward_scale)
-        if faults or switchable:
-            env = FaultWrapper(env, faults, seed=seed, cameras=list(spec.cameras), report_valid=report_valid)
-        # a backend may monitor its env itself, under wrappers that change episodes (Atari's lives)
-        return env if is_wrapped(env, Monitor) else Monitor(env)
-    return make
-
-
 def make_vec_env(pipe: Pipeline, n_envs: int, seed: int, video_size: int | None = None,
                  training: bool = False, faults: list[str] | None = None,
                  mask_faults: bool | None = None, variation: str | None = None, switchable: bool = False,
@@ -130,10 +104,14 @@ def make_vec_env(pipe: Pipeline, n_envs: int, seed: int, video_size: int | None 
     parsed = list(pipe.spec.faults) if faults is None else parse_faults(faults, pipe.cameras)
     mask_faults = cfg.mask_faults if mask_faults is None else mask_faults
     workers = use_subprocesses(vec_env or cfg.vec_env, n_envs)
-    thunks = [_env_thunk(pipe.spec, seed + i, video_size, training, parsed, report_valid=pipe.bank is not None,
-                         variation=variation, worker=workers, switchable=switchable, starts=starts)
-              for i in range(n_envs)]
-    venv: VecEnv = SubprocVecEnv(thunks) if workers else DummyVecEnv(thunks)
+    spec = pipe.spec
+    recipes = [EnvRecipe(spec.task, spec.cameras, cfg.image_size,
+                         EnvOptions.of(spec.env, depth=spec.depth, seed=seed + i, video_size=video_size,
+                                       training=training, variation=variation),
+                         starts=tuple(starts or ()), demo_starts=cfg.demo_starts, faults=tuple(parsed),
+                         switchable=switchable, report_valid=pipe.bank is not None, worker=workers)
+               for i in range(n_envs)]
+    venv: VecEnv = EnvSubprocesses(recipes) if workers else DummyVecEnv(recipes)
     if pipe.task.goal:  # HER's compute_reward, answered in this process (envs/goal.py)
         venv = GoalRewardVecEnv(venv)
     if pipe.bank is None:

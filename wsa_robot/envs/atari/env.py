@@ -20,9 +20,9 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation
 from stable_baselines3.common.atari_wrappers import ClipRewardEnv, EpisodicLifeEnv, FireResetEnv
-from stable_baselines3.common.monitor import Monitor
 
 from wsa_robot.envs.atari.stall import STALL_STEPS, StallLimit
+from wsa_robot.envs.monitor import EpisodeMonitor
 from wsa_robot.envs.variations import pick
 from wsa_robot.core.task_spec import TaskSpec
 
@@ -60,7 +60,7 @@ def make_atari_env(task: TaskSpec, image_size: int = 84, training: bool = False,
     `variation`: a HackAtari modification of the game (wsa_robot/envs/atari/variations.py); None: intact.
     `stall_steps`: eval envs end a game that makes no progress for that many agent steps (StallLimit); 0: never.
 
-    A Monitor sits under the life and clipping wrappers, so SB3's episode return is the real game score."""
+    An EpisodeMonitor sits under the life and clipping wrappers, so SB3's episode return is the real game score."""
     from wsa_robot.envs.atari.variations import variations
 
     found = pick(variation, lambda: variations(task))
@@ -75,7 +75,7 @@ def make_atari_env(task: TaskSpec, image_size: int = 84, training: bool = False,
     env = AtariPreprocessing(env, noop_max=NOOP_MAX, frame_skip=FRAME_SKIP, screen_size=image_size)
     if not training and stall_steps:
         env = StallLimit(env, stall_steps)
-    env = Monitor(env, allow_early_resets=True)
+    env = EpisodeMonitor(env)
     if training:
         env = ClipRewardEnv(EpisodicLifeEnv(env))
     meanings = env.unwrapped.get_action_meanings()
