@@ -196,7 +196,7 @@ def test_the_update_samples_from_both_buffers_and_restores_its_own(tmp_path):
     seen = []
     model = OnePassSAC.__new__(OnePassSAC)
     own, demos = Samples.buffer(0.0, 100), Samples.buffer(1.0, 10)
-    model.replay_buffer, model.demo_replay, model.demo_fraction = own, demos, 0.5
+    model.replay_buffer, model.demo_replay, model.demo_fraction, model.learning_starts = own, demos, 0.5, 0
     model._train = lambda steps, batch: seen.append(model.replay_buffer.sample(batch).rewards.sum().item())
     model.train(1, 64)
     assert seen == [32.0] and model.replay_buffer is own and isinstance(own, DictReplayBuffer)

@@ -62,7 +62,9 @@ def test_a_saved_model_forgets_its_env(tmp_path):
     venv.attach(model)
     model.learn(30)
     model.save(tmp_path / "m.zip")
+    model.save_replay_buffer(tmp_path / "replay.pkl")
     loaded = OverlapSAC.load(tmp_path / "m.zip", env=pendulum_venv())
+    loaded.load_replay_buffer(tmp_path / "replay.pkl")  # without it, no update before learning_starts new steps
     assert loaded.overlapped is False and loaded._deferred is None
     loaded.learn(25, reset_num_timesteps=False)
     assert loaded._n_updates == model._n_updates + 25

@@ -141,3 +141,20 @@ def test_cloning_pulls_the_actor_to_the_demos_actions():
             acted = model.policy._predict(obs, deterministic=True)
         gaps[weight] = (acted - torch.tensor([0.9, -0.9])).abs().mean().item()
     assert gaps[5.0] < gaps[0.0] - 0.25, gaps  # 0.56 against 0.91 here
+
+
+def test_a_resumed_agent_with_an_empty_replay_buffer_waits_for_learning_starts_transitions():
+    """A resume without its replay buffer (a kept agent, a cut file) used to update at once from the first
+    transitions, sampled over and over: a learned Lift agent went from 1.00 to 0.00 success in 200 steps."""
+    model = OnePassSAC(CriticFusionSACPolicy, DummyVecEnv([TokenEnv]), seed=0, batch_size=32, learning_starts=50,
+                       policy_kwargs={"net_arch": [16, 16], "features_extractor_class": WSAExtractor,
+                                      "features_extractor_kwargs": {"token_keys": ["a", "b"], "context_key": "b",
+                                                                    "dim": 8}})
+    model.set_logger(configure(folder=None, format_strings=[]))
+    model.num_timesteps = 30_000  # as a resumed run stands: far past learning_starts, its buffer empty
+    before = {k: v.clone() for k, v in model.policy.state_dict().items()}
+    model.learn(40, reset_num_timesteps=False)
+    assert model.replay_buffer.size() == 40
+    assert all(torch.equal(before[k], v) for k, v in model.policy.state_dict().items())  # no update yet
+    model.learn(20, reset_num_timesteps=False)
+    assert any(not torch.equal(before[k], v) for k, v in model.policy.state_dict().items())  # refilled: it learns

@@ -69,7 +69,13 @@ class OnePassSAC(SAC):
         return [*super()._excluded_save_params(), "timer", "demo_replay", "demo_fraction", "demo_bc"]
 
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
-        """With demos, every batch of this update (SB3's or ours) is drawn from both buffers (MixedReplay)."""
+        """With demos, every batch of this update (SB3's or ours) is drawn from both buffers (MixedReplay).
+        No update before the agent's own buffer holds `learning_starts` transitions: SB3 counts steps instead,
+        which is the same on a fresh run, but a run resumed without its buffer (a kept agent, a cut file) would
+        update at once on its first few transitions, sampled over and over, and unlearn its task."""
+        own = self.replay_buffer
+        if own.size() < min(self.learning_starts // own.n_envs, own.buffer_size):  # rows of n_envs transitions
+            return
         if self.demo_replay is None:
             return self._train(gradient_steps, batch_size)
         from wsa_robot.demos.replay import MixedReplay

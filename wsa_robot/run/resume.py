@@ -134,3 +134,5 @@ def _restore_replay(model: BaseAlgorithm, file: Path, saved: set[str], old_token
             say(f"replay buffer {file} holds other observations than the agent; resuming with an empty one")
     model.replay_buffer.device = model.device
     mask_tokens(model.replay_buffer, pipe.token_keys, pipe.removed_tokens)
+    if model.replay_buffer.size() == 0 and model.learning_starts:  # the rule: agents/sac_update.py OnePassSAC.train
+        say(f"no update until the buffer holds {model.learning_starts:,} new transitions (learning_starts)")
